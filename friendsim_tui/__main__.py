@@ -1,0 +1,3 @@
+from friendsim_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,236 @@
+"""Command line: ``friendsim-tui`` opens the app; subcommands run the same engine headless.
+
+Keep this module light: no torch, transformers or Textual at import time, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from friendsim_tui import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="friendsim-tui",
+        description="Turn chat logs with your friends into a language model you can role-play with.",
+        epilog="Run without a command to open the app.",
+    )
+    p.add_argument("--version", action="version", version=f"friendsim-tui {__version__}")
+    p.add_argument("--data-dir", metavar="DIR", help="where workspaces live (default: $FRIENDSIM_HOME or the user data dir)")
+    p.add_argument("--config", metavar="PATH", help="settings file (default: the user config dir's config.toml)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    imp = sub.add_parser("import", help="import chat exports into a workspace")
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
+    imp.add_argument("--workspace", "-w", required=True, help="workspace name (created if missing)")
+    imp.add_argument("--json", action="store_true", help="print one JSON object with the summary")
+    imp.add_argument("--dry-run", action="store_true", help="read and summarize without writing anything")
+
+    ws = sub.add_parser("workspaces", help="list workspaces")
+    ws.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("speakers", help="list, rename, merge or exclude a workspace's speakers")
+    sp.add_argument("--workspace", "-w", required=True)
+    sp.add_argument("--rename", nargs=2, metavar=("NAME", "NEW"), help="rename; an existing NEW merges the two")
+    sp.add_argument("--exclude", metavar="NAME", help="leave this speaker out of training")
+    sp.add_argument("--include", metavar="NAME", help="undo --exclude")
+    sp.add_argument("--json", action="store_true")
+
+    ds = sub.add_parser("dataset", help="sessions, split and per-speaker statistics of a workspace")
+    ds.add_argument("--workspace", "-w", required=True)
+    ds.add_argument("--json", action="store_true")
+
+    cfg = sub.add_parser("config", help="show the settings file's path, the example, or check a file")
+    cfg.add_argument("--path", action="store_true", help="print where the settings file is read from")
+    cfg.add_argument("--example", action="store_true", help="print a commented example")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    import os
+
+    from friendsim_tui import paths
+
+    os.umask(0o077)  # workspaces hold private conversations: everything we create is owner-only
+
+    if args.data_dir:
+        paths.set_data_dir(args.data_dir)
+    from friendsim_tui.config import ConfigError, load_config
+
+    try:
+        config = load_config(Path(args.config) if args.config else None)
+    except ConfigError as exc:
+        print(f"friendsim-tui: {exc}", file=sys.stderr)
+        return 2
+    handler = _COMMANDS.get(args.command)
+    if handler is None:
+        from friendsim_tui.tui.app import run_app
+
+        return run_app(config)
+    try:
+        return handler(args, config)
+    except KeyboardInterrupt:
+        print("friendsim-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"friendsim-tui: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_import(args, config) -> int:
+    from friendsim_tui.importers.base import ChatImportError
+    from friendsim_tui.paths import WorkspaceNameError, check_workspace_name
+    from friendsim_tui.services import importing
+
+    try:
+        check_workspace_name(args.workspace)
+    except WorkspaceNameError as exc:
+        return _fail(str(exc), 2)
+    paths = [Path(p) for p in args.paths]
+    progress = None if args.json or not sys.stderr.isatty() else _TtyProgress()
+    try:
+        if args.dry_run:
+            pre = importing.preview(paths, progress)
+            if pre.errors:
+                return _fail(str(pre.errors[0]))
+            out = {
+                "workspace": args.workspace,
+                "messages": pre.total_kept,
+                "skipped": dict(pre.skipped),
+                "speakers": {i.name: i.messages for i in pre.identities},
+                "files": [{"path": r.path, "format": r.format, "read": r.read, "kept": r.kept} for r in pre.files],
+            }
+            print(json.dumps(out, ensure_ascii=False, indent=None if args.json else 2))
+            return 0
+        result = importing.import_paths(args.workspace, paths, progress=progress)
+    except ChatImportError as exc:
+        if progress:
+            progress.clear()
+        return _fail(f"{exc} — nothing was imported")
+    if progress:
+        progress.clear()
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0
+    print(f"Imported into {result.workspace}: {result.messages_added:,} new messages ({result.messages_total:,} in all)")
+    for f in result.files:
+        print(f"  {f.path}  [{f.format}]  read {f.read:,}  kept {f.kept:,}")
+    if result.skipped:
+        print("  skipped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.skipped.items())))
+    for name, n in result.speakers.most_common():
+        print(f"  {name:<24} {n:>9,}")
+    for w in result.warnings[:20]:
+        print(f"  warning: {w}")
+    if len(result.warnings) > 20:
+        print(f"  ... and {len(result.warnings) - 20} more warnings")
+    return 0
+
+
+class _TtyProgress:
+    def __call__(self, index: int, count: int, path: str, done: int, total: int) -> None:
+        pct = 100 * done / total if total else 0
+        sys.stderr.write(f"\r[{index + 1}/{count}] {Path(path).name[:40]:<40} {pct:5.1f}%")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()
+
+
+def cmd_workspaces(args, config) -> int:
+    from friendsim_tui.services.importing import list_workspaces
+
+    items = list_workspaces()
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False))
+        return 0
+    if not items:
+        print("No workspaces yet. Import some chats: friendsim-tui import PATH --workspace NAME")
+    for w in items:
+        print(f"{w['name']:<24} {w['messages']:>10,} messages  {w['speakers']:>4} speakers")
+    return 0
+
+
+def cmd_speakers(args, config) -> int:
+    from friendsim_tui.store import Store, StoreError
+
+    try:
+        store = Store.for_workspace(args.workspace)
+    except StoreError as exc:
+        return _fail(str(exc))
+    with store:
+        for name in filter(None, [args.exclude, args.include, args.rename and args.rename[0]]):
+            if store.speaker_by_name(name) is None:
+                return _fail(f"no speaker named {name!r} in {args.workspace}")
+        try:
+            if args.rename:
+                store.rename_speaker(store.speaker_by_name(args.rename[0]).id, args.rename[1])
+            if args.exclude:
+                store.set_excluded(store.speaker_by_name(args.exclude).id, True)
+            if args.include:
+                store.set_excluded(store.speaker_by_name(args.include).id, False)
+        except StoreError as exc:
+            return _fail(str(exc))
+        speakers = store.speakers()
+    if args.json:
+        print(json.dumps([
+            {"name": s.name, "messages": s.messages, "excluded": s.excluded, "aliases": list(s.aliases)}
+            for s in speakers
+        ], ensure_ascii=False))
+        return 0
+    for s in speakers:
+        flag = "  (excluded)" if s.excluded else ""
+        aliases = ", ".join(a for a in s.aliases if a != s.name)
+        print(f"{s.name:<24} {s.messages:>9,}{flag}" + (f"   aka {aliases}" if aliases else ""))
+    return 0
+
+
+def cmd_dataset(args, config) -> int:
+    from friendsim_tui import dataset
+    from friendsim_tui.store import Store, StoreError
+
+    try:
+        store = Store.for_workspace(args.workspace)
+    except StoreError as exc:
+        return _fail(str(exc))
+    with store:
+        ds = dataset.build(store, config.dataset)
+    stats = ds.stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False))
+        return 0
+    print(f"{stats['sessions']:,} sessions ({stats['train_sessions']:,} train, {stats['eval_sessions']:,} eval), "
+          f"{stats['messages']:,} messages")
+    for name, s in stats["speakers"].items():
+        print(f"  {name:<24} {s['messages']:>9,} msgs  avg {s['avg_chars']:.0f} chars")
+    return 0
+
+
+def cmd_config(args, config) -> int:
+    from friendsim_tui import paths
+    from friendsim_tui.config import example_config
+
+    if args.example:
+        sys.stdout.write(example_config())
+        return 0
+    source = config.source or paths.config_file()
+    state = "" if Path(source).exists() else "  (not created yet; defaults in use)"
+    print(f"{source}{state}")
+    return 0
+
+
+_COMMANDS = {
+    "import": cmd_import,
+    "workspaces": cmd_workspaces,
+    "speakers": cmd_speakers,
+    "dataset": cmd_dataset,
+    "config": cmd_config,
+}

@@ -1,0 +1,199 @@
+"""From stored messages to what the model learns from: sessions, a train/eval split, redaction.
+
+- A conversation is cut into sessions wherever the silence between two messages is longer than
+  ``session_gap_minutes``; the model sees each session as its own piece of text.
+- The split is by whole sessions, never inside one: the most recent ``eval_fraction`` of sessions
+  (at least one when there are two or more) are held out. It depends only on the data, so it is the same
+  on every run.
+- Speakers excluded by the user are left out of the text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable
+
+from friendsim_tui.config import DatasetConfig
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    text: str
+    ts: float
+
+
+@dataclass
+class Session:
+    conversation: int
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def start(self) -> float:
+        return self.turns[0].ts
+
+    @property
+    def end(self) -> float:
+        return self.turns[-1].ts
+
+
+@dataclass
+class Dataset:
+    train: list[Session]
+    eval: list[Session]
+
+    @property
+    def sessions(self) -> list[Session]:
+        return self.train + self.eval
+
+    def speakers(self) -> list[str]:
+        """Speakers present in the text, most frequent first."""
+        c: Counter = Counter(t.speaker for s in self.sessions for t in s.turns)
+        return [name for name, _ in c.most_common()]
+
+    def stats(self) -> dict:
+        per: dict[str, list[int]] = defaultdict(list)
+        for s in self.sessions:
+            for t in s.turns:
+                per[t.speaker].append(len(t.text))
+        total = sum(len(v) for v in per.values())
+        starts = [s.start for s in self.sessions]
+        ends = [s.end for s in self.sessions]
+        return {
+            "sessions": len(self.sessions),
+            "train_sessions": len(self.train),
+            "eval_sessions": len(self.eval),
+            "messages": total,
+            "first": min(starts) if starts else None,
+            "last": max(ends) if ends else None,
+            "speakers": {
+                name: {
+                    "messages": len(lens),
+                    "share": len(lens) / total if total else 0.0,
+                    "avg_chars": sum(lens) / len(lens),
+                }
+                for name, lens in sorted(per.items(), key=lambda kv: -len(kv[1]))
+            },
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Redaction and readable Discord markup
+
+_PATTERNS: dict[str, tuple[re.Pattern, str]] = {
+    "secrets": (
+        re.compile(
+            r"(?:"
+            r"\b[MNO][A-Za-z\d_-]{23,25}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,38}\b"  # Discord token
+            r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"  # JWT
+            r"|\b(?:sk|pk|rk)-(?:[A-Za-z0-9_-]{2,20}-)?[A-Za-z0-9]{20,}\b"  # API keys (OpenAI/Stripe style)
+            r"|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{40,}\b"  # GitHub
+            r"|\bxox[abprs]-[A-Za-z0-9-]{10,}\b"  # Slack
+            r"|\bAKIA[0-9A-Z]{16}\b|\bAIza[0-9A-Za-z_-]{35}\b"  # AWS, Google
+            r"|(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"  # user:password@ in URLs
+            r"|(?i:(?<=password[:=] )|(?<=password[:=])|(?<=passwd[:=] )|(?<=pwd[:=] ))\S+"
+            r")"
+        ),
+        "[secret]",
+    ),
+    "emails": (re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"), "[email]"),
+    "urls": (re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+"), "[link]"),
+    "phones": (
+        re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){2,4}(?![\w])"),
+        "[phone]",
+    ),
+}
+_ORDER = ("secrets", "emails", "urls", "phones")
+_MENTION_USER = re.compile(r"<@!?(\d+)>")
+_MENTION_ROLE = re.compile(r"<@&(\d+)>")
+_MENTION_CHANNEL = re.compile(r"<#(\d+)>")
+_CUSTOM_EMOJI = re.compile(r"<a?:(\w{1,32}):\d+>")
+_DISCORD_TIME = re.compile(r"<t:(-?\d{1,13})(?::[tTdDfFR])?>")
+
+
+def redact(text: str, kinds: Iterable[str]) -> str:
+    kinds = set(kinds)
+    for kind in _ORDER:
+        if kind in kinds:
+            pattern, placeholder = _PATTERNS[kind]
+            if kind == "phones":
+                text = pattern.sub(lambda m: placeholder if _looks_like_phone(m.group(0)) else m.group(0), text)
+            else:
+                text = pattern.sub(placeholder, text)
+    return text
+
+
+def _looks_like_phone(s: str) -> bool:
+    digits = sum(ch.isdigit() for ch in s)
+    # Dates (2024-01-12) and times have too few digits or a 4-digit year up front.
+    return 9 <= digits <= 15 and not re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}", s)
+
+
+def readable_discord(text: str, names: dict[str, str] | None = None) -> str:
+    """``<@123>`` -> ``@name`` (or ``@someone``), ``<:pog:1>`` -> ``:pog:``, ``<#1>`` -> ``#channel``."""
+    if "<" not in text:
+        return text
+    names = names or {}
+    text = _MENTION_USER.sub(lambda m: "@" + names.get(m.group(1), "someone"), text)
+    text = _MENTION_ROLE.sub("@role", text)
+    text = _MENTION_CHANNEL.sub("#channel", text)
+    text = _CUSTOM_EMOJI.sub(r":\1:", text)
+
+    def _time(m: re.Match) -> str:
+        try:
+            return datetime.fromtimestamp(int(m.group(1)), tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+        except (OverflowError, OSError, ValueError):
+            return m.group(0)
+
+    return _DISCORD_TIME.sub(_time, text)
+
+
+def clean_text(text: str, cfg: DatasetConfig) -> str:
+    if cfg.readable_mentions:
+        text = readable_discord(text)
+    if cfg.redact:
+        text = redact(text, cfg.redact)
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def sessions_from_rows(rows: Iterable[tuple], cfg: DatasetConfig) -> list[Session]:
+    """Rows of (conversation_id, ts, speaker, text, excluded), ordered by conversation and time."""
+    gap = cfg.session_gap_minutes * 60
+    sessions: list[Session] = []
+    current: Session | None = None
+    last_ts = None
+    for conv, ts, speaker, text, excluded in rows:
+        if current is None or conv != current.conversation or ts - last_ts > gap:
+            if current is not None and current.turns:
+                sessions.append(current)
+            current = Session(conv)
+        last_ts = ts
+        if excluded:
+            continue
+        text = clean_text(text, cfg).strip()
+        if text:
+            current.turns.append(Turn(speaker, text, ts))
+    if current is not None and current.turns:
+        sessions.append(current)
+    return sessions
+
+
+def split(sessions: list[Session], eval_fraction: float) -> Dataset:
+    ordered = sorted(sessions, key=lambda s: (s.start, s.conversation))
+    n_eval = 0
+    if eval_fraction > 0 and len(ordered) >= 2:
+        n_eval = min(len(ordered) - 1, max(1, math.ceil(len(ordered) * eval_fraction)))
+    cut = len(ordered) - n_eval
+    return Dataset(train=ordered[:cut], eval=ordered[cut:])
+
+
+def build(store, cfg: DatasetConfig | None = None) -> Dataset:
+    cfg = cfg or DatasetConfig()
+    return split(sessions_from_rows(store.iter_messages(), cfg), cfg.eval_fraction)

@@ -1,0 +1,120 @@
+"""Chat export importers: one module per format, detected from content.
+
+Each module exposes ``name``, ``label``, ``sniff(path, head)`` and ``parse(path, report, progress)``
+(see :mod:`friendsim_tui.importers.base`). Order matters: more specific formats come first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import zipfile
+from pathlib import Path
+from types import ModuleType
+from typing import Iterator
+
+from friendsim_tui.importers.base import ChatImportError, ImportReport, Message, Progress
+
+_MODULES = (
+    "dce_json",
+    "dce_csv",
+    "dce_txt",
+    "telegram",
+    "messenger",
+    "whatsapp",
+    "transcript",
+)
+
+SUPPORTED = (
+    "DiscordChatExporter (JSON, CSV, PlainText), WhatsApp (.txt or .zip), Telegram (result.json), "
+    "Messenger/Instagram (message_N.json), or a plain 'Name: text' transcript"
+)
+
+
+def formats() -> list[ModuleType]:
+    out = []
+    for m in _MODULES:
+        try:
+            out.append(importlib.import_module(f"friendsim_tui.importers.{m}"))
+        except ModuleNotFoundError:  # TEMP: while importers are being written
+            pass
+    return out
+
+
+def format_by_name(name: str) -> ModuleType:
+    for fmt in formats():
+        if fmt.name == name:
+            return fmt
+    raise KeyError(name)
+
+
+def head_of(path: Path) -> bytes:
+    """What sniffers look at: the first 64 KiB, or for a zip the names of its members."""
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                return ("\n".join(zf.namelist())).encode("utf-8", "replace")
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ChatImportError(path, f"damaged zip archive: {exc}") from None
+    with open(path, "rb") as fh:
+        return fh.read(65536)
+
+
+def detect(path: Path) -> ModuleType:
+    """The format of ``path``, or :class:`ChatImportError` saying it is not a supported export."""
+    path = Path(path)
+    if not path.is_file():
+        raise ChatImportError(path, "not a file" if path.exists() else "no such file")
+    try:
+        head = head_of(path)
+    except OSError as exc:
+        raise ChatImportError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not head.strip():
+        raise ChatImportError(path, "empty file")
+    for fmt in formats():
+        try:
+            if fmt.sniff(path, head):
+                return fmt
+        except Exception:  # a sniffer must never take the whole detection down
+            continue
+    raise ChatImportError(path, f"not a supported chat export; expected {SUPPORTED}")
+
+
+def parse_file(path: Path, report: ImportReport, progress: Progress | None = None) -> Iterator[Message]:
+    """Detect and parse one file. Errors other than :class:`ChatImportError` are turned into one."""
+    fmt = detect(path)
+    report.format = fmt.label
+    try:
+        yield from fmt.parse(Path(path), report, progress)
+    except ChatImportError:
+        raise
+    except (UnicodeDecodeError, ValueError, OSError, KeyError, TypeError, IndexError, RecursionError) as exc:
+        raise ChatImportError(path, f"cannot read as {fmt.label}: {exc}") from None
+
+
+IGNORED_SUFFIXES = {
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".opus", ".ogg", ".mp3", ".m4a",
+    ".pdf", ".vcf", ".webm", ".heic", ".wav", ".aac", ".html", ".htm", ".css", ".js",
+}
+
+
+def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Files to import from the given files and folders.
+
+    Explicit files are always returned (they must be chats). Folders are searched recursively; files
+    in them with media or web extensions are ignored, and hidden files too. Returns (files, ignored).
+    """
+    files: list[Path] = []
+    ignored: list[Path] = []
+    for p in paths:
+        p = Path(p).expanduser()
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if not child.is_file() or any(part.startswith(".") for part in child.relative_to(p).parts):
+                    continue
+                if child.suffix.lower() in IGNORED_SUFFIXES:
+                    ignored.append(child)
+                else:
+                    files.append(child)
+        else:
+            files.append(p)
+    return files, ignored

@@ -1,0 +1,215 @@
+"""Import chat exports into a workspace: preview first, then one transaction per import."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from friendsim_tui.importers import expand_paths, parse_file
+from friendsim_tui.importers.base import ChatImportError, ImportReport
+from friendsim_tui.store import Store
+
+BATCH = 20_000
+
+
+@dataclass
+class IdentityPreview:
+    """One author identity found in the files, before import."""
+
+    source: str
+    key: str
+    name: str
+    messages: int = 0
+
+
+@dataclass
+class SpeakerChoice:
+    """What the user decided for an identity in the preview: a new display name, or leave it out."""
+
+    name: str | None = None
+    exclude: bool = False
+
+
+@dataclass
+class Preview:
+    files: list[ImportReport] = field(default_factory=list)
+    identities: list[IdentityPreview] = field(default_factory=list)
+    errors: list[ChatImportError] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)
+
+    @property
+    def total_kept(self) -> int:
+        return sum(r.kept for r in self.files)
+
+    @property
+    def skipped(self) -> Counter:
+        c: Counter = Counter()
+        for r in self.files:
+            c.update(r.skipped)
+        return c
+
+    @property
+    def date_range(self) -> tuple[float, float] | None:
+        firsts = [r.first_ts for r in self.files if r.first_ts is not None]
+        lasts = [r.last_ts for r in self.files if r.last_ts is not None]
+        return (min(firsts), max(lasts)) if firsts else None
+
+
+@dataclass
+class ImportResult:
+    workspace: str
+    messages_added: int
+    messages_total: int
+    skipped: Counter
+    speakers: Counter
+    files: list[ImportReport]
+    warnings: list[str]
+
+    def to_json(self) -> dict:
+        return {
+            "workspace": self.workspace,
+            "messages_added": self.messages_added,
+            "messages_total": self.messages_total,
+            "skipped": dict(self.skipped),
+            "speakers": dict(self.speakers),
+            "files": [{"path": r.path, "format": r.format, "read": r.read, "kept": r.kept} for r in self.files],
+            "warnings": self.warnings,
+        }
+
+
+ProgressFn = Callable[[int, int, str, int, int], None]
+"""progress(file_index, file_count, path, done, total): done/total in bytes of the current file."""
+
+
+def _file_progress(progress: ProgressFn | None, index: int, count: int, path: Path):
+    if progress is None:
+        return None
+    return lambda done, total: progress(index, count, str(path), done, total)
+
+
+def preview(paths: list[Path], progress: ProgressFn | None = None) -> Preview:
+    """Read the files without writing anything: formats, counts, speakers, problems."""
+    files, ignored = expand_paths(paths)
+    out = Preview(ignored=ignored)
+    identities: dict[tuple[str, str], IdentityPreview] = {}
+    for i, path in enumerate(files):
+        report = ImportReport(str(path))
+        try:
+            for msg in parse_file(path, report, _file_progress(progress, i, len(files), path)):
+                ident = identities.get((msg.source, msg.speaker_key))
+                if ident is None:
+                    ident = identities[(msg.source, msg.speaker_key)] = IdentityPreview(
+                        msg.source, msg.speaker_key, msg.speaker_name
+                    )
+                ident.messages += 1
+        except ChatImportError as exc:
+            out.errors.append(exc)
+            continue
+        out.files.append(report)
+    out.identities = sorted(identities.values(), key=lambda x: -x.messages)
+    return out
+
+
+def import_paths(
+    workspace: str,
+    paths: list[Path],
+    choices: dict[tuple[str, str], SpeakerChoice] | None = None,
+    progress: ProgressFn | None = None,
+    create: bool = True,
+) -> ImportResult:
+    """Import files and folders into ``workspace`` in one transaction.
+
+    Any file that is not a readable chat export raises :class:`ChatImportError` and nothing is written.
+    ``choices`` maps (source, speaker key) to a rename or exclusion decided in the preview.
+    """
+    choices = choices or {}
+    files, ignored = expand_paths(paths)
+    if not files:
+        raise ChatImportError(", ".join(map(str, paths)) or "(no paths)", "no chat export files found")
+    # Check every file's format before touching the workspace, so a wrong path fails fast.
+    from friendsim_tui.importers import detect
+
+    for path in files:
+        detect(path)
+    store = Store.for_workspace(workspace, create=create)
+    reports: list[ImportReport] = []
+    warnings = [f"ignored {p} (not a chat export file type)" for p in ignored]
+    added = 0
+    kept_by_speaker: Counter = Counter()
+    try:
+        with store.transaction():
+            import_id = store.begin_import()
+            excluded_speakers: set[int] = set()
+            for i, path in enumerate(files):
+                report = ImportReport(str(path))
+                batch: list[tuple] = []
+                conv_ids: dict[tuple[str, str], int] = {}
+                spk_ids: dict[tuple[str, str], int] = {}
+                for msg in parse_file(path, report, _file_progress(progress, i, len(files), path)):
+                    ck = (msg.source, msg.conversation)
+                    cid = conv_ids.get(ck)
+                    if cid is None:
+                        cid = conv_ids[ck] = store.conversation_id(msg.source, msg.conversation, msg.conversation_title)
+                    sk = (msg.source, msg.speaker_key)
+                    sid = spk_ids.get(sk)
+                    if sid is None:
+                        choice = choices.get(sk)
+                        name = (choice.name if choice and choice.name else msg.speaker_name).strip() or msg.speaker_key
+                        sid = spk_ids[sk] = store.speaker_id(msg.source, msg.speaker_key, name)
+                        if choice and choice.exclude:
+                            excluded_speakers.add(sid)
+                    kept_by_speaker[sid] += 1
+                    batch.append((msg.source, msg.source_id, cid, sid, msg.timestamp, msg.text, msg.reply_to, import_id))
+                    if len(batch) >= BATCH:
+                        added += store.insert_messages(batch)
+                        batch.clear()
+                if batch:
+                    added += store.insert_messages(batch)
+                reports.append(report)
+                warnings.extend(report.warnings)
+                warnings.extend(str(p) for p in report.problems)
+            for sid in excluded_speakers:
+                store.set_excluded(sid, True)
+            names = {sp.id: sp.name for sp in store.speakers()}
+            skipped: Counter = Counter()
+            for r in reports:
+                skipped.update(r.skipped)
+            result = ImportResult(
+                workspace=workspace,
+                messages_added=added,
+                messages_total=store.message_count(),
+                skipped=skipped,
+                speakers=Counter({names[sid]: n for sid, n in kept_by_speaker.items()}),
+                files=reports,
+                warnings=warnings,
+            )
+            store.finish_import(import_id, result.to_json())
+    finally:
+        store.close()
+    return result
+
+
+def list_workspaces() -> list[dict]:
+    from friendsim_tui import paths
+
+    root = paths.workspaces_dir()
+    out = []
+    if not root.is_dir():
+        return out
+    for folder in sorted(root.iterdir(), key=lambda p: p.name.lower()):
+        db = folder / "workspace.sqlite3"
+        if not db.is_file():
+            continue
+        with Store(db) as store:
+            out.append(
+                {
+                    "name": folder.name,
+                    "messages": store.message_count(),
+                    "speakers": len(store.speakers()),
+                    "date_range": store.date_range(),
+                    "path": str(folder),
+                }
+            )
+    return out

@@ -1,0 +1,282 @@
+"""SQLite store for one workspace.
+
+Schema changes are migrations keyed by ``PRAGMA user_version``; a database from a newer version of the
+app is refused rather than damaged. Messages are unique on (source, source_id), so importing an
+overlapping export twice adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from friendsim_tui import paths
+
+DB_NAME = "workspace.sqlite3"
+
+MIGRATIONS: list[str] = [
+    # 1: messages, speakers and their aliases, conversations, imports
+    """
+    CREATE TABLE speakers(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        excluded INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE aliases(
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        speaker_id INTEGER NOT NULL REFERENCES speakers(id),
+        PRIMARY KEY(source, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE conversations(
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        UNIQUE(source, key)
+    );
+    CREATE TABLE imports(
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE TABLE messages(
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        speaker_id INTEGER NOT NULL REFERENCES speakers(id),
+        ts REAL NOT NULL,
+        text TEXT NOT NULL,
+        reply_to TEXT,
+        import_id INTEGER REFERENCES imports(id),
+        UNIQUE(source, source_id)
+    );
+    CREATE INDEX messages_by_time ON messages(conversation_id, ts);
+    CREATE INDEX messages_by_speaker ON messages(speaker_id);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Speaker:
+    id: int
+    name: str
+    excluded: bool
+    messages: int
+    aliases: tuple[str, ...]
+
+
+class Store:
+    """A workspace's database. Not shared between threads: open one per thread."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._speaker_cache: dict[tuple[str, str], int] = {}
+        self._conversation_cache: dict[tuple[str, str], int] = {}
+        new = not self.path.exists()
+        if new:
+            paths.private_dir(self.path.parent)
+            # create the file 0600 before sqlite opens it
+            paths.open_private(self.path, "ab").close()
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(str(self.path) + suffix)
+            if p.exists():
+                paths.private_file(p)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @classmethod
+    def for_workspace(cls, name: str, create: bool = False) -> "Store":
+        folder = paths.workspace_dir(name)
+        db = folder / DB_NAME
+        if not db.exists() and not create:
+            raise StoreError(f"no workspace named {name!r} (see `friendsim-tui workspaces`)")
+        paths.private_dir(paths.data_dir())
+        paths.private_dir(paths.workspaces_dir())
+        paths.private_dir(folder)
+        return cls(db)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer friendsim-tui (schema {version} > {SCHEMA_VERSION}); upgrade the app"
+            )
+        for i in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for stmt in _split_sql(MIGRATIONS[i]):
+                    self.conn.execute(stmt)
+                self.conn.execute(f"PRAGMA user_version = {i + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit: everything inside lands, or nothing does."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._speaker_cache.clear()
+            self._conversation_cache.clear()
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- writing ------------------------------------------------------------------------------
+    def speaker_id(self, source: str, key: str, name: str) -> int:
+        """The speaker for an identity, creating it on first sight.
+
+        A new identity whose display name matches an existing speaker (ignoring case) joins that speaker
+        as an alias: `bob` on Discord and `Bob` on WhatsApp are one friend unless the user splits them.
+        """
+        ck = (source, key)
+        sid = self._speaker_cache.get(ck)
+        if sid is not None:
+            return sid
+        row = self.conn.execute("SELECT speaker_id FROM aliases WHERE source=? AND key=?", ck).fetchone()
+        if row is None:
+            sid = self.ensure_speaker(name)
+            self.conn.execute(
+                "INSERT INTO aliases(source, key, name, speaker_id) VALUES (?,?,?,?)", (source, key, name, sid)
+            )
+        else:
+            sid = row[0]
+        self._speaker_cache[ck] = sid
+        return sid
+
+    def ensure_speaker(self, name: str) -> int:
+        row = self.conn.execute("SELECT id FROM speakers WHERE name=?", (name,)).fetchone()
+        if row:
+            return row[0]
+        return self.conn.execute("INSERT INTO speakers(name) VALUES (?)", (name,)).lastrowid
+
+    def conversation_id(self, source: str, key: str, title: str) -> int:
+        ck = (source, key)
+        cid = self._conversation_cache.get(ck)
+        if cid is None:
+            row = self.conn.execute("SELECT id FROM conversations WHERE source=? AND key=?", ck).fetchone()
+            if row is None:
+                cid = self.conn.execute(
+                    "INSERT INTO conversations(source, key, title) VALUES (?,?,?)", (source, key, title)
+                ).lastrowid
+            else:
+                cid = row[0]
+            self._conversation_cache[ck] = cid
+        return cid
+
+    def insert_messages(self, rows: Iterable[tuple]) -> int:
+        """Insert (source, source_id, conversation_id, speaker_id, ts, text, reply_to, import_id) rows.
+
+        Returns how many were new; duplicates of stored messages are ignored.
+        """
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO messages(source, source_id, conversation_id, speaker_id, ts, text, reply_to,"
+            " import_id) VALUES (?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        return self.conn.total_changes - before
+
+    def begin_import(self) -> int:
+        return self.conn.execute("INSERT INTO imports(at, summary) VALUES (?, '{}')", (time.time(),)).lastrowid
+
+    def finish_import(self, import_id: int, summary: dict) -> None:
+        self.conn.execute("UPDATE imports SET summary=? WHERE id=?", (json.dumps(summary), import_id))
+
+    def rename_speaker(self, speaker_id: int, new_name: str) -> int:
+        """Rename a speaker; naming it like another speaker merges the two. Returns the surviving id."""
+        new_name = new_name.strip()
+        if not new_name:
+            raise StoreError("a speaker name cannot be empty")
+        with self.transaction():
+            other = self.conn.execute(
+                "SELECT id FROM speakers WHERE name=? AND id<>?", (new_name, speaker_id)
+            ).fetchone()
+            if other is None:
+                self.conn.execute("UPDATE speakers SET name=? WHERE id=?", (new_name, speaker_id))
+                return speaker_id
+            target = other[0]
+            self.conn.execute("UPDATE aliases SET speaker_id=? WHERE speaker_id=?", (target, speaker_id))
+            self.conn.execute("UPDATE messages SET speaker_id=? WHERE speaker_id=?", (target, speaker_id))
+            self.conn.execute("DELETE FROM speakers WHERE id=?", (speaker_id,))
+        self._speaker_cache.clear()
+        return target
+
+    def set_excluded(self, speaker_id: int, excluded: bool) -> None:
+        self.conn.execute("UPDATE speakers SET excluded=? WHERE id=?", (int(excluded), speaker_id))
+
+    # -- reading ------------------------------------------------------------------------------
+    def message_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+
+    def date_range(self) -> tuple[float, float] | None:
+        row = self.conn.execute("SELECT min(ts), max(ts) FROM messages").fetchone()
+        return None if row[0] is None else (row[0], row[1])
+
+    def speakers(self) -> list[Speaker]:
+        rows = self.conn.execute(
+            """
+            SELECT s.id, s.name, s.excluded,
+                   (SELECT count(*) FROM messages m WHERE m.speaker_id = s.id),
+                   (SELECT group_concat(a.name, char(31)) FROM aliases a WHERE a.speaker_id = s.id)
+            FROM speakers s
+            """
+        ).fetchall()
+        out = [
+            Speaker(r[0], r[1], bool(r[2]), r[3], tuple(sorted(set((r[4] or "").split("\x1f")) - {""})))
+            for r in rows
+        ]
+        out.sort(key=lambda s: (-s.messages, s.name.lower()))
+        return out
+
+    def speaker_by_name(self, name: str) -> Speaker | None:
+        for sp in self.speakers():
+            if sp.name.lower() == name.lower() or name in sp.aliases:
+                return sp
+        return None
+
+    def conversations(self) -> list[tuple[int, str, str, int]]:
+        """(id, source, title, message count) per conversation."""
+        return self.conn.execute(
+            "SELECT c.id, c.source, c.title, count(m.id) FROM conversations c "
+            "LEFT JOIN messages m ON m.conversation_id=c.id GROUP BY c.id ORDER BY c.id"
+        ).fetchall()
+
+    def iter_messages(self) -> Iterator[tuple[int, float, str, str, bool]]:
+        """(conversation_id, ts, speaker name, text, speaker excluded) in conversation and time order."""
+        yield from self.conn.execute(
+            "SELECT m.conversation_id, m.ts, s.name, m.text, s.excluded FROM messages m "
+            "JOIN speakers s ON s.id=m.speaker_id ORDER BY m.conversation_id, m.ts, m.id"
+        )
+
+    def imports(self) -> list[tuple[int, float, dict]]:
+        return [(r[0], r[1], json.loads(r[2])) for r in self.conn.execute("SELECT id, at, summary FROM imports")]
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
