@@ -1,0 +1,99 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from friendsim_tui import cli, paths
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_is_fast_and_does_not_import_heavy_packages():
+    probe = (
+        "import sys, contextlib, io\n"
+        "from friendsim_tui import cli\n"
+        "for argv in ([], ['import'], ['workspaces'], ['speakers'], ['dataset'], ['config']):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        cli.main(argv + ['--help'])\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'textual') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_import_json_summary_and_reimport(capsys, data_dir, transcript):
+    p = transcript("Alice: hi there\nBob Smith: hey: what's up\nsecond line\nAlice: ok\n")
+    code, out, _ = run(capsys, "--data-dir", str(data_dir), "import", str(p), "--workspace", "crew", "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["workspace"] == "crew"
+    assert summary["messages_added"] == 3 and summary["messages_total"] == 3
+    assert summary["speakers"] == {"Alice": 2, "Bob Smith": 1}
+    assert summary["files"] == [{"path": str(p), "format": "Plain transcript (Name: text)", "read": 3, "kept": 3}]
+    assert summary["skipped"] == {} and summary["warnings"] == []
+    code, out, _ = run(capsys, "import", str(p), "--workspace", "crew", "--json")
+    assert json.loads(out)["messages_added"] == 0
+
+    code, out, _ = run(capsys, "workspaces", "--json")
+    (ws,) = json.loads(out)
+    assert ws["name"] == "crew" and ws["messages"] == 3 and ws["speakers"] == 2
+
+
+def test_bad_file_fails_with_one_line_and_changes_nothing(capsys, data_dir, transcript, tmp_path):
+    good = transcript("Alice: hi\n")
+    assert run(capsys, "import", str(good), "-w", "crew")[0] == 0
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(range(256)) * 10)
+    code, out, err = run(capsys, "import", str(good), str(junk), "-w", "crew", "--json")
+    assert code != 0 and out == ""
+    assert err.count("\n") == 1 and str(junk) in err
+    code, out, _ = run(capsys, "workspaces", "--json")
+    assert json.loads(out)[0]["messages"] == 1
+
+
+def test_empty_and_missing_files(capsys, data_dir, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    code, _, err = run(capsys, "import", str(empty), "-w", "crew")
+    assert code == 1 and "empty file" in err and str(empty) in err
+    code, _, err = run(capsys, "import", str(tmp_path / "nope.csv"), "-w", "crew")
+    assert code == 1 and "no such file" in err
+    assert not paths.workspace_dir("crew").exists()
+
+
+def test_speakers_rename_merge_and_exclude(capsys, data_dir, transcript):
+    p = transcript("maya: hi\nMaya B: hello\nJonas: Well, hello.\n")
+    run(capsys, "import", str(p), "-w", "crew")
+    assert run(capsys, "speakers", "-w", "crew", "--rename", "Maya B", "maya")[0] == 0
+    assert run(capsys, "speakers", "-w", "crew", "--exclude", "Jonas")[0] == 0
+    code, out, _ = run(capsys, "speakers", "-w", "crew", "--json")
+    speakers = {s["name"]: s for s in json.loads(out)}
+    assert speakers["maya"]["messages"] == 2 and set(speakers["maya"]["aliases"]) == {"maya", "Maya B"}
+    assert speakers["Jonas"]["excluded"] is True
+    code, _, err = run(capsys, "speakers", "-w", "crew", "--exclude", "Nobody")
+    assert code == 1 and "no speaker named 'Nobody'" in err
+    code, out, _ = run(capsys, "dataset", "-w", "crew", "--json")
+    assert set(json.loads(out)["speakers"]) == {"maya"}
+
+
+def test_bad_config_is_reported(capsys, data_dir, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[chat]\ncandidates = 'three'\n")
+    code, _, err = run(capsys, "--config", str(cfg), "workspaces")
+    assert code == 2 and str(cfg) in err and "candidates" in err
+
+
+def test_invalid_workspace_name(capsys, data_dir, transcript):
+    code, _, err = run(capsys, "import", str(transcript("A: b\n")), "-w", "../evil")
+    assert code == 2 and "invalid workspace name" in err
+
+
+@pytest.mark.parametrize("flag", [["--path"], ["--example"]])
+def test_config_command(capsys, data_dir, flag):
+    code, out, _ = run(capsys, "config", *flag)
+    assert code == 0 and out.strip()

@@ -1,0 +1,88 @@
+import sqlite3
+import stat
+
+import pytest
+
+from friendsim_tui import paths
+from friendsim_tui.store import SCHEMA_VERSION, Store, StoreError
+
+
+def rows(store, source="src", n=3):
+    cid = store.conversation_id(source, "c1", "Chat")
+    sid = store.speaker_id(source, "k-alice", "Alice")
+    return [(source, f"id{i}", cid, sid, 1000.0 + i, f"hello {i}", None, None) for i in range(n)]
+
+
+def test_workspace_files_are_private(data_dir):
+    with Store.for_workspace("crew", create=True) as store:
+        with store.transaction():
+            store.insert_messages(rows(store))
+    folder = paths.workspace_dir("crew")
+    for d in (data_dir, folder):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    for f in folder.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+
+
+def test_missing_workspace_is_a_clear_error(data_dir):
+    with pytest.raises(StoreError, match="no workspace named 'ghost'"):
+        Store.for_workspace("ghost")
+
+
+def test_reinserting_the_same_messages_adds_nothing(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        with store.transaction():
+            assert store.insert_messages(rows(store)) == 3
+        with store.transaction():
+            assert store.insert_messages(rows(store, n=5)) == 2
+        assert store.message_count() == 5
+
+
+def test_failed_transaction_leaves_nothing(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.insert_messages(rows(store))
+                raise RuntimeError("boom")
+        assert store.message_count() == 0
+        assert store.speakers() == []
+
+
+def test_same_display_name_from_two_sources_is_one_friend(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        with store.transaction():
+            a = store.speaker_id("discord", "discord:42", "bob")
+            b = store.speaker_id("whatsapp", "Bob", "Bob")
+        assert a == b
+        (sp,) = store.speakers()
+        assert set(sp.aliases) == {"bob", "Bob"}
+
+
+def test_rename_onto_existing_name_merges(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        with store.transaction():
+            cid = store.conversation_id("s", "c", "c")
+            a = store.speaker_id("s", "maya#4821", "maya#4821")
+            b = store.speaker_id("s", "maya", "Maya")
+            store.insert_messages([("s", "1", cid, a, 1.0, "x", None, None), ("s", "2", cid, b, 2.0, "y", None, None)])
+        survivor = store.rename_speaker(a, "maya")  # case-insensitive match with "Maya"
+        assert survivor == b
+        (sp,) = store.speakers()
+        assert sp.messages == 2 and sp.name == "Maya"
+        with pytest.raises(StoreError):
+            store.rename_speaker(b, "  ")
+
+
+def test_newer_schema_is_refused(data_dir, tmp_path):
+    db = tmp_path / "x.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer friendsim-tui"):
+        Store(db)
+
+
+def test_bad_workspace_names_are_rejected(data_dir):
+    for bad in ("", "../etc", ".hidden", "a/b", "x" * 80):
+        with pytest.raises(ValueError):
+            paths.workspace_dir(bad)
