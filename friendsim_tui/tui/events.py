@@ -1,0 +1,363 @@
+"""Follow a training run through its ``events.jsonl`` and fold the events into a :class:`RunState`.
+
+The training process appends one JSON object per line and flushes after each; the dashboard tails the
+file. That is what lets the dashboard attach to a run started from a shell and survive the app being
+closed and reopened: everything it shows can be rebuilt from the file.
+
+Pure Python, no Textual: the dashboard reads in a thread and folds on the event loop, and the tests
+drive both halves directly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import median
+from typing import Any, Iterable
+
+EVENTS_FILE = "events.jsonl"
+
+RUNNING, DONE, STOPPED, FAILED, WAITING = "running", "done", "stopped", "failed", "waiting"
+
+# How many recent step times the ETA looks at; the median of them ignores the odd slow step (an eval,
+# a checkpoint save) that a mean would smear over the whole remaining run.
+_ETA_WINDOW = 20
+_TPS_HISTORY = 240
+
+
+@dataclass
+class ReadResult:
+    events: list[dict[str, Any]]
+    malformed: int = 0
+    reset: bool = False
+    """The file shrank or was replaced since the last read: start the state over."""
+    more: bool = False
+    """The read stopped at its size limit; there is more to read right away."""
+
+
+class EventTail:
+    """Incremental reader of a JSON-lines file that another process is appending to.
+
+    Each :meth:`read` returns the complete lines written since the previous one. A last line without
+    its newline yet is kept for the next read; lines that are not JSON objects with a ``type`` are
+    counted and skipped. A file that does not exist yet reads as empty.
+    """
+
+    def __init__(self, path: Path, chunk_size: int = 4 << 20) -> None:
+        self.path = Path(path)
+        self.chunk_size = chunk_size
+        self.offset = 0
+        self._partial = b""
+        self._ino: int | None = None
+
+    def read(self) -> ReadResult:
+        try:
+            with open(self.path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                reset = False
+                if (self._ino is not None and st.st_ino != self._ino) or st.st_size < self.offset:
+                    self.offset, self._partial, reset = 0, b"", True
+                self._ino = st.st_ino
+                if st.st_size == self.offset:
+                    return ReadResult([], reset=reset)
+                fh.seek(self.offset)
+                data = fh.read(self.chunk_size)
+        except FileNotFoundError:
+            reset = self._ino is not None
+            self.offset, self._partial, self._ino = 0, b"", None
+            return ReadResult([], reset=reset)
+        except OSError:
+            return ReadResult([])
+        self.offset += len(data)
+        more = self.offset < st.st_size
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        events, bad = parse_lines(lines)
+        return ReadResult(events, bad, reset, more)
+
+
+def parse_lines(lines: Iterable[bytes]) -> tuple[list[dict[str, Any]], int]:
+    """Decode complete lines into event dicts; return them and how many lines were malformed."""
+    events: list[dict[str, Any]] = []
+    bad = 0
+    for raw in lines:
+        raw = raw.strip()
+        if not raw:
+            continue
+        event = _parse(raw)
+        if event is None:
+            # A writer killed mid-line and then resumed leaves `{"type": "st{"type": "start", ...}`:
+            # the tail of such a line is still a good event.
+            cut = raw.rfind(b'{"type"')
+            event = _parse(raw[cut:]) if cut > 0 else None
+            bad += 1
+        if event is not None:
+            events.append(event)
+    return events, bad
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    try:
+        obj = json.loads(raw.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    if isinstance(obj, dict) and isinstance(obj.get("type"), str):
+        return obj
+    return None
+
+
+def _num(value: Any) -> float | None:
+    """A finite number from an event field, or None (missing, null, a string, NaN...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _int(value: Any) -> int | None:
+    value = _num(value)
+    return int(value) if value is not None else None
+
+
+@dataclass
+class RunState:
+    """Everything the dashboard shows, folded from the events in order."""
+
+    status: str = WAITING
+    start: dict[str, Any] = field(default_factory=dict)
+    """The latest ``start`` event: base, device, precision, threads, lora, max_steps..."""
+    step: int = 0
+    max_steps: int | None = None
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    evals: list[tuple[int, float, float | None]] = field(default_factory=list)
+    """(step, eval_loss, perplexity)."""
+    tokens_per_second: deque = field(default_factory=lambda: deque(maxlen=_TPS_HISTORY))
+    step_times: deque = field(default_factory=lambda: deque(maxlen=_ETA_WINDOW))
+    last: dict[str, Any] = field(default_factory=dict)
+    """The latest ``step`` event as written (memory readouts, lr, epoch, tokens...)."""
+    peak_rss: float | None = None
+    samples: dict[str, str] = field(default_factory=dict)
+    samples_step: int | None = None
+    checkpoints: list[tuple[int, str]] = field(default_factory=list)
+    end: dict[str, Any] = field(default_factory=dict)
+    """The ``done`` / ``stopped`` / ``error`` event that ended the latest session of the run."""
+    error: str | None = None
+    events: int = 0
+    malformed: int = 0
+    stop_requested: bool = False
+    """Set by the dashboard when it asked the run to stop; cleared by the next start."""
+
+    # -- folding -----------------------------------------------------------------------------------
+
+    def apply_all(self, events: Iterable[dict[str, Any]]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: dict[str, Any]) -> None:
+        handler = getattr(self, f"_on_{event.get('type')}", None)
+        self.events += 1
+        if handler is not None:
+            handler(event)
+
+    def _on_start(self, e: dict[str, Any]) -> None:
+        self.start = dict(e)
+        self.status = RUNNING
+        self.error = None
+        self.end = {}
+        self.stop_requested = False
+        self.step_times.clear()
+        self.max_steps = _int(e.get("max_steps")) or self.max_steps
+        resumed = _int(e.get("step", e.get("resume_step")))
+        if resumed is not None:
+            self._rewind(resumed + 1)
+            self.step = resumed
+
+    def _rewind(self, step: int) -> None:
+        """Forget history at or after ``step``: a resumed run repeats the steps after its checkpoint."""
+        if self.steps and self.steps[-1] >= step:
+            keep = next((i for i, s in enumerate(self.steps) if s >= step), len(self.steps))
+            del self.steps[keep:], self.losses[keep:]
+            self.evals = [ev for ev in self.evals if ev[0] < step]
+
+    def _on_step(self, e: dict[str, Any]) -> None:
+        step = _int(e.get("step"))
+        if step is None:
+            return
+        if self.status in (WAITING, DONE, STOPPED, FAILED):
+            self.status = RUNNING  # attached mid-run, or a resume whose start line we did not see
+        self._rewind(step)
+        self.step = step
+        self.max_steps = _int(e.get("max_steps")) or self.max_steps
+        loss = _num(e.get("loss"))
+        if loss is not None:
+            self.steps.append(step)
+            self.losses.append(loss)
+        tps = _num(e.get("tokens_per_second"))
+        if tps is not None:
+            self.tokens_per_second.append(tps)
+        step_time = _num(e.get("step_time"))
+        if step_time is not None and step_time > 0:
+            self.step_times.append(step_time)
+        rss = _num(e.get("rss"))
+        if rss is not None:
+            self.peak_rss = max(rss, self.peak_rss or 0.0)
+        peak = _num(e.get("rss_peak"))
+        if peak is not None:
+            self.peak_rss = max(peak, self.peak_rss or 0.0)
+        self.last = dict(e)
+
+    def _on_eval(self, e: dict[str, Any]) -> None:
+        step, loss = _int(e.get("step")), _num(e.get("eval_loss"))
+        if step is None or loss is None:
+            return
+        ppl = _num(e.get("perplexity"))
+        if ppl is None and loss < 50:
+            ppl = math.exp(loss)
+        self.evals = [ev for ev in self.evals if ev[0] != step]
+        self.evals.append((step, loss, ppl))
+
+    def _on_checkpoint(self, e: dict[str, Any]) -> None:
+        step = _int(e.get("step"))
+        if step is not None:
+            self.checkpoints.append((step, str(e.get("path", ""))))
+
+    def _on_sample(self, e: dict[str, Any]) -> None:
+        samples = e.get("samples")
+        if isinstance(samples, dict):
+            self.samples = {str(k): str(v) for k, v in samples.items()}
+        elif isinstance(samples, list):  # [{"speaker": ..., "text": ...}] is fine too
+            self.samples = {
+                str(s.get("speaker", "?")): str(s.get("text", s.get("line", "")))
+                for s in samples
+                if isinstance(s, dict)
+            }
+        else:
+            return
+        self.samples_step = _int(e.get("step"))
+
+    def _on_done(self, e: dict[str, Any]) -> None:
+        self.end = dict(e)
+        stopped = e.get("stopped") or e.get("reason") in ("stopped", "stop", "interrupted", "cancelled")
+        self.status = STOPPED if stopped else DONE
+        step = _int(e.get("step"))
+        if step is not None:
+            self.step = max(self.step, step)
+        self.stop_requested = False
+
+    def _on_stopped(self, e: dict[str, Any]) -> None:
+        self._on_done({**e, "stopped": True})
+
+    def _on_error(self, e: dict[str, Any]) -> None:
+        self.end = dict(e)
+        self.status = FAILED
+        self.error = str(e.get("message") or e.get("error") or "training failed")
+        self.stop_requested = False
+
+    # -- derived figures ---------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, STOPPED, FAILED)
+
+    @property
+    def progress(self) -> float | None:
+        if not self.max_steps:
+            return None
+        return min(1.0, max(0.0, self.step / self.max_steps))
+
+    @property
+    def seconds_per_step(self) -> float | None:
+        if self.step_times:
+            return median(self.step_times)
+        return None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Time left at the recent pace; None before there is a pace, or once the run has ended."""
+        spp = self.seconds_per_step
+        if spp is None or not self.max_steps or self.status != RUNNING:
+            return None
+        return max(0, self.max_steps - self.step) * spp
+
+    @property
+    def latest_eval(self) -> tuple[int, float, float | None] | None:
+        return self.evals[-1] if self.evals else None
+
+    @property
+    def latest_loss(self) -> float | None:
+        return self.losses[-1] if self.losses else None
+
+
+class RunWatcher:
+    """An :class:`EventTail` and the :class:`RunState` it feeds; :meth:`poll` does both at once."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.tail = EventTail(self.run_dir / EVENTS_FILE)
+        self.state = RunState()
+
+    def fold(self, result: ReadResult) -> bool:
+        """Apply one read's events; True when anything changed."""
+        if result.reset:
+            self.state = RunState()
+        self.state.malformed += result.malformed
+        self.state.apply_all(result.events)
+        return bool(result.events or result.reset or result.malformed)
+
+    def poll(self) -> bool:
+        changed = False
+        while True:
+            result = self.tail.read()
+            changed = self.fold(result) or changed
+            if not result.more:
+                return changed
+
+
+# -- formatting helpers shared by the dashboard's widgets (plain strings, no markup) -------------------
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, s = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{s:02d}s" if minutes < 10 else f"{minutes}m"
+    hours, m = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{m:02d}m"
+    return f"{hours // 24}d{hours % 24:02d}h"
+
+
+def format_bytes(n: float | None) -> str:
+    if n is None:
+        return "—"
+    units = ("B", "KB", "MB", "GB", "TB")
+    i = 0
+    while abs(n) >= 1024 and i < len(units) - 1:
+        n /= 1024
+        i += 1
+    if i < 2:
+        return f"{n:.0f} {units[i]}"
+    return f"{n:.1f} {units[i]}" if abs(n) < 100 else f"{n:.0f} {units[i]}"
+
+
+def format_count(n: float | None) -> str:
+    """Compact counts: 950, 12.3k, 4.56M, 1.2B."""
+    if n is None:
+        return "—"
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= limit:
+            v = n / limit
+            return f"{v:.3g}{suffix}"
+    return f"{n:.0f}"
+
+
+def format_lr(lr: float | None) -> str:
+    return "—" if lr is None else f"{lr:.1e}".replace("e-0", "e-").replace("e+0", "e")
