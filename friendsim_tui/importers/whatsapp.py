@@ -287,6 +287,8 @@ def _load(path: Path) -> tuple[bytes, str]:
         data = path.read_bytes()
     except OSError as exc:
         raise ChatImportError(path, f"cannot read: {exc.strerror or exc}") from None
+    if path.name == "_chat.txt":  # an unzipped iOS export: the folder carries the chat's name
+        return data, chat_name(path.parent.name) or path.parent.name or path.stem
     return data, chat_name(path.stem) or path.stem
 
 
