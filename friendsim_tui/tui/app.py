@@ -1,0 +1,54 @@
+"""The FriendSim app shell: Home first, Import on a key; one stylesheet (app.tcss).
+
+Keep this module's imports light (no torch/transformers, no services at module level): the first
+screen must draw in well under a second and a half.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.screen import Screen
+
+from friendsim_tui.tui.commands import ScreenCommands
+
+if TYPE_CHECKING:
+    from friendsim_tui.config import Config
+
+
+class FriendSimApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "FriendSim"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        start_dir: str | Path | None = None,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.start_dir = Path(start_dir) if start_dir else Path.cwd()
+        """Where the Import screen's file browser opens."""
+        self.cursor_blink = cursor_blink
+        """False in tests, so snapshots are stable (see widgets.text_input)."""
+        self.workspace: str | None = None
+        """The workspace shown on Home; the default target of an import."""
+        self.workspace_names: list[str] = []
+
+    def get_default_screen(self) -> Screen:
+        from friendsim_tui.tui.screens.home import HomeScreen
+
+        return HomeScreen()
+
+
+def run_app(config: Config | None = None) -> int:
+    """Run the app in the terminal; returns the process exit code."""
+    app = FriendSimApp(config)
+    app.run()
+    return app.return_code or 0

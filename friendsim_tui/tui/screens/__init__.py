@@ -1,0 +1,1 @@
+"""Screens: home, import, and the small dialogs they share."""

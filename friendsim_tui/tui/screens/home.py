@@ -1,0 +1,328 @@
+"""Home: the workspaces and what the selected one holds (messages, friends, dates, who says how much)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from friendsim_tui.tui import data
+from friendsim_tui.tui.commands import PaletteCommand
+from friendsim_tui.tui.messages import WorkspaceChanged, WorkspaceFailed, WorkspaceLoaded, WorkspacesLoaded
+from friendsim_tui.tui.screens.dialogs import TextPrompt
+from friendsim_tui.tui.text import fmt_range, inert, inert_content, inert_text, plural, share_bar
+from friendsim_tui.tui.widgets.row_table import RowTable
+
+NEW_WORKSPACE = "new"
+_LIST_NAME_WIDTH = 17
+
+
+def _workspace_prompt(info: data.WorkspaceInfo) -> Content:
+    return Content.assemble(
+        (inert(info.name, _LIST_NAME_WIDTH).ljust(_LIST_NAME_WIDTH), ""),
+        (f" {info.messages:>8,} msg", "dim"),
+    )
+
+
+def check_new_workspace_name(name: str) -> str | None:
+    """An error for the user, or None when ``name`` can be a new workspace."""
+    from friendsim_tui.paths import WorkspaceNameError, check_workspace_name
+
+    try:
+        check_workspace_name(name)
+    except WorkspaceNameError as exc:
+        return str(exc)
+    return None
+
+
+class HomeScreen(Screen):
+    BINDINGS = [
+        Binding("i", "import_chats", "Import"),
+        Binding("n", "new_workspace", "New workspace"),
+        Binding("r", "rename_speaker", "Rename"),
+        Binding("x", "toggle_exclude", "Exclude/include"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="home")
+        self.workspaces: list[data.WorkspaceInfo] | None = None
+        """None until the first list has loaded."""
+        self.summary: data.WorkspaceSummary | None = None
+        """What the right-hand panel shows now."""
+        self._select_after_load: str | None = None
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static(Content("FriendSim"), id="app-title")
+            yield Static(Content(""), id="current-workspace")
+        with Horizontal(id="home-body"):
+            workspaces = OptionList(Option(Content("Loading workspaces…"), disabled=True), id="workspaces")
+            workspaces.border_title = Content("Workspaces")
+            yield workspaces
+            with Vertical(id="summary") as summary:
+                summary.border_title = Content("")
+                yield Static(Content(""), id="summary-line")
+                table = RowTable(id="speakers")
+                table.add_column("Friend", key="name")
+                table.add_column("messages", key="messages")
+                table.add_column("share", key="share")
+                table.add_column("", key="status")
+                yield table
+                yield Static(Content("Runs"), classes="section-title", id="runs-title")
+                yield Static(Content("No trained runs yet.").stylize("dim"), id="runs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#speakers").display = False
+        self.reload()
+
+    # -- loading (thread workers; results come back as messages) ---------------------------------
+    def reload(self, select: str | None = None) -> None:
+        """Reload the workspace list, then show ``select`` (or the current workspace)."""
+        self._select_after_load = select
+        self._load_workspaces()
+
+    @work(thread=True, exclusive=True, group="workspaces", exit_on_error=False)
+    def _load_workspaces(self) -> None:
+        try:
+            items = data.list_workspaces()
+        except Exception as exc:  # a damaged database must not take the app down
+            self.post_message(WorkspaceFailed("", f"cannot list workspaces: {exc}"))
+            return
+        self.post_message(WorkspacesLoaded(items))
+
+    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
+    def _load_summary(self, name: str) -> None:
+        try:
+            summary = data.load_summary(name)
+        except Exception as exc:
+            self.post_message(WorkspaceFailed(name, f"cannot read workspace {name}: {exc}"))
+            return
+        self.post_message(WorkspaceLoaded(summary))
+
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def _change(self, change: Callable[[], None], name: str, done: str) -> None:
+        """Run ``change`` against workspace ``name``, then show the result."""
+        try:
+            change()
+        except Exception as exc:
+            self.post_message(WorkspaceFailed(name, str(exc)))
+            return
+        self.post_message(WorkspaceChanged(name, done))
+
+    @on(WorkspaceChanged)
+    def _changed(self, message: WorkspaceChanged) -> None:
+        self.notify(message.note, markup=False)
+        self.reload(select=message.name)
+
+    @on(WorkspacesLoaded)
+    def _show_workspaces(self, message: WorkspacesLoaded) -> None:
+        self.workspaces = message.workspaces
+        self.app.workspace_names = [w.name for w in message.workspaces]
+        options = [Option(_workspace_prompt(w), id=f"ws:{w.name}") for w in message.workspaces]
+        options.append(Option(Content("+ new workspace"), id=NEW_WORKSPACE))
+        listing = self.query_one("#workspaces", OptionList)
+        listing.set_options(options)
+        names = self.app.workspace_names
+        want = self._select_after_load or self.app.workspace
+        name = want if want in names else (names[0] if names else None)
+        if name is None:
+            self._show_empty()
+            listing.highlighted = 0
+            return
+        listing.highlighted = names.index(name)
+        self.show_workspace(name)
+
+    @on(OptionList.OptionHighlighted, "#workspaces")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        option_id = event.option.id or ""
+        if option_id.startswith("ws:") and option_id[3:] != self.app.workspace:
+            self.show_workspace(option_id[3:])
+
+    @on(OptionList.OptionSelected, "#workspaces")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == NEW_WORKSPACE:
+            self.action_new_workspace()
+        elif self.query_one("#speakers", RowTable).row_count:
+            self.query_one("#speakers", RowTable).focus()
+
+    def show_workspace(self, name: str) -> None:
+        self.app.workspace = name
+        self.query_one("#current-workspace", Static).update(
+            Content.assemble(("workspace: ", "dim"), inert_content(name))
+        )
+        self.query_one("#summary").border_title = inert_content(name)
+        if self.summary is None or self.summary.name != name:
+            self.query_one("#summary-line", Static).update(Content("Loading…").stylize("dim"))
+        self._load_summary(name)
+
+    @on(WorkspaceLoaded)
+    def _show_summary(self, message: WorkspaceLoaded) -> None:
+        summary = message.summary
+        if summary.name != self.app.workspace:
+            return  # the user has moved on
+        self.summary = summary
+        line = self.query_one("#summary-line", Static)
+        table = self.query_one("#speakers", RowTable)
+        if not summary.messages:
+            line.update(Content("No messages yet: press i to import chat exports into this workspace."))
+            table.display = False
+            table.clear()
+            self.refresh_bindings()
+            return
+        excluded = len(summary.speakers) - summary.friends
+        parts = [plural(summary.messages, "message"), plural(summary.friends, "friend"), fmt_range(summary.date_range)]
+        if excluded:
+            parts.append(f"{excluded:,} excluded")
+        line.update(Content(" · ".join(parts)))
+        keep = table.selected_key()
+        table.clear()
+        largest = max((s.messages for s in summary.speakers), default=0)
+        for sp in summary.speakers:
+            style = "dim" if sp.excluded else ""
+            pct = f"{100 * sp.messages / summary.messages:4.0f}%" if summary.messages else ""
+            table.add_row(
+                inert_text(sp.name, style, limit=28),
+                inert_text(f"{sp.messages:,}", style, justify="right"),
+                inert_text(f"{share_bar(sp.messages, largest):<17}{pct}", "dim" if sp.excluded else "cyan"),
+                inert_text("excluded" if sp.excluded else "", "italic dim"),
+                key=str(sp.id),
+            )
+        table.display = True
+        if keep is not None and keep in {str(s.id) for s in summary.speakers}:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.refresh_bindings()
+
+    def _show_empty(self) -> None:
+        self.app.workspace = None
+        self.summary = None
+        self.query_one("#current-workspace", Static).update(Content(""))
+        self.query_one("#summary").border_title = Content("Welcome")
+        self.query_one("#summary-line", Static).update(
+            Content(
+                "No workspaces yet. Press i to import chat exports: Discord (DiscordChatExporter), WhatsApp, "
+                "Telegram, Messenger/Instagram, or a plain 'Name: text' transcript."
+            )
+        )
+        table = self.query_one("#speakers", RowTable)
+        table.clear()
+        table.display = False
+        self.refresh_bindings()
+
+    @on(WorkspaceFailed)
+    def _failed(self, message: WorkspaceFailed) -> None:
+        self.notify(message.error, title="Workspace", severity="error", markup=False)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("rename_speaker", "toggle_exclude"):
+            return True if self._speaker() is not None else None
+        return True
+
+    def _speaker(self):
+        table = self.query_one("#speakers", RowTable)
+        if self.summary is None or not table.display:
+            return None
+        key = table.selected_key()
+        return next((s for s in self.summary.speakers if str(s.id) == key), None)
+
+    def action_import_chats(self) -> None:
+        from friendsim_tui.tui.screens.importing import ImportScreen
+
+        self.app.push_screen(ImportScreen(self.app.workspace, self.app.start_dir), self._imported)
+
+    def _imported(self, result) -> None:
+        if result is None:
+            return
+        self.notify(
+            f"Imported {result.messages_added:,} new messages into {result.workspace} "
+            f"({result.messages_total:,} in all)",
+            title="Import",
+            markup=False,
+        )
+        self.reload(select=result.workspace)
+
+    def action_new_workspace(self) -> None:
+        def check(name: str) -> str | None:
+            if name.lower() in (n.lower() for n in self.app.workspace_names):
+                return f"a workspace named {name} already exists"
+            return check_new_workspace_name(name)
+
+        def created(name: str | None) -> None:
+            if name:
+                self._change(partial(data.create_workspace, name), name, f"Created workspace {name}")
+
+        self.app.push_screen(
+            TextPrompt(
+                Content("New workspace"),
+                hint=Content("Letters, digits, spaces, '_', '-' or '.'. Import chats into it with i."),
+                check=check,
+                placeholder="e.g. weekend-crew",
+            ),
+            created,
+        )
+
+    def action_rename_speaker(self) -> None:
+        speaker, summary = self._speaker(), self.summary
+        if speaker is None or summary is None:
+            return
+
+        def renamed(new_name: str | None) -> None:
+            if new_name and new_name != speaker.name:
+                self._change(
+                    partial(data.rename_speaker, summary.name, speaker.id, new_name),
+                    summary.name,
+                    f"Renamed {inert(speaker.name)} to {inert(new_name)}",
+                )
+
+        self.app.push_screen(
+            TextPrompt(
+                Content.assemble("Rename ", inert_content(speaker.name, limit=40)),
+                value=speaker.name,
+                hint=Content("Typing the name of another friend merges the two."),
+            ),
+            renamed,
+        )
+
+    def action_toggle_exclude(self) -> None:
+        speaker, summary = self._speaker(), self.summary
+        if speaker is None or summary is None:
+            return
+        exclude = not speaker.excluded
+        what = "left out of training" if exclude else "back in training"
+        self._change(
+            partial(data.set_excluded, summary.name, speaker.id, exclude),
+            summary.name,
+            f"{inert(speaker.name)} {what}",
+        )
+
+    def select_workspace(self, name: str) -> None:
+        names = self.app.workspace_names
+        if name in names:
+            self.query_one("#workspaces", OptionList).highlighted = names.index(name)
+            self.show_workspace(name)
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        cmds = [
+            PaletteCommand("Import chats…", "Preview and import chat exports (i)", self.action_import_chats),
+            PaletteCommand("New workspace…", "Create an empty workspace (n)", self.action_new_workspace),
+        ]
+        for name in self.app.workspace_names:
+            if name != self.app.workspace:
+                cmds.append(
+                    PaletteCommand(f"Switch to workspace {name}", "Show this workspace", partial(self.select_workspace, name))
+                )
+        if self._speaker() is not None:
+            cmds.append(PaletteCommand("Rename speaker…", "Rename or merge the highlighted friend (r)", self.action_rename_speaker))
+            cmds.append(PaletteCommand("Exclude or include speaker", "Toggle training on the highlighted friend (x)", self.action_toggle_exclude))
+        return cmds

@@ -1,0 +1,529 @@
+"""Import: pick export files or folders, preview what they hold, adjust speakers, then import.
+
+Nothing is written before Enter; the import is one transaction, so an error or a cancel leaves the
+workspace exactly as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message_pump import MessagePump
+from textual.screen import Screen
+from textual.widgets import DirectoryTree, Footer, Input, ProgressBar, Static
+from textual.worker import Worker, get_current_worker
+
+from friendsim_tui.tui import data
+from friendsim_tui.tui.commands import PaletteCommand
+from friendsim_tui.tui.messages import (
+    ImportFailed,
+    ImportFinished,
+    PreviewFailed,
+    PreviewReady,
+    TargetChecked,
+    WorkProgress,
+)
+from friendsim_tui.tui.screens.dialogs import ChoicePrompt, TextPrompt
+from friendsim_tui.tui.screens.home import check_new_workspace_name
+from friendsim_tui.tui.text import display_path, fmt_range, inert, inert_content, inert_text, plural
+from friendsim_tui.tui.widgets.file_tree import ChatFileTree
+from friendsim_tui.tui.widgets.row_table import RowTable
+from friendsim_tui.tui.widgets.text_input import TextInput
+
+PROGRESS_INTERVAL = 0.1
+"""Seconds between progress messages from a worker (at most ~10 a second)."""
+MAX_PROBLEMS_SHOWN = 8
+
+
+class _Cancelled(Exception):
+    """Raised inside the worker's progress callback to stop reading; the import rolls back."""
+
+
+class _Progress:
+    """The services' progress callback, throttled, posting :class:`WorkProgress` from the worker thread."""
+
+    def __init__(self, target: MessagePump, worker: Worker, verb: str) -> None:
+        self.target = target
+        self.worker = worker
+        self.verb = verb
+        self._last = 0.0
+
+    def __call__(self, index: int, count: int, path: str, done: int, total: int) -> None:
+        if self.worker.is_cancelled:
+            raise _Cancelled()
+        now = time.monotonic()
+        if now - self._last < PROGRESS_INTERVAL:
+            return
+        self._last = now
+        fraction = (index + (min(done / total, 1.0) if total else 1.0)) / max(count, 1)
+        self.target.post_message(WorkProgress(fraction, f"{self.verb} {Path(path).name}  ({index + 1}/{count})"))
+
+
+def _error_content(error, name: Callable[[str], str] = display_path) -> Content:
+    """A ChatImportError (or a plain message) as one inert line naming the file and the place."""
+    path = getattr(error, "path", None)
+    if path is None:
+        return inert_content(str(error), "$error")
+    where = getattr(error, "where", None)
+    return Content.assemble(
+        ("✗ ", "$error"),
+        (name(path), "bold"),
+        inert_content(f" ({where})" if where else ""),
+        inert_content(f": {error.detail}"),
+    )
+
+
+class ImportScreen(Screen):
+    """Returns the :class:`ImportResult` when something was imported, None when the user backs out."""
+
+    BINDINGS = [
+        Binding("enter", "start_import", "Import", priority=False),
+        Binding("a", "add_highlighted", "Add to selection"),
+        Binding("r", "rename", "Rename"),
+        Binding("m", "merge", "Merge into…"),
+        Binding("x", "toggle_exclude", "Exclude/include"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, target: str | None, start_dir: str | Path) -> None:
+        super().__init__(id="import")
+        self.start_dir = Path(start_dir)
+        self._initial_target = target or ""
+        self.selection: list[Path] = []
+        self.preview = None
+        """The last preview (services.importing.Preview), for ``self.selection``."""
+        self.existing: list[str] = []
+        """Speaker names already in the target workspace."""
+        self.target_exists = False
+        self.choices: dict = {}
+        """(source, key) -> SpeakerChoice."""
+        self.importing = False
+        self.result = None
+
+    # -- layout -----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(Content(""), id="import-title")
+        with Horizontal(classes="field-row", id="path-row"):
+            yield Static(Content("Path"), classes="field-label")
+            yield TextInput(
+                placeholder="a chat export file or a folder of them, then enter (or browse below)",
+                id="path",
+                compact=True,
+            )
+        with Horizontal(classes="field-row"):
+            yield Static(Content("Into"), classes="field-label")
+            yield TextInput(self._initial_target, placeholder="a workspace name", id="target", compact=True)
+            yield Static(Content(""), id="target-note")
+        with Horizontal(id="import-body"):
+            tree = ChatFileTree(self.start_dir, id="files")
+            tree.border_title = Content("Files")
+            yield tree
+            with Vertical(id="preview") as preview:
+                preview.border_title = Content("Preview")
+                yield Static(Content("Pick a file or folder to see what it holds.").stylize("dim"), id="preview-summary")
+                table = RowTable(id="identities")
+                table.add_column("Speaker", key="speaker")
+                table.add_column("becomes", key="becomes")
+                table.add_column("msgs", key="msgs")
+                table.add_column("train", key="train")
+                yield table
+                yield Static(Content(""), id="problems")
+        with Horizontal(id="progress-row"):
+            yield ProgressBar(total=100, show_eta=True, id="progress")
+            yield Static(Content(""), id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#identities").display = False
+        self.query_one("#progress").display = False
+        self._set_status("Type a path and press enter, or browse the files (tab) and press enter on a file; "
+                         "a adds the highlighted file or folder.")
+        self._target_changed(self._initial_target)
+        self.query_one("#path", Input).focus()
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _set_status(self, text: str | Content, error: bool = False) -> None:
+        content = text if isinstance(text, Content) else Content(text)
+        self.query_one("#status", Static).update(content.stylize("$error") if error else content)
+
+    @property
+    def target(self) -> str:
+        return self.query_one("#target", Input).value.strip()
+
+    def _short(self, path: str | Path) -> str:
+        """A file's name relative to the selected folder it was found in, else its ``~/`` path."""
+        path = Path(path)
+        for chosen in self.selection:
+            if path == chosen:
+                return inert(path.name)
+            if path.is_relative_to(chosen):
+                return inert(str(path.relative_to(chosen)))
+        return display_path(path)
+
+    def _resolve(self, typed: str) -> Path:
+        path = Path(typed).expanduser()
+        return path if path.is_absolute() else self.start_dir / path
+
+    def _working(self, on: bool) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = on
+        if on:
+            bar.update(total=100, progress=0)
+
+    # -- picking files ----------------------------------------------------------------------------
+    @on(Input.Submitted, "#path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.select([self._resolve(event.value.strip())])
+
+    @on(Input.Submitted, "#target")
+    def _target_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_start_import()
+
+    @on(DirectoryTree.FileSelected, "#files")
+    def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        self.query_one("#path", Input).value = display_path(event.path)
+        self.select([event.path])
+
+    def action_add_highlighted(self) -> None:
+        path = self.query_one("#files", ChatFileTree).highlighted_path()
+        if path is None or path in self.selection:
+            return
+        self.query_one("#path", Input).value = display_path(path)
+        self.select([*self.selection, path])
+
+    def select(self, paths: list[Path]) -> None:
+        """Preview ``paths`` (files or folders); nothing is written."""
+        if self.importing:
+            return
+        self.selection = paths
+        self.preview = None
+        self.choices = {}
+        self.query_one("#identities", RowTable).display = False
+        self.query_one("#problems", Static).update(Content(""))
+        self.query_one("#preview-summary", Static).update(Content("Reading…").stylize("dim"))
+        self._working(True)
+        self._set_status(Content.assemble("Reading ", inert_content(", ".join(display_path(p) for p in paths))))
+        self.refresh_bindings()
+        self._run_preview(paths, self.target)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _run_preview(self, paths: list[Path], target: str) -> None:
+        from friendsim_tui.services import importing
+
+        try:
+            preview = importing.preview(paths, _Progress(self, get_current_worker(), "Reading"))
+            existing = data.speaker_names(target) if target else []
+        except _Cancelled:
+            return
+        except Exception as exc:  # an unreadable folder, a permission error...
+            self.post_message(PreviewFailed(f"cannot read the selection: {exc}"))
+            return
+        self.post_message(PreviewReady(paths, preview, existing))
+
+    @on(WorkProgress)
+    def _progress(self, message: WorkProgress) -> None:
+        self.query_one("#progress", ProgressBar).update(total=100, progress=100 * message.fraction)
+        self._set_status(inert_content(message.label))
+
+    @on(PreviewFailed)
+    def _preview_failed(self, message: PreviewFailed) -> None:
+        self._working(False)
+        self.query_one("#preview-summary", Static).update(Content(""))
+        self.query_one("#problems", Static).update(inert_content(message.error, "$error"))
+        self._set_status("Nothing to import.", error=True)
+
+    @on(PreviewReady)
+    def _preview_ready(self, message: PreviewReady) -> None:
+        if message.paths != self.selection:
+            return  # an older selection
+        self._working(False)
+        self.preview = message.preview
+        self.existing = message.existing
+        self._show_preview()
+        table = self.query_one("#identities", RowTable)
+        if self.preview.files:
+            self._set_status(
+                Content.assemble(
+                    ("enter", "bold"),
+                    f" imports {plural(self.preview.total_kept, 'message')} into ",
+                    inert_content(self.target or "?"),
+                )
+            )
+            if table.row_count:
+                table.focus()
+        else:
+            self._set_status("Nothing to import: no chat export in the selection.", error=True)
+        self.refresh_bindings()
+
+    def _show_preview(self) -> None:
+        pre = self.preview
+        lines: list[Content] = []
+        for r in pre.files:
+            line = Content.assemble(
+                ("✓ ", "$success"),
+                (self._short(r.path), "bold"),
+                " · ",
+                inert_content(r.format or "?", "dim"),
+                f" · {plural(r.kept, 'message')}",
+            )
+            skipped = sum(r.skipped.values())
+            if skipped:
+                line = line + Content(f" · {skipped:,} skipped")
+            lines.append(line)
+        if pre.files:
+            total = f"{plural(pre.total_kept, 'message')} · {fmt_range(pre.date_range)}"
+            skipped = pre.skipped
+            if skipped:
+                reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]))
+                total += f" · skipped {sum(skipped.values()):,} ({reasons})"
+            lines.append(Content(total).stylize("bold"))
+        self.query_one("#preview-summary", Static).update(Content("\n").join(lines))
+        self._fill_identities()
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        pre = self.preview
+        lines = [_error_content(e, self._short) for e in pre.errors]
+        if pre.errors and pre.files:
+            lines.append(Content("Files marked ✗ are not chats and will be left out.").stylize("dim"))
+        problems = [p for r in pre.files for p in r.problems]
+        warnings = [w for r in pre.files for w in r.warnings]
+        unparseable = sum(r.skipped.get("unparseable", 0) for r in pre.files)
+        if unparseable:
+            lines.append(Content(f"{plural(unparseable, 'record')} could not be read:").stylize("$warning"))
+        for p in problems[:MAX_PROBLEMS_SHOWN]:
+            lines.append(Content.assemble("  ", (self._short(p.path), "bold"), inert_content(f" ({p.where}): {p.detail}")))
+        for w in warnings[:MAX_PROBLEMS_SHOWN]:
+            lines.append(Content.assemble(("! ", "$warning"), inert_content(w)))
+        if pre.ignored:
+            lines.append(Content(f"Ignored {plural(len(pre.ignored), 'media or web file')} in the folders.").stylize("dim"))
+        self.query_one("#problems", Static).update(Content("\n").join(lines))
+
+    # -- speakers ---------------------------------------------------------------------------------
+    def _choice(self, ident):
+        from friendsim_tui.services.importing import SpeakerChoice
+
+        return self.choices.setdefault((ident.source, ident.key), SpeakerChoice())
+
+    def _becomes(self, ident) -> str:
+        choice = self.choices.get((ident.source, ident.key))
+        return (choice.name if choice and choice.name else ident.name).strip() or ident.key
+
+    def _fill_identities(self) -> None:
+        table = self.query_one("#identities", RowTable)
+        keep = table.selected_key()
+        table.clear()
+        idents = self.preview.identities if self.preview else []
+        names = [self._becomes(i).lower() for i in idents]
+        existing = {n.lower() for n in self.existing}
+        excluded_names = {
+            self._becomes(i).lower() for i in idents if self.choices.get((i.source, i.key), None) and self.choices[(i.source, i.key)].exclude
+        }
+        for index, ident in enumerate(idents):
+            becomes = self._becomes(ident)
+            if becomes.lower() in existing:
+                note = " (joins existing)"
+            elif names.count(becomes.lower()) > 1:
+                note = " (merged)"
+            else:
+                note = ""
+            excluded = becomes.lower() in excluded_names
+            style = "dim" if excluded else ""
+            table.add_row(
+                inert_text(ident.name, style, limit=24),
+                inert_text(inert(becomes, 24) + note, style),
+                inert_text(f"{ident.messages:,}", style, justify="right"),
+                inert_text("☐ excluded" if excluded else "☑", style),
+                key=str(index),
+            )
+        table.display = bool(idents)
+        if keep is not None and table.row_count and int(keep) < table.row_count:
+            table.move_cursor(row=int(keep))
+
+    def _ident(self):
+        table = self.query_one("#identities", RowTable)
+        if self.preview is None or not table.display:
+            return None
+        key = table.selected_key()
+        return None if key is None else self.preview.identities[int(key)]
+
+    def action_rename(self) -> None:
+        ident = self._ident()
+        if ident is None:
+            return
+
+        def renamed(name: str | None) -> None:
+            if name:
+                self._choice(ident).name = None if name == ident.name else name
+                self._fill_identities()
+
+        self.app.push_screen(
+            TextPrompt(
+                Content.assemble("Rename ", inert_content(ident.name, limit=40)),
+                value=self._becomes(ident),
+                hint=Content("The name the model will use. Another speaker's name merges the two."),
+            ),
+            renamed,
+        )
+
+    def action_merge(self) -> None:
+        ident = self._ident()
+        if ident is None:
+            return
+        own = self._becomes(ident).lower()
+        seen: dict[str, str] = {}
+        for name in [*self.existing, *(self._becomes(i) for i in self.preview.identities)]:
+            if name.lower() != own:
+                seen.setdefault(name.lower(), name)
+        if not seen:
+            self.notify("There is no other speaker to merge into.", markup=False)
+            return
+
+        def merged(name: str | None) -> None:
+            if name:
+                self._choice(ident).name = name
+                self._fill_identities()
+
+        self.app.push_screen(
+            ChoicePrompt(
+                Content.assemble("Merge ", inert_content(ident.name, limit=30), " into…"),
+                sorted(seen.values(), key=str.lower),
+                hint=Content("Both identities become one friend."),
+            ),
+            merged,
+        )
+
+    def action_toggle_exclude(self) -> None:
+        ident = self._ident()
+        if ident is None:
+            return
+        choice = self._choice(ident)
+        choice.exclude = not choice.exclude
+        self._fill_identities()
+
+    # -- target -----------------------------------------------------------------------------------
+    @on(Input.Changed, "#target")
+    def _target_input(self, event: Input.Changed) -> None:
+        self._target_changed(event.value.strip())
+
+    def _target_changed(self, target: str) -> None:
+        title = self.query_one("#import-title", Static)
+        note = self.query_one("#target-note", Static)
+        if not target:
+            title.update(Content("Import into a new workspace"))
+            note.update(Content("type a name for the new workspace").stylize("dim"))
+            return
+        error = check_new_workspace_name(target)
+        if error:
+            title.update(Content("Import"))
+            note.update(inert_content(error, "$error"))
+            return
+        title.update(Content.assemble("Import into ", (inert(target), "bold")))
+        note.update(Content(""))
+        self._check_target(target)
+
+    @work(thread=True, exclusive=True, group="target", exit_on_error=False)
+    def _check_target(self, target: str) -> None:
+        try:
+            exists = data.workspace_exists(target)
+            existing = data.speaker_names(target) if exists else []
+        except Exception:
+            exists, existing = False, []
+        self.post_message(TargetChecked(target, exists, existing))
+
+    @on(TargetChecked)
+    def _target_checked(self, message: TargetChecked) -> None:
+        if message.target != self.target:
+            return
+        self.target_exists = message.exists
+        self.existing = message.existing
+        note = "existing workspace" if message.exists else "new workspace"
+        self.query_one("#target-note", Static).update(Content(note).stylize("dim"))
+        if self.preview is not None:
+            self._fill_identities()
+
+    # -- importing --------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("rename", "merge", "toggle_exclude"):
+            return True if self._ident() is not None and not self.importing else None
+        if action == "start_import":
+            return True if self.preview is not None and self.preview.files and not self.importing else None
+        if action == "add_highlighted":
+            return None if self.importing else True
+        return True
+
+    def action_start_import(self) -> None:
+        if self.importing:
+            return
+        if self.preview is None or not self.preview.files:
+            self._set_status("Nothing to import yet: pick a chat export first.", error=True)
+            return
+        target = self.target
+        error = check_new_workspace_name(target) if target else "type a workspace name in Into"
+        if error:
+            self._set_status(inert_content(error), error=True)
+            self.query_one("#target", Input).focus()
+            return
+        paths = [Path(r.path) for r in self.preview.files]
+        choices = {k: v for k, v in self.choices.items() if v.name or v.exclude}
+        self.importing = True
+        self.refresh_bindings()
+        self._working(True)
+        self._set_status(Content.assemble("Importing into ", inert_content(target), "…"))
+        self._run_import(target, paths, choices)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _run_import(self, target: str, paths: list[Path], choices: dict) -> None:
+        from friendsim_tui.importers.base import ChatImportError
+        from friendsim_tui.services import importing
+
+        try:
+            result = importing.import_paths(target, paths, choices, _Progress(self, get_current_worker(), "Importing"))
+        except _Cancelled:
+            self.post_message(ImportFailed("Import cancelled; nothing was written."))
+        except ChatImportError as exc:
+            self.post_message(ImportFailed(exc))
+        except Exception as exc:
+            self.post_message(ImportFailed(f"import failed: {exc}; nothing was written"))
+        else:
+            self.post_message(ImportFinished(result))
+
+    @on(ImportFinished)
+    def _import_finished(self, message: ImportFinished) -> None:
+        self.importing = False
+        self.result = message.result
+        self.dismiss(message.result)
+
+    @on(ImportFailed)
+    def _import_failed(self, message: ImportFailed) -> None:
+        self.importing = False
+        self._working(False)
+        self.query_one("#problems", Static).update(_error_content(message.error, self._short))
+        self._set_status("Nothing was imported; the workspace is unchanged.", error=True)
+        self.refresh_bindings()
+
+    def action_back(self) -> None:
+        if self.importing:
+            self.workers.cancel_group(self, "import")
+            self._set_status("Cancelling…")
+            return
+        self.workers.cancel_group(self, "preview")
+        self.dismiss(None)
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        cmds = []
+        if self.check_action("start_import", ()):
+            cmds.append(PaletteCommand("Import now", "Import the previewed files (enter)", self.action_start_import))
+        cmds.append(PaletteCommand("Back to home", "Leave without importing (esc)", self.action_back))
+        return cmds

@@ -1,0 +1,73 @@
+"""Showing untrusted text (imported names, messages, file names) safely.
+
+Nothing here parses markup. Control characters become visible symbols so an ANSI/OSC escape or a
+carriage return inside a message shows as inert characters instead of reaching the terminal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.text import Text
+from textual.content import Content
+
+_INERT = {c: chr(0x2400 + c) for c in range(0x20)}  # C0 controls -> control pictures (ESC -> ␛)
+_INERT[0x7F] = "\u2421"  # DEL -> ␡
+_INERT.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})  # C1 controls (CSI 0x9b...)
+# Line/paragraph separators and bidirectional overrides could move or reorder what is drawn.
+_INERT.update({c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+_INERT_TABLE = str.maketrans(_INERT)
+
+
+def inert(text: str, limit: int | None = None) -> str:
+    """One line of plain text with every control character made visible; cut to ``limit`` chars."""
+    out = str(text).translate(_INERT_TABLE)
+    if limit is not None and len(out) > limit:
+        out = out[: max(0, limit - 1)] + "…"
+    return out
+
+
+def inert_content(text: str, style: str = "", limit: int | None = None) -> Content:
+    """Untrusted text as Textual Content: never parsed as markup."""
+    content = Content(inert(text, limit))
+    return content.stylize(style) if style else content
+
+
+def inert_text(text: str, style: str = "", limit: int | None = None, justify=None) -> Text:
+    """Untrusted text as a Rich Text (for widgets such as DataTable that take Rich renderables)."""
+    return Text(inert(text, limit), style=style, justify=justify, end="")
+
+
+def display_path(path: str | Path) -> str:
+    """A path for the screen: ``~/...`` under the home folder, else as given. Made inert."""
+    p = Path(path)
+    try:
+        rel = p.expanduser().resolve().relative_to(Path.home().resolve())
+    except (ValueError, OSError, RuntimeError):
+        return inert(str(p))
+    return inert("~" if str(rel) == "." else f"~/{rel}")
+
+
+def fmt_date(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def fmt_range(date_range: tuple[float, float] | None) -> str:
+    if not date_range:
+        return "no dates"
+    first, last = (fmt_date(t) for t in date_range)
+    return first if first == last else f"{first} → {last}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def share_bar(value: int, largest: int, width: int = 16) -> str:
+    """A bar of full and partial blocks, ``width`` cells for the largest value."""
+    if largest <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(8 * width * value / largest))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
