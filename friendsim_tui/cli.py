@@ -44,6 +44,32 @@ def _parser() -> argparse.ArgumentParser:
     ds.add_argument("--workspace", "-w", required=True)
     ds.add_argument("--json", action="store_true")
 
+    tr = sub.add_parser("train", help="fine-tune a model on a workspace (runs under torchrun / accelerate too)",
+                        description="Train a model on a workspace. Settings not given here come from [train] in "
+                                    "the settings file. Progress goes to stderr and to the run's events.jsonl.")
+    tr.add_argument("--workspace", "-w", help="workspace to train on (required unless --list-bases)")
+    tr.add_argument("--base", help="scratch:tiny, scratch:small, gpt2, distilgpt2, a hub id, a model folder or a "
+                                   ".gguf file (see `train --list-bases`)")
+    tr.add_argument("--run", help="run name (default: a new one from the time and base)")
+    tr.add_argument("--max-steps", type=int, metavar="N", help="optimizer steps (overrides --epochs)")
+    tr.add_argument("--epochs", type=float, metavar="E")
+    tr.add_argument("--save-steps", type=int, metavar="N", help="checkpoint every N steps")
+    tr.add_argument("--eval-steps", type=int, metavar="N")
+    tr.add_argument("--sample-steps", type=int, metavar="N")
+    tr.add_argument("--block-size", type=int, metavar="N")
+    tr.add_argument("--batch-size", type=int, metavar="N", help="micro-batch (0: fit the device)")
+    tr.add_argument("--grad-accum", type=int, metavar="N")
+    tr.add_argument("--lr", type=float, metavar="LR", help="learning rate (0: a default for the base)")
+    tr.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"))
+    tr.add_argument("--lora", action="store_true", default=None, help="train LoRA adapters (merged into the output)")
+    tr.add_argument("--resume", action="store_true", help="continue --run from its newest complete checkpoint")
+    tr.add_argument("--list-bases", action="store_true", help="print the base catalog with memory estimates")
+
+    rn = sub.add_parser("runs", help="list a workspace's training runs")
+    rn.add_argument("--workspace", "-w", required=True)
+    rn.add_argument("--json", action="store_true")
+    rn.add_argument("--stop", metavar="RUN", help="ask a running run to save a checkpoint and stop")
+
     cfg = sub.add_parser("config", help="show the settings file's path, the example, or check a file")
     cfg.add_argument("--path", action="store_true", help="print where the settings file is read from")
     cfg.add_argument("--example", action="store_true", help="print a commented example")
@@ -227,10 +253,85 @@ def cmd_config(args, config) -> int:
     return 0
 
 
+def cmd_train(args, config) -> int:
+    import dataclasses
+
+    from friendsim_tui.paths import WorkspaceNameError, check_workspace_name
+    from friendsim_tui.services import training
+
+    if args.list_bases:
+        from friendsim_tui.engine.bases import catalog
+
+        for b in catalog(config.train.block_size):
+            fits = "fits" if b["fits_full"] else ("LoRA fits" if b["fits_lora"] else "too big")
+            print(f"{b['id']:<28} {b['params'] / 1e6:>7.0f}M  full {b['memory_full'] / 2**30:5.1f} GiB  "
+                  f"LoRA {b['memory_lora'] / 2**30:5.1f} GiB  {fits:<9} {b['note']}")
+        return 0
+    if not args.workspace:
+        return _fail("train: --workspace NAME is required", 2)
+    try:
+        check_workspace_name(args.workspace)
+    except WorkspaceNameError as exc:
+        return _fail(str(exc), 2)
+    if args.resume and not args.run:
+        return _fail("--resume needs --run NAME (see `friendsim-tui runs --workspace NAME`)", 2)
+    overrides = {
+        "base": args.base, "max_steps": args.max_steps, "epochs": args.epochs, "save_steps": args.save_steps,
+        "eval_steps": args.eval_steps, "sample_steps": args.sample_steps, "block_size": args.block_size,
+        "batch_size": args.batch_size, "grad_accum": args.grad_accum, "learning_rate": args.lr,
+        "precision": args.precision, "lora": args.lora,
+    }
+    from friendsim_tui.config import ConfigError
+
+    cfg = dataclasses.replace(config.train, **{k: v for k, v in overrides.items() if v is not None})
+    try:
+        cfg.validate("command line")
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
+    try:
+        result = training.train_here(args.workspace, cfg, args.run, resume=args.resume, dataset_cfg=config.dataset)
+    except training.TrainingFailed as exc:
+        return _fail(str(exc))
+    if result.status == "stopped":
+        return training.EXIT_STOPPED
+    if training.is_main_process():
+        print(result.model_dir)
+    return 0
+
+
+def cmd_runs(args, config) -> int:
+    from friendsim_tui.paths import WorkspaceNameError, check_workspace_name
+    from friendsim_tui.services import training
+
+    try:
+        check_workspace_name(args.workspace)
+    except WorkspaceNameError as exc:
+        return _fail(str(exc), 2)
+    if args.stop:
+        try:
+            training.request_stop(args.workspace, args.stop)
+        except training.TrainingFailed as exc:
+            return _fail(str(exc))
+        print(f"asked run {args.stop!r} to stop")
+        return 0
+    runs = training.list_runs(args.workspace)
+    if args.json:
+        print(json.dumps(runs, ensure_ascii=False))
+        return 0
+    if not runs:
+        print(f"No runs yet. Start one: friendsim-tui train --workspace {args.workspace!r}")
+    for r in runs:
+        loss = f"loss {r['loss']:.3f}" if r.get("loss") is not None else ""
+        print(f"{r['name']:<32} {r['status']:<8} {r['step']:>7}/{r['max_steps'] or '?':<7} {r['base'] or '':<20} {loss}")
+    return 0
+
+
 _COMMANDS = {
     "import": cmd_import,
     "workspaces": cmd_workspaces,
     "speakers": cmd_speakers,
     "dataset": cmd_dataset,
     "config": cmd_config,
+    "train": cmd_train,
+    "runs": cmd_runs,
 }

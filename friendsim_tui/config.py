@@ -73,11 +73,23 @@ class TrainConfig:
     precision: str = "auto"
     """auto, bf16, fp16 or fp32."""
     seed: int = 42
+    schedule: str = "cosine"
+    """Learning-rate schedule after warmup: cosine (down to 10%), linear, or constant."""
+    compile: str = "auto"
+    """torch.compile the model: auto (on CUDA only; compiling costs minutes on a small CPU), on, off."""
+    eval_max_blocks: int = 64
+    """Evaluate on at most this many blocks of the eval split (keeps evals quick on big workspaces)."""
 
     def validate(self, where: str) -> None:
         if self.precision not in ("auto", "bf16", "fp16", "fp32"):
             raise ConfigError(f"{where}: train.precision must be one of auto, bf16, fp16, fp32")
-        for name in ("block_size", "save_steps", "eval_steps", "sample_steps"):
+        if self.schedule not in ("cosine", "linear", "constant"):
+            raise ConfigError(f"{where}: train.schedule must be one of cosine, linear, constant")
+        if self.compile not in ("auto", "on", "off"):
+            raise ConfigError(f"{where}: train.compile must be one of auto, on, off")
+        if self.epochs <= 0 or not 0 <= self.warmup_ratio < 1:
+            raise ConfigError(f"{where}: train.epochs must be > 0 and train.warmup_ratio in [0, 1)")
+        for name in ("block_size", "save_steps", "eval_steps", "sample_steps", "eval_max_blocks"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{where}: train.{name} must be > 0")
         for name in ("batch_size", "grad_accum", "max_steps"):

@@ -70,3 +70,31 @@ class ChatSpec:
     def load(cls, folder: Path) -> "ChatSpec":
         data = json.loads((Path(folder) / SPEC_FILE).read_text(encoding="utf-8"))
         return cls(speakers=list(data["speakers"]), workspace=data.get("workspace", ""), version=data.get("version", 1))
+
+
+def encode_turns(spec: ChatSpec, tokenizer, turns: list[tuple[str, str]], opened: bool = True,
+                 closed: bool = True) -> list[int]:
+    """Token ids for ``format_session(turns)``, built from ids so message text can never produce a special token.
+
+    ``tokenizer`` is a Hugging Face fast tokenizer with the spec's special tokens added. Message text is
+    encoded with special-token matching off: a friend who typed ``<|eot|>`` gets the characters, not the
+    control token. ``opened=False`` leaves out ``<|session|>``; ``closed=False`` leaves out ``<|end|>``
+    (a prompt for the next turn).
+    """
+    ids = tokenizer.convert_tokens_to_ids
+    backend = tokenizer.backend_tokenizer
+    before = backend.encode_special_tokens
+    backend.encode_special_tokens = True
+    try:
+        bodies = [e.ids for e in backend.encode_batch([t for _, t in turns], add_special_tokens=False)] if turns else []
+    finally:
+        backend.encode_special_tokens = before
+    out = [ids(SESSION)] if opened else []
+    eot = ids(EOT)
+    for (speaker, _), body in zip(turns, bodies):
+        out.append(ids(spec.token(speaker)))
+        out.extend(body)
+        out.append(eot)
+    if closed:
+        out.append(ids(END))
+    return out
