@@ -360,4 +360,6 @@ def format_count(n: float | None) -> str:
 
 
 def format_lr(lr: float | None) -> str:
-    return "—" if lr is None else f"{lr:.1e}".replace("e-0", "e-").replace("e+0", "e")
+    if lr is None:
+        return "—"
+    return "0" if lr == 0 else f"{lr:.1e}".replace("e-0", "e-").replace("e+0", "e")

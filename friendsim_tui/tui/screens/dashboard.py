@@ -97,7 +97,7 @@ class DashboardScreen(Screen):
         Binding("s", "stop", "Stop & save"),
         Binding("r", "resume", "Resume"),
         Binding("d", "detach", "Detach (keeps training)"),
-        Binding("escape", "detach", "Back"),
+        Binding("escape", "back", "Back"),
     ]
 
     POLL_INTERVAL = 0.5
@@ -202,10 +202,11 @@ class DashboardScreen(Screen):
     # -- keys --------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Keys that do nothing for the run as it stands are hidden from the footer.
         if action == "stop":
-            return self.state.status == RUNNING and not self.state.stop_requested or None
+            return self.state.status == RUNNING and not self.state.stop_requested
         if action == "resume":
-            return self.state.status in (STOPPED, FAILED) or self.process_error is not None or None
+            return self.state.status in (STOPPED, FAILED) or self.process_error is not None
         return True
 
     def action_stop(self) -> None:
@@ -242,6 +243,9 @@ class DashboardScreen(Screen):
         self.process_error = None
         self.notify(f"Resuming {self.run_name}…")
         self.refresh_view()
+
+    def action_back(self) -> None:
+        self.action_detach()
 
     def action_detach(self) -> None:
         if self.state.status == RUNNING:

@@ -58,9 +58,9 @@ def render_chart(
     if hi - lo < 1e-9:
         lo, hi = lo - 0.5, hi + 0.5
     span = hi - lo
-    labels = {0: _label(hi, span), rows - 1: _label(lo, span)}
-    if rows >= 5:
-        labels[(rows - 1) // 2] = _label(hi - span * ((rows - 1) // 2) / (rows - 1), span)
+    count = max(2, min(6, rows // 5 + 1))  # a y label about every five rows
+    positions = {round(k * (rows - 1) / (count - 1)) for k in range(count)} if rows > 1 else {0}
+    labels = {r: _label(hi - span * r / max(1, rows - 1), span) for r in positions}
     label_w = max(len(s) for s in labels.values())
     plot_w = width - label_w - 1
     if plot_w < 2:
@@ -128,6 +128,7 @@ class LossChart(Widget):
 
     DEFAULT_CSS = """
     LossChart {
+        width: 1fr;
         height: 1fr;
         min-height: 6;
         border: round $primary 60%;

@@ -123,7 +123,7 @@ class RunHeader(Static):
     def show(self, state: RunState, workspace: str, run: str) -> None:
         title = Content.assemble("Training ", inert_content(workspace), " · ", inert_content(run))
         detail = describe_training(state.start) if state.start else "waiting for the run to start"
-        self.update(Content.assemble(title, ("  " + detail, "not bold $text-muted")))
+        self.update(Content.assemble(title, (" · " + detail, "not bold $text-muted")))
 
 
 class RunProgress(Widget):
@@ -219,6 +219,10 @@ def device_lines(state: RunState) -> list[Content]:
     total = _number(_first(last, "system_total", "sys_total"))
     if used is not None and total:
         lines.append(Content(f"system   {fmt(used)} / {fmt(total)}"))
+    tokens, elapsed = _number(last.get("tokens")), _number(last.get("elapsed"))
+    if tokens is not None:
+        took = f" in {format_duration(elapsed)}" if elapsed is not None else ""
+        lines.append(Content.styled(f"trained on {format_count(tokens)} tokens{took}", "$text-muted"))
     return lines
 
 

@@ -1,0 +1,299 @@
+"""The training dashboard, driven by a scripted events file written while the screen watches it."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import math
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.strip import Strip
+
+from tui_helpers import wait_until
+
+from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
+from friendsim_tui.tui.screens import dashboard
+from friendsim_tui.tui.screens.dashboard import DashboardScreen
+from friendsim_tui.tui.widgets.loss_chart import LossChart
+from friendsim_tui.tui.widgets.run_panels import DevicePanel, RunHeader, RunProgress, RunStatus, SamplesPanel
+
+SNAP_SIZE = (110, 34)
+GiB = 2**30
+
+
+class DashApp(App):
+    """A bare host for the screen, as the app shell pushes it."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen(self.run_dir, workspace="weekend-crew", poll_interval=0.05))
+
+
+class Run:
+    """Writes a run's events.jsonl the way the training process does: appended, one line at a time."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = run_dir
+        run_dir.mkdir(parents=True)
+        self.path = run_dir / "events.jsonl"
+        self.path.touch()
+
+    def write(self, *events: dict, raw: bytes = b"") -> None:
+        with open(self.path, "ab") as fh:
+            fh.write(b"".join((json.dumps(e) + "\n").encode() for e in events) + raw)
+
+    def start(self, max_steps: int = 1200, **extra) -> None:
+        self.write({"type": "start", "time": 1700000000.0, "base": "gpt2", "device": "Intel Xeon Platinum 8480+",
+                    "device_kind": "cpu", "precision": "bf16", "threads": 2, "params": 124_439_808, "lora": False,
+                    "max_steps": max_steps, "block_size": 256, "batch_size": 4, "grad_accum": 4, **extra})
+
+    def steps(self, first: int, last: int, max_steps: int = 1200, **extra) -> None:
+        self.write(*(step_event(i, max_steps, **extra) for i in range(first, last + 1)))
+
+
+def step_event(i: int, max_steps: int = 1200, **extra) -> dict:
+    return {"type": "step", "step": i, "max_steps": max_steps,
+            "loss": round(2.0 + 2.2 * math.exp(-i / 70) + 0.03 * math.sin(i * 1.7), 4),
+            "lr": 5e-5 * (1 - i / max_steps), "tokens": i * 16384, "elapsed": i * 2.4,
+            "tokens_per_second": 380 + 40 * math.sin(i / 9), "step_time": 2.4, "epoch": i / 380,
+            "rss": 3.1 * GiB + i * 1000, "system_used": 5.0 * GiB, "system_total": 24 * GiB, **extra}
+
+
+def run_async(test):
+    """Run an async test on a fresh event loop (no pytest async plugin needed)."""
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+def text_of(widget) -> str:
+    """What the widget shows on screen (children and border included), as plain text."""
+    update = widget.screen._compositor.render_full_update(simplify=True)
+    r = widget.region
+    return "\n".join(Strip.join(strips).crop(r.x, r.right).text for strips in update.strips[r.y:r.bottom])
+
+
+@pytest.fixture
+def run(tmp_path, home) -> Run:
+    return Run(tmp_path / "data" / "workspaces" / "weekend-crew" / "runs" / "gpt2-1120")
+
+
+@run_async
+async def test_live_run_updates_chart_and_progress(run):
+    run.start()
+    run.steps(1, 10)
+    app = DashApp(run.dir)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await wait_until(pilot, lambda: screen.state.step == 10, "the first ten steps")
+        assert "step 10/1,200" in text_of(app.screen.query_one(RunProgress))
+        header = text_of(screen.query_one(RunHeader))
+        assert "Training weekend-crew · gpt2-1120" in header
+        assert "base gpt2 (124M) · full fine-tune · bf16 autocast on CPU" in header
+        device = text_of(screen.query_one(DevicePanel))
+        assert "Intel Xeon Platinum 8480+ · 2 threads" in device and "system   5.0 GB / 24.0 GB" in device
+        chart_before = text_of(screen.query_one(LossChart))
+
+        run.steps(11, 40)  # the run goes on while the screen watches
+        run.write({"type": "eval", "step": 40, "eval_loss": 3.1, "perplexity": 22.2})
+        await wait_until(pilot, lambda: screen.state.evals, "the eval")
+        await pilot.pause()
+        assert len(screen.state.losses) == 40
+        assert "step 40/1,200" in text_of(screen.query_one(RunProgress))
+        chart = text_of(screen.query_one(LossChart))
+        assert chart != chart_before and "●" in chart and "step 40" in chart
+        assert "ETA 46m" in text_of(screen.query_one(RunProgress))  # 1160 steps left at 2.4 s/step
+
+
+@run_async
+async def test_partial_last_line_waits_for_its_end(run):
+    run.start()
+    run.steps(1, 5)
+    half = (json.dumps(step_event(6)) + "\n").encode()
+    run.write(raw=half[:25])
+    app = DashApp(run.dir)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.step == 5, "five steps")
+        await pilot.pause(0.15)  # a few polls with the half line still there
+        assert screen.state.step == 5 and screen.state.malformed == 0
+        run.write(raw=half[25:])
+        await wait_until(pilot, lambda: screen.state.step == 6, "the completed sixth step")
+        assert screen.state.malformed == 0
+
+
+@run_async
+async def test_waiting_for_a_run_that_has_not_written_yet(tmp_path, home):
+    app = DashApp(tmp_path / "runs" / "not-yet")
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        await pilot.pause(0.1)
+        assert "waiting for the run to start" in text_of(app.screen.query_one(RunStatus))
+        await pilot.press("s")  # nothing to stop: no stop file, no crash
+        assert not (tmp_path / "runs" / "not-yet" / "STOP").exists()
+
+
+@run_async
+async def test_stop_key_asks_the_run_to_stop_and_resume_restarts_it(run, monkeypatch):
+    launched = []
+
+    def fake_launch(workspace, run_name, options=None, *, resume=False, config_path=None):
+        launched.append((workspace, run_name, resume))
+        return None
+
+    monkeypatch.setattr(dashboard, "launch_train", fake_launch)
+    run.start()
+    run.steps(1, 30)
+    app = DashApp(run.dir)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.step == 30, "thirty steps")
+        await pilot.press("r")  # a running run cannot be resumed
+        assert launched == []
+        await pilot.press("s")
+        stop = dashboard.stop_file(run.dir)
+        assert stop.exists()
+        assert "stopping" in text_of(screen.query_one(RunStatus))
+
+        run.write({"type": "checkpoint", "step": 30, "path": "checkpoint-30"},
+                  {"type": "done", "step": 30, "stopped": True})
+        await wait_until(pilot, lambda: screen.state.status == STOPPED, "the stopped run")
+        assert "stopped  saved at step 30" in text_of(screen.query_one(RunStatus))
+        await pilot.press("r")
+        assert launched == [("weekend-crew", "gpt2-1120", True)]
+        assert not stop.exists()  # a stale request would stop the resumed run at once
+
+        run.start(step=30)
+        run.steps(31, 32)
+        await wait_until(pilot, lambda: screen.state.step == 32, "the resumed run")
+        assert screen.state.status == RUNNING
+
+
+@run_async
+async def test_done_and_failed_runs(run):
+    run.start(max_steps=40)
+    run.steps(1, 40, max_steps=40)
+    run.write({"type": "done", "step": 40, "path": "model"})
+    app = DashApp(run.dir)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.status == DONE, "the finished run")
+        assert "✓ done  step 40" in text_of(screen.query_one(RunStatus))
+        progress = text_of(screen.query_one(RunProgress))
+        assert "100%" in progress and "ETA" not in progress and "took 1m36s" in progress
+
+        run.start(max_steps=40, step=40)
+        run.write({"type": "error", "message": "out of memory [bold]even at batch 1[/] \x1b[31m"})
+        await wait_until(pilot, lambda: screen.state.status == FAILED, "the failure")
+        status = text_of(screen.query_one(RunStatus))
+        assert "✗ failed  out of memory [bold]even at batch 1[/] ␛[31m" in status
+
+
+@run_async
+async def test_untrusted_samples_show_literally(run):
+    run.start()
+    run.steps(1, 3)
+    run.write({"type": "sample", "step": 3, "samples": {
+        "[bold]x[/]": "[@click=app.quit]y[/]",
+        "Eve\x1b[31m": "red? \x1b[31mno\x1b]0;title\x07 [0] [/]",
+        "[@click=app.quit]": "multi\nline",
+    }})
+    app = DashApp(run.dir)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.samples, "the samples")
+        await pilot.pause()
+        panel = screen.query_one(SamplesPanel)
+        shown = text_of(panel)
+        assert "[bold]x[/]" in shown and "[@click=app.quit]y[/]" in shown
+        assert "Eve␛[31m" in shown and "red? ␛[31mno␛]0;title␇ [0] [/]" in shown
+        assert "multi␊line" in shown
+        assert "How they sound now (step 3)" in shown
+        await pilot.click(SamplesPanel, offset=(5, 1))
+        await pilot.click(SamplesPanel, offset=(25, 1))
+        await pilot.click(SamplesPanel, offset=(5, 3))
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, DashboardScreen)
+
+
+@run_async
+async def test_detach_leaves_the_run_alone(run):
+    run.start()
+    run.steps(1, 3)
+    app = DashApp(run.dir)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen.state.step == 3, "three steps")
+        await pilot.press("d")
+        await pilot.pause()
+        assert not isinstance(app.screen, DashboardScreen)
+        assert not dashboard.stop_file(run.dir).exists()
+
+
+@run_async
+async def test_a_launched_process_that_dies_early_shows_its_error(run, monkeypatch):
+    class Dead:
+        returncode = 2
+
+        def poll(self):
+            return 2
+
+    log = dashboard.launch_log("weekend-crew", "gpt2-1120")
+    log.write_text("Traceback...\nfriendsim-tui: unknown base 'gtp2'\n")
+    app = App()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = DashboardScreen(run.dir, workspace="weekend-crew", process=Dead(), poll_interval=0.05)
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.process_error, "the process error")
+        assert "unknown base 'gtp2'" in text_of(screen.query_one(RunStatus))
+
+
+# -- snapshots ----------------------------------------------------------------------------------------
+
+
+def _mid_run(run: Run) -> None:
+    run.start()
+    run.steps(1, 340)
+    for s, loss in ((100, 2.95), (200, 2.71), (300, 2.58)):
+        run.write({"type": "eval", "step": s, "eval_loss": loss, "perplexity": math.exp(loss)})
+    run.write({"type": "checkpoint", "step": 300, "path": "checkpoint-300"})
+    run.write({"type": "sample", "step": 300, "samples": {
+        "Maya": "omg the ramen place was SO good lol",
+        "Jonas": "Well, to be fair, the train was late again.",
+        "pixel_dan": "bro the patch notes are cooked 💀 [bold]not bold[/]",
+    }})
+
+
+def _wait_for(step: int, status: str):
+    async def run_before(pilot) -> None:
+        for _ in range(400):
+            await pilot.pause(0.01)
+            screen = pilot.app.screen
+            if isinstance(screen, DashboardScreen) and screen.state.step == step and screen.state.status == status:
+                break
+        await pilot.pause()
+
+    return run_before
+
+
+def test_snapshot_mid_run(run, snap_compare):
+    _mid_run(run)
+    assert snap_compare(DashApp(run.dir), terminal_size=SNAP_SIZE, run_before=_wait_for(340, RUNNING))
+
+
+def test_snapshot_finished_on_a_gpu(run, snap_compare):
+    run.start(max_steps=400, device="NVIDIA H100 80GB HBM3", device_kind="cuda", lora={"r": 16}, threads=16)
+    run.steps(1, 400, max_steps=400, cuda_allocated=3.2 * GiB, cuda_reserved=4.0 * GiB, cuda_peak=3.6 * GiB,
+              cuda_total=80 * GiB, gpu_util=87)
+    run.write({"type": "eval", "step": 400, "eval_loss": 2.41, "perplexity": 11.1},
+              {"type": "sample", "step": 400, "samples": {"Maya": "see you at 8!!", "Jonas": "Right. 8pm."}},
+              {"type": "done", "step": 400, "path": "model"})
+    assert snap_compare(DashApp(run.dir), terminal_size=SNAP_SIZE, run_before=_wait_for(400, DONE))
