@@ -61,6 +61,32 @@ MIGRATIONS: list[str] = [
     CREATE INDEX messages_by_time ON messages(conversation_id, ts);
     CREATE INDEX messages_by_speaker ON messages(speaker_id);
     """,
+    # 2: role-play chat sessions, a tree of turns (see store/chats.py)
+    """
+    CREATE TABLE chat_sessions(
+        id INTEGER PRIMARY KEY,
+        run TEXT NOT NULL,
+        player TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        settings TEXT NOT NULL DEFAULT '{}',
+        leaf_id INTEGER,
+        pending TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE chat_turns(
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES chat_sessions(id) ON DELETE CASCADE,
+        parent_id INTEGER REFERENCES chat_turns(id) ON DELETE CASCADE,
+        speaker TEXT NOT NULL,
+        text TEXT NOT NULL,
+        source TEXT NOT NULL CHECK(source IN ('player', 'model', 'edited')),
+        chosen INTEGER,
+        candidates TEXT NOT NULL DEFAULT '[]',
+        created REAL NOT NULL
+    );
+    CREATE INDEX chat_turns_by_parent ON chat_turns(session_id, parent_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,272 @@
+"""Role-play chat sessions: a tree of turns per session, so a session can be resumed, undone and branched.
+
+Every turn points at its parent (``NULL`` for the first turn); a session remembers its current leaf. Undo
+moves the leaf to the parent and keeps the undone turn, so taking another turn from there starts a second
+branch and both stay on disk. Each turn keeps every candidate the model offered for it (swipes included)
+and which one was taken (``chosen``, an index into ``candidates``; ``None`` when the player typed it).
+
+Text is stored exactly as given; the exports make it inert (control characters shown as ``\\xNN``,
+Markdown punctuation escaped) so opening an export in a terminal or a Markdown viewer cannot run
+anything. One :class:`ChatStore` per thread, like :class:`~friendsim_tui.store.db.Store`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable
+
+from friendsim_tui.store.db import Store, StoreError
+
+SOURCES = ("player", "model", "edited")
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    id: int
+    session_id: int
+    parent_id: int | None
+    speaker: str
+    text: str
+    source: str
+    """player (typed), model (a candidate taken as is) or edited (a candidate changed before taking it)"""
+    chosen: int | None
+    """index into ``candidates`` of the one taken; None when the player typed the turn"""
+    candidates: tuple[dict, ...]
+    """every candidate offered for this turn: {"speaker", "text"}"""
+    created: float
+
+
+@dataclass(frozen=True)
+class ChatSession:
+    id: int
+    run: str
+    player: str
+    title: str
+    created: float
+    updated: float
+    settings: dict = field(default_factory=dict)
+    leaf_id: int | None = None
+    """the current turn (None: at the start, before any turn)"""
+    pending: tuple[dict, ...] = ()
+    """candidates offered for the next turn and not yet answered, so a resumed session shows them again"""
+    turns: int = 0
+    """turns stored in the session, all branches"""
+
+
+_SESSION_COLS = "id, run, player, title, created, updated, settings, leaf_id, pending"
+_TURN_COLS = "id, session_id, parent_id, speaker, text, source, chosen, candidates, created"
+
+
+def _candidates_json(candidates: Iterable) -> str:
+    out = []
+    for c in candidates or ():
+        if isinstance(c, dict):
+            out.append({"speaker": str(c["speaker"]), "text": str(c["text"])})
+        elif isinstance(c, (tuple, list)):
+            out.append({"speaker": str(c[0]), "text": str(c[1])})
+        else:
+            out.append({"speaker": str(c.speaker), "text": str(c.text)})
+    return json.dumps(out, ensure_ascii=False)
+
+
+class ChatStore:
+    """Chat sessions in a workspace's database."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.conn = store.conn
+
+    # -- rows ---------------------------------------------------------------------------------
+    def _session(self, row, turns: int = 0) -> ChatSession:
+        return ChatSession(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6] or "{}"), row[7],
+                           tuple(json.loads(row[8] or "[]")), turns)
+
+    @staticmethod
+    def _turn(row) -> ChatTurn:
+        return ChatTurn(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7] or "[]")),
+                        row[8])
+
+    # -- sessions -----------------------------------------------------------------------------
+    def new_session(self, run: str, player: str, title: str = "", settings: dict | None = None) -> ChatSession:
+        now = time.time()
+        sid = self.conn.execute(
+            "INSERT INTO chat_sessions(run, player, title, created, updated, settings) VALUES (?,?,?,?,?,?)",
+            (run, player, title, now, now, json.dumps(settings or {})),
+        ).lastrowid
+        return self.session(sid)
+
+    def session(self, session_id: int) -> ChatSession:
+        row = self.conn.execute(f"SELECT {_SESSION_COLS} FROM chat_sessions WHERE id=?", (session_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no chat session {session_id}")
+        n = self.conn.execute("SELECT count(*) FROM chat_turns WHERE session_id=?", (session_id,)).fetchone()[0]
+        return self._session(row, n)
+
+    def list_sessions(self, run: str | None = None) -> list[ChatSession]:
+        """Sessions, most recently used first (optionally only those of one run)."""
+        where, args = ("WHERE s.run=?", (run,)) if run is not None else ("", ())
+        rows = self.conn.execute(
+            f"SELECT {', '.join('s.' + c.strip() for c in _SESSION_COLS.split(','))}, "
+            f"(SELECT count(*) FROM chat_turns t WHERE t.session_id=s.id) FROM chat_sessions s {where} "
+            "ORDER BY s.updated DESC, s.id DESC",
+            args,
+        ).fetchall()
+        return [self._session(r[:-1], r[-1]) for r in rows]
+
+    def rename(self, session_id: int, title: str) -> None:
+        self._touch(session_id, title=title)
+
+    def save_settings(self, session_id: int, settings: dict) -> None:
+        self._touch(session_id, settings=json.dumps(settings))
+
+    def set_pending(self, session_id: int, candidates: Iterable) -> None:
+        """Remember the candidates on offer for the next turn (cleared when a turn is added or undone)."""
+        self._touch(session_id, pending=_candidates_json(candidates))
+
+    def delete_session(self, session_id: int) -> None:
+        with self.store.transaction():
+            self.conn.execute("DELETE FROM chat_turns WHERE session_id=?", (session_id,))
+            self.conn.execute("DELETE FROM chat_sessions WHERE id=?", (session_id,))
+
+    def _touch(self, session_id: int, **fields) -> None:
+        fields["updated"] = time.time()
+        sets = ", ".join(f"{k}=?" for k in fields)
+        cur = self.conn.execute(f"UPDATE chat_sessions SET {sets} WHERE id=?", (*fields.values(), session_id))
+        if cur.rowcount == 0:
+            raise StoreError(f"no chat session {session_id}")
+
+    # -- turns --------------------------------------------------------------------------------
+    def turn(self, turn_id: int) -> ChatTurn:
+        row = self.conn.execute(f"SELECT {_TURN_COLS} FROM chat_turns WHERE id=?", (turn_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no chat turn {turn_id}")
+        return self._turn(row)
+
+    def add_turn(self, session_id: int, speaker: str, text: str, source: str = "player", *,
+                 candidates: Iterable = (), chosen: int | None = None, parent_id: int | None = -1) -> ChatTurn:
+        """Append a turn after the session's current leaf (or after ``parent_id``) and make it the leaf.
+
+        ``candidates``: every candidate offered for this turn ({"speaker", "text"} dicts, (speaker, text)
+        pairs or objects with .speaker and .text); ``chosen``: the index of the one taken.
+        """
+        if source not in SOURCES:
+            raise StoreError(f"turn source must be one of {', '.join(SOURCES)}, not {source!r}")
+        cands = _candidates_json(candidates)
+        if chosen is not None and not 0 <= chosen < len(json.loads(cands)):
+            raise StoreError(f"chosen candidate {chosen} is not among the {len(json.loads(cands))} offered")
+        with self.store.transaction():
+            session = self.session(session_id)
+            parent = session.leaf_id if parent_id == -1 else parent_id
+            if parent is not None and self.turn(parent).session_id != session_id:
+                raise StoreError(f"turn {parent} is not in chat session {session_id}")
+            tid = self.conn.execute(
+                "INSERT INTO chat_turns(session_id, parent_id, speaker, text, source, chosen, candidates, created)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (session_id, parent, speaker, text, source, chosen, cands, time.time()),
+            ).lastrowid
+            self._touch(session_id, leaf_id=tid, pending="[]")
+        return self.turn(tid)
+
+    def undo(self, session_id: int) -> ChatTurn | None:
+        """Step back one turn (the undone turn stays as a branch). Returns the new leaf, None at the start."""
+        with self.store.transaction():
+            leaf = self.session(session_id).leaf_id
+            if leaf is None:
+                return None
+            parent = self.turn(leaf).parent_id
+            self._touch(session_id, leaf_id=parent, pending="[]")
+        return None if parent is None else self.turn(parent)
+
+    def set_leaf(self, session_id: int, turn_id: int | None) -> None:
+        """Move to another point of the tree (switch branch); ``None`` is the start."""
+        if turn_id is not None and self.turn(turn_id).session_id != session_id:
+            raise StoreError(f"turn {turn_id} is not in chat session {session_id}")
+        self._touch(session_id, leaf_id=turn_id, pending="[]")
+
+    def children(self, session_id: int, turn_id: int | None) -> list[ChatTurn]:
+        """The branches after ``turn_id`` (None: the session's first turns), oldest first."""
+        op = "IS" if turn_id is None else "="
+        rows = self.conn.execute(
+            f"SELECT {_TURN_COLS} FROM chat_turns WHERE session_id=? AND parent_id {op} ? ORDER BY id",
+            (session_id, turn_id),
+        ).fetchall()
+        return [self._turn(r) for r in rows]
+
+    def path(self, session_id: int, leaf_id: int | None = -1) -> list[ChatTurn]:
+        """Turns from the first to ``leaf_id`` (default: the session's current leaf), oldest first."""
+        if leaf_id == -1:
+            leaf_id = self.session(session_id).leaf_id
+        if leaf_id is None:
+            return []
+        rows = self.conn.execute(
+            f"""
+            WITH RECURSIVE up(id, depth) AS (
+                SELECT id, 0 FROM chat_turns WHERE id=? AND session_id=?
+                UNION ALL
+                SELECT t.parent_id, up.depth + 1 FROM chat_turns t JOIN up ON t.id = up.id
+                WHERE t.parent_id IS NOT NULL
+            )
+            SELECT {', '.join('t.' + c.strip() for c in _TURN_COLS.split(','))}
+            FROM up JOIN chat_turns t ON t.id = up.id ORDER BY up.depth DESC
+            """,
+            (leaf_id, session_id),
+        ).fetchall()
+        return [self._turn(r) for r in rows]
+
+    def history(self, session_id: int) -> list[tuple[str, str]]:
+        """The current path as (speaker, text) pairs: what the sampler takes."""
+        return [(t.speaker, t.text) for t in self.path(session_id)]
+
+    # -- export -------------------------------------------------------------------------------
+    def export_text(self, session_id: int) -> str:
+        """The current path as a plain transcript: ``Name: text``, continuation lines indented."""
+        s = self.session(session_id)
+        lines = [f"# {inert(s.title or f'Chat {s.id}')} — {inert(s.run)}, playing {inert(s.player)}, "
+                 f"{_date(s.created)}", ""]
+        for t in self.path(session_id):
+            first, *rest = inert(t.text).split("\n")
+            lines.append(f"{inert(t.speaker)}: {first}")
+            lines.extend(f"  {r}" for r in rest)
+        return "\n".join(lines) + "\n"
+
+    def export_markdown(self, session_id: int) -> str:
+        """The current path as Markdown; message text is escaped so it renders as the characters typed."""
+        s = self.session(session_id)
+        out = [f"# {md_escape(s.title or f'Chat {s.id}')}", "",
+               f"*Model run {md_escape(s.run)}, {md_escape(s.player)} played by you, started {_date(s.created)}*",
+               ""]
+        for t in self.path(session_id):
+            tag = {"player": " (you)", "edited": " (edited)"}.get(t.source, "")
+            body = "  \n".join(md_escape(line) for line in t.text.split("\n"))
+            out.append(f"**{md_escape(t.speaker)}**{tag}: {body}")
+            out.append("")
+        return "\n".join(out)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
+
+
+def inert(text: str) -> str:
+    """Control characters (ANSI/OSC escapes included) as visible ``\\xNN``; tabs and newlines kept."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else
+                        f"\\u{ord(m.group()):04x}", str(text).replace("\r\n", "\n"))
+
+
+def md_escape(text: str) -> str:
+    """One line of inert text with Markdown/HTML-active characters backslash-escaped (CommonMark)."""
+    text = _MD_SPECIAL.sub(r"\\\1", inert(text))
+    m = _MD_LINE_START.match(text)
+    if m:  # a list marker, heading underline or ordered-list number at the start of a line
+        i = m.end() if m.group(2)[0].isdigit() else m.start(2)
+        text = text[:i] + "\\" + text[i:]
+    return text
+
+
+def _date(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
