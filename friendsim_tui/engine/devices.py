@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -123,6 +124,7 @@ def memory(device: DeviceInfo | None = None) -> dict:
     vm = psutil.virtual_memory()
     out = {
         "rss": psutil.Process().memory_info().rss,
+        "rss_peak": _peak_rss(),
         "system_used": vm.total - vm.available,
         "system_total": vm.total,
     }
@@ -137,6 +139,16 @@ def memory(device: DeviceInfo | None = None) -> dict:
         )
         out.update(_nvml(device.index))
     return out
+
+
+def _peak_rss() -> int | None:
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
+    except (ImportError, OSError):  # pragma: no cover - Windows
+        return None
 
 
 _nvml_ok: bool | None = None

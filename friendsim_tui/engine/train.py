@@ -372,15 +372,15 @@ class Trainer:
         self.device = devices.detect(local_rank=self.dist.local_rank)
         self.dist.init(self.device.kind == "cuda")
         try:
-            err = None
+            failure: Exception | None = None
             if self.dist.main:
                 try:
                     self._setup_files()
                 except (TrainError, bases.BaseError) as exc:
-                    err = str(exc)
-            err = self.dist.broadcast(err)
+                    failure = exc if isinstance(exc, TrainError) else TrainError(str(exc))
+            err = self.dist.broadcast(str(failure) if failure else None)
             if err:
-                raise TrainError(err)
+                raise failure or TrainError(err)
             self._build()
             handlers = self._install_signals()
             try:
@@ -619,6 +619,7 @@ class Trainer:
         new_ids = [tok.convert_tokens_to_ids(t) for t in self.spec.special_tokens()]
         lcfg = LoraConfig(r=self.cfg.lora_r, lora_alpha=self.cfg.lora_alpha, lora_dropout=0.05,
                           task_type="CAUSAL_LM", target_modules="all-linear",
+                          fan_in_fan_out=model.config.model_type == "gpt2",  # GPT-2 uses Conv1D layers
                           trainable_token_indices=new_ids)  # speaker/turn tokens must learn their meaning
         return get_peft_model(model, lcfg)
 
@@ -713,7 +714,8 @@ class Trainer:
         block = cfg.block_size
         step_tokens = p.blocks_per_step * block
         self.events.emit(
-            "start", run=self.run_name, workspace=self.workspace, base=cfg.base, resumed_from=self.step,
+            "start", run=self.run_name, workspace=self.workspace, base=cfg.base, step=self.step,
+            resumed=self.step > 0,
             device=self.device.name, device_kind=self.device.kind, precision=self.precision,
             threads=torch.get_num_threads(), world_size=self.dist.world, params=self.params,
             trainable_params=self.trainable, lora=cfg.lora, max_steps=p.max_steps, block_size=block,
@@ -778,7 +780,7 @@ class Trainer:
             self._checkpoint(elapsed)
         self.log(f"stopped at step {self.step}/{self.plan.max_steps} ({self.stop_reason}); "
                  f"continue with: train --workspace {self.workspace!r} --run {self.run_name!r} --resume")
-        self.events.emit("done", status="stopped", reason=self.stop_reason, step=self.step,
+        self.events.emit("done", status="stopped", stopped=True, reason=self.stop_reason, step=self.step,
                          max_steps=self.plan.max_steps)
         self._update_run(status="stopped", step=self.step)
         return TrainResult("stopped", self.dir, self.step, self.plan.max_steps, message=self.stop_reason or "")
@@ -806,6 +808,7 @@ class Trainer:
         loss = total / max(1.0, count)
         self.last_eval = {"eval_loss": round(loss, 5), "perplexity": round(math.exp(min(loss, 50)), 3)}
         self.events.emit("eval", step=self.step, max_steps=self.plan.max_steps, loss=self.last_eval["eval_loss"],
+                         eval_loss=self.last_eval["eval_loss"],
                          perplexity=self.last_eval["perplexity"], tokens=self.tokens, blocks=n)
         self.log(f"eval at step {self.step}: loss {loss:.4f}  perplexity {self.last_eval['perplexity']:.2f}")
 

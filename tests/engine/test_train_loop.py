@@ -1,0 +1,218 @@
+"""The training loop on a tiny scratch model: events, checkpoints, resume, OOM, LoRA, locks, output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from friendsim_tui.engine import train as engine  # noqa: E402
+from friendsim_tui.engine.text import EOT, ChatSpec  # noqa: E402
+
+from engine_helpers import read_events, tiny_config  # noqa: E402
+
+STEP_KEYS = {"step", "max_steps", "loss", "lr", "tokens", "elapsed", "tokens_per_second", "step_time", "epoch",
+             "rss", "rss_peak", "system_used", "system_total", "batch_size", "grad_accum", "eta", "time"}
+START_KEYS = {"base", "device", "device_kind", "precision", "threads", "params", "lora", "max_steps", "block_size",
+              "batch_size", "grad_accum", "blocks_per_step", "world_size", "speakers", "step"}
+
+
+def test_events_schema_run_json_and_pipeline_output(crew):
+    result = engine.train(crew, tiny_config(), "r1", log=lambda s: None)
+    assert result.status == "done" and result.step == 6
+    run = result.run_dir
+    events = read_events(run)
+    types = [e["type"] for e in events]
+    assert types[0] == "start" and types[-1] == "done"
+    assert types.count("step") == 6 and types.count("eval") == 2 and types.count("sample") == 2
+    assert types.count("checkpoint") == 1  # step 3; the final step writes the model folder instead
+    start = events[0]
+    assert START_KEYS <= set(start) and start["step"] == 0 and start["lora"] is False
+    steps = [e for e in events if e["type"] == "step"]
+    for e in steps:
+        assert STEP_KEYS <= set(e), STEP_KEYS - set(e)
+    assert [e["step"] for e in steps] == list(range(1, 7))
+    assert [e["tokens"] for e in steps] == [8 * 64 * i for i in range(1, 7)]  # 4 x 2 blocks of 64 per step
+    assert all(e["max_steps"] == 6 and e["loss"] > 0 for e in steps)
+    ev = next(e for e in events if e["type"] == "eval")
+    assert {"loss", "eval_loss", "perplexity", "step"} <= set(ev)
+    sample = next(e for e in events if e["type"] == "sample")
+    assert set(sample["samples"]) == {"Alice Smith", "Bob the Builder", "Carol"}
+    done = events[-1]
+    assert done["status"] == "done" and done["model"] == str(run / "model")
+
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "done" and info["config"]["max_steps"] == 6 and info["step"] == 6
+    assert (run / "events.jsonl").stat().st_mode & 0o077 == 0  # private
+
+    model_dir = run / "model"
+    names = {p.name for p in model_dir.iterdir()}
+    assert {"model.safetensors", "config.json", "generation_config.json", "tokenizer.json", "README.md",
+            "friendsim.json"} <= names
+    assert not any(n.endswith(".bin") for n in names)
+    card = (model_dir / "README.md").read_text()
+    assert "scratch:tiny" in card and "perplexity" in card and "messages: 450" in card
+    from transformers import AutoTokenizer, GenerationConfig, pipeline
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    assert GenerationConfig.from_pretrained(model_dir).eos_token_id == tok.convert_tokens_to_ids(EOT)
+    assert sorted(ChatSpec.load(model_dir).speakers) == ["Alice Smith", "Bob the Builder", "Carol"]
+    gen = pipeline("text-generation", model=str(model_dir))
+    out = gen("<|session|><|speaker_0|>", max_new_tokens=5)
+    assert out[0]["generated_text"].startswith("<|session|><|speaker_0|>")
+
+    from friendsim_tui.services import training
+
+    (listed,) = training.list_runs(crew)
+    assert listed["name"] == "r1" and listed["status"] == "done" and listed["step"] == 6
+    assert listed["path"] == str(model_dir) and listed["model_ready"]
+
+
+def _losses(run_dir) -> dict[int, float]:
+    return {e["step"]: e["loss"] for e in read_events(run_dir) if e["type"] == "step"}
+
+
+def test_stop_then_resume_matches_an_uninterrupted_run(crew, monkeypatch):
+    full = engine.train(crew, tiny_config(), "full", log=lambda s: None)
+    reference = _losses(full.run_dir)
+
+    real = engine.Trainer._should_stop
+
+    def stop_at_4(self):
+        if self.step == 4 and not self.resume:
+            self.stop_reason = "test"
+            return True
+        return real(self)
+
+    monkeypatch.setattr(engine.Trainer, "_should_stop", stop_at_4)
+    first = engine.train(crew, tiny_config(), "split", log=lambda s: None)
+    assert first.status == "stopped" and first.step == 4
+    run = first.run_dir
+    assert json.loads((run / "run.json").read_text())["status"] == "stopped"
+    state = json.loads((run / "checkpoints" / "step-00000004" / "trainer_state.json").read_text())
+    assert state["step"] == 4 and state["data_position"] == 4 * 8
+    assert not (run / "model").exists()
+
+    # a second train without --resume on the same run is refused
+    with pytest.raises(engine.TrainError, match="already exists"):
+        engine.train(crew, tiny_config(), "split", log=lambda s: None)
+
+    # resume ignores a different length on the command line: it continues to the original one
+    second = engine.train(crew, tiny_config(max_steps=50), "split", resume=True, log=lambda s: None)
+    assert second.status == "done" and second.step == 6
+    resumed = _losses(run)
+    for step in (5, 6):
+        assert resumed[step] == pytest.approx(reference[step], rel=1e-5), (step, resumed, reference)
+    starts = [e for e in read_events(run) if e["type"] == "start"]
+    assert [s["step"] for s in starts] == [0, 4]
+
+
+def test_half_written_and_corrupt_checkpoints_are_skipped(crew, monkeypatch):
+    real = engine.Trainer._should_stop
+    monkeypatch.setattr(engine.Trainer, "_should_stop",
+                        lambda self: (self.step == 3 and not self.resume) or real(self))
+    first = engine.train(crew, tiny_config(max_steps=6, save_steps=2), "ck", log=lambda s: None)
+    assert first.step == 3
+    ckpts = first.run_dir / "checkpoints"
+    assert sorted(p.name for p in ckpts.iterdir()) == ["step-00000002", "step-00000003"]
+    # a newer checkpoint whose model file was cut short, and one that was never finished (no manifest)
+    corrupt = ckpts / "step-00000004"
+    shutil.copytree(ckpts / "step-00000003", corrupt)
+    with open(corrupt / "model.safetensors", "r+b") as f:
+        f.truncate(100)
+    unfinished = ckpts / "step-00000005"
+    shutil.copytree(ckpts / "step-00000003", unfinished)
+    (unfinished / "manifest.json").unlink()
+    # a crash in the middle of writing leaves a temp folder, never a step- folder
+    (ckpts / ".tmp-step-00000006").mkdir()
+
+    logs: list[str] = []
+    second = engine.train(crew, tiny_config(), "ck", resume=True, log=logs.append)
+    assert second.status == "done"
+    warnings = [e["message"] for e in read_events(first.run_dir) if e["type"] == "warning"]
+    assert any("step-00000005" in w and "manifest" in w for w in warnings)
+    assert any("step-00000004" in w and "truncated" in w for w in warnings)
+    assert any("resumed from step-00000003" in line for line in logs)
+    assert not (ckpts / ".tmp-step-00000006").exists()
+
+
+def test_out_of_memory_halves_the_micro_batch_and_keeps_the_effective_batch(crew, monkeypatch):
+    real = engine.Trainer._forward_backward
+    calls = {"n": 0}
+
+    def flaky(self, x, sync):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory (injected)")
+        return real(self, x, sync)
+
+    monkeypatch.setattr(engine.Trainer, "_forward_backward", flaky)
+    result = engine.train(crew, tiny_config(max_steps=4), "oom", log=lambda s: None)
+    assert result.status == "done" and result.step == 4
+    events = read_events(result.run_dir)
+    (warning,) = [e for e in events if e["type"] == "warning"]
+    assert warning["kind"] == "oom" and warning["batch_size"] == 2 and warning["grad_accum"] == 4
+    steps = [e for e in events if e["type"] == "step"]
+    assert [(e["batch_size"], e["grad_accum"]) for e in steps] == [(2, 4)] * 4
+    assert [e["tokens"] for e in steps] == [512, 1024, 1536, 2048]
+
+
+def test_lora_trains_adapters_and_writes_a_merged_model(crew):
+    result = engine.train(crew, tiny_config(lora=True, max_steps=2, sample_steps=2, eval_steps=2), "lora",
+                          log=lambda s: None)
+    start = read_events(result.run_dir)[0]
+    assert start["lora"] is True and start["trainable_params"] < start["params"] / 2
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(result.model_dir)
+    assert not any("lora" in n for n, _ in model.named_parameters())
+
+
+def test_a_running_run_is_refused_and_listed_as_running(crew):
+    from friendsim_tui.services import training
+
+    engine.train(crew, tiny_config(max_steps=1), "busy", log=lambda s: None)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        import psutil
+
+        lock = training.run_dir(crew, "busy") / "lock"
+        lock.write_text(json.dumps({"pid": sleeper.pid, "create_time": psutil.Process(sleeper.pid).create_time()}))
+        with pytest.raises(engine.RunLocked, match="already training"):
+            engine.train(crew, tiny_config(), "busy", resume=True, log=lambda s: None)
+        assert training.run_status(crew, "busy")["status"] == "running"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert training.run_status(crew, "busy")["status"] == "done"  # the lock's process is gone
+
+
+def test_bad_input_messages(data_dir, crew):
+    from friendsim_tui.store import Store
+
+    Store.for_workspace("empty", create=True).close()
+    with pytest.raises(engine.TrainError, match="no messages to train on"):
+        engine.train("empty", tiny_config(), "r", log=lambda s: None)
+    with pytest.raises(engine.TrainError, match="no workspace named"):
+        engine.train("nope", tiny_config(), "r", log=lambda s: None)
+    with pytest.raises(engine.TrainError, match="smaller than one block"):
+        engine.train(crew, tiny_config(block_size=100_000), "big", log=lambda s: None)
+    with pytest.raises(engine.TrainError, match="no run named"):
+        engine.train(crew, tiny_config(), "ghost", resume=True, log=lambda s: None)
+    with pytest.raises(engine.TrainError, match="unknown base 'gpt5'"):
+        engine.train(crew, tiny_config(base="gpt5"), "r2", log=lambda s: None)
+
+
+def test_lr_schedule_and_plan():
+    assert engine.lr_factor(0, 10, 100, "cosine") < engine.lr_factor(9, 10, 100, "cosine") <= 1.0
+    assert engine.lr_factor(100, 10, 100, "cosine") == pytest.approx(0.1)
+    assert engine.lr_factor(55, 10, 100, "linear") == pytest.approx(1 - 0.9 * 0.5)
+    plan = engine.make_plan(tiny_config(batch_size=0, grad_accum=0, max_steps=0, epochs=2), n_blocks=100,
+                            world=2, auto_b=8, lr=1e-3, precision="bf16")
+    assert (plan.batch_size, plan.grad_accum, plan.blocks_per_step) == (8, 1, 16)
+    assert plan.max_steps == 13  # ceil(2 epochs * 100 blocks / 16)
