@@ -146,10 +146,14 @@ class RunState:
     end: dict[str, Any] = field(default_factory=dict)
     """The ``done`` / ``stopped`` / ``error`` event that ended the latest session of the run."""
     error: str | None = None
+    warning: str | None = None
+    """The latest ``warning`` event (micro-batch halved after out of memory, a tight memory estimate...)."""
     events: int = 0
     malformed: int = 0
     stop_requested: bool = False
-    """Set by the dashboard when it asked the run to stop; cleared by the next start."""
+    """Set by the dashboard when it asked the run to stop; cleared when the run ends or starts again."""
+    resuming: bool = False
+    """Set by the dashboard when it started the run again; cleared by the next start or end."""
 
     # -- folding -----------------------------------------------------------------------------------
 
@@ -166,12 +170,12 @@ class RunState:
     def _on_start(self, e: dict[str, Any]) -> None:
         self.start = dict(e)
         self.status = RUNNING
-        self.error = None
+        self.error = self.warning = None
         self.end = {}
-        self.stop_requested = False
+        self.stop_requested = self.resuming = False
         self.step_times.clear()
         self.max_steps = _int(e.get("max_steps")) or self.max_steps
-        resumed = _int(e.get("step", e.get("resume_step")))
+        resumed = _int(e.get("resumed_from", e.get("step")))
         if resumed is not None:
             self._rewind(resumed + 1)
             self.step = resumed
@@ -211,7 +215,7 @@ class RunState:
         self.last = dict(e)
 
     def _on_eval(self, e: dict[str, Any]) -> None:
-        step, loss = _int(e.get("step")), _num(e.get("eval_loss"))
+        step, loss = _int(e.get("step")), _num(e.get("eval_loss", e.get("loss")))
         if step is None or loss is None:
             return
         ppl = _num(e.get("perplexity"))
@@ -241,21 +245,31 @@ class RunState:
 
     def _on_done(self, e: dict[str, Any]) -> None:
         self.end = dict(e)
-        stopped = e.get("stopped") or e.get("reason") in ("stopped", "stop", "interrupted", "cancelled")
-        self.status = STOPPED if stopped else DONE
+        self.status = STOPPED if e.get("status") == STOPPED else DONE
         step = _int(e.get("step"))
         if step is not None:
             self.step = max(self.step, step)
-        self.stop_requested = False
+        self.stop_requested = self.resuming = False
 
-    def _on_stopped(self, e: dict[str, Any]) -> None:
-        self._on_done({**e, "stopped": True})
+    def _on_warning(self, e: dict[str, Any]) -> None:
+        message = e.get("message")
+        if message:
+            self.warning = str(message)
 
     def _on_error(self, e: dict[str, Any]) -> None:
         self.end = dict(e)
         self.status = FAILED
         self.error = str(e.get("message") or e.get("error") or "training failed")
-        self.stop_requested = False
+        self.stop_requested = self.resuming = False
+
+    def mark_gone(self, status: str) -> None:
+        """The train process ended without writing its end; ``status`` is what the run's files say."""
+        self.stop_requested = self.resuming = False
+        if status == STOPPED:
+            self.status = STOPPED
+        else:
+            self.status = FAILED
+            self.error = "the training process ended without a word (killed, or out of memory?)"
 
     # -- derived figures ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+import psutil
 import pytest
 from textual.app import App
 from textual.strip import Strip
@@ -15,7 +16,7 @@ from textual.strip import Strip
 from tui_helpers import wait_until
 
 from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
-from friendsim_tui.tui.screens import dashboard
+from friendsim_tui.services import training
 from friendsim_tui.tui.screens.dashboard import DashboardScreen
 from friendsim_tui.tui.widgets.loss_chart import LossChart
 from friendsim_tui.tui.widgets.run_panels import DevicePanel, RunHeader, RunProgress, RunStatus, SamplesPanel
@@ -43,6 +44,17 @@ class Run:
         run_dir.mkdir(parents=True)
         self.path = run_dir / "events.jsonl"
         self.path.touch()
+        (run_dir / "run.json").write_text(json.dumps({"status": "running", "config": {"base": "gpt2"}}))
+        self.hold_lock()
+
+    def hold_lock(self) -> None:
+        """The lock a live train process holds (this test process stands in for it)."""
+        me = psutil.Process()
+        (self.dir / "lock").write_text(json.dumps({"pid": me.pid, "create_time": me.create_time()}))
+
+    def vanish(self) -> None:
+        """The train process dies without a word (SIGKILL): its lock stays, naming a dead pid."""
+        (self.dir / "lock").write_text(json.dumps({"pid": 2**22 + 7, "create_time": 1.0}))
 
     def write(self, *events: dict, raw: bytes = b"") -> None:
         with open(self.path, "ab") as fh:
@@ -105,7 +117,7 @@ async def test_live_run_updates_chart_and_progress(run):
         chart_before = text_of(screen.query_one(LossChart))
 
         run.steps(11, 40)  # the run goes on while the screen watches
-        run.write({"type": "eval", "step": 40, "eval_loss": 3.1, "perplexity": 22.2})
+        run.write({"type": "eval", "step": 40, "loss": 3.1, "perplexity": 22.2})
         await wait_until(pilot, lambda: screen.state.evals, "the eval")
         await pilot.pause()
         assert len(screen.state.losses) == 40
@@ -146,11 +158,11 @@ async def test_waiting_for_a_run_that_has_not_written_yet(tmp_path, home):
 async def test_stop_key_asks_the_run_to_stop_and_resume_restarts_it(run, monkeypatch):
     launched = []
 
-    def fake_launch(workspace, run_name, options=None, *, resume=False, config_path=None):
-        launched.append((workspace, run_name, resume))
-        return None
+    def fake_start_run(workspace, *, run=None, resume=False, config=None, **kwargs):
+        launched.append((workspace, run, resume))
+        return run, None
 
-    monkeypatch.setattr(dashboard, "launch_train", fake_launch)
+    monkeypatch.setattr(training, "start_run", fake_start_run)
     run.start()
     run.steps(1, 30)
     app = DashApp(run.dir)
@@ -160,19 +172,20 @@ async def test_stop_key_asks_the_run_to_stop_and_resume_restarts_it(run, monkeyp
         await pilot.press("r")  # a running run cannot be resumed
         assert launched == []
         await pilot.press("s")
-        stop = dashboard.stop_file(run.dir)
+        stop = run.dir / "STOP"  # the file engine/train.py watches
         assert stop.exists()
         assert "stopping" in text_of(screen.query_one(RunStatus))
 
         run.write({"type": "checkpoint", "step": 30, "path": "checkpoint-30"},
-                  {"type": "done", "step": 30, "stopped": True})
+                  {"type": "done", "status": "stopped", "reason": "stop requested", "step": 30, "max_steps": 1200})
         await wait_until(pilot, lambda: screen.state.status == STOPPED, "the stopped run")
         assert "stopped  saved at step 30" in text_of(screen.query_one(RunStatus))
         await pilot.press("r")
         assert launched == [("weekend-crew", "gpt2-1120", True)]
-        assert not stop.exists()  # a stale request would stop the resumed run at once
+        assert "resuming" in text_of(screen.query_one(RunStatus))
+        stop.unlink()  # the engine clears it when it takes the run again
 
-        run.start(step=30)
+        run.start(resumed_from=30)
         run.steps(31, 32)
         await wait_until(pilot, lambda: screen.state.step == 32, "the resumed run")
         assert screen.state.status == RUNNING
@@ -182,7 +195,7 @@ async def test_stop_key_asks_the_run_to_stop_and_resume_restarts_it(run, monkeyp
 async def test_done_and_failed_runs(run):
     run.start(max_steps=40)
     run.steps(1, 40, max_steps=40)
-    run.write({"type": "done", "step": 40, "path": "model"})
+    run.write({"type": "done", "status": "done", "step": 40, "max_steps": 40, "model": "model"})
     app = DashApp(run.dir)
     async with app.run_test(size=SNAP_SIZE) as pilot:
         screen = app.screen
@@ -191,7 +204,7 @@ async def test_done_and_failed_runs(run):
         progress = text_of(screen.query_one(RunProgress))
         assert "100%" in progress and "ETA" not in progress and "took 1m36s" in progress
 
-        run.start(max_steps=40, step=40)
+        run.start(max_steps=40, resumed_from=40)
         run.write({"type": "error", "message": "out of memory [bold]even at batch 1[/] \x1b[31m"})
         await wait_until(pilot, lambda: screen.state.status == FAILED, "the failure")
         status = text_of(screen.query_one(RunStatus))
@@ -235,7 +248,7 @@ async def test_detach_leaves_the_run_alone(run):
         await pilot.press("d")
         await pilot.pause()
         assert not isinstance(app.screen, DashboardScreen)
-        assert not dashboard.stop_file(run.dir).exists()
+        assert not (run.dir / "STOP").exists()
 
 
 @run_async
@@ -246,14 +259,27 @@ async def test_a_launched_process_that_dies_early_shows_its_error(run, monkeypat
         def poll(self):
             return 2
 
-    log = dashboard.launch_log("weekend-crew", "gpt2-1120")
-    log.write_text("Traceback...\nfriendsim-tui: unknown base 'gtp2'\n")
+    (run.dir / "train.log").write_text("Traceback...\nfriendsim-tui: unknown base 'gtp2'\n")
     app = App()
     async with app.run_test(size=SNAP_SIZE) as pilot:
         screen = DashboardScreen(run.dir, workspace="weekend-crew", process=Dead(), poll_interval=0.05)
         await app.push_screen(screen)
         await wait_until(pilot, lambda: screen.process_error, "the process error")
         assert "unknown base 'gtp2'" in text_of(screen.query_one(RunStatus))
+
+
+@run_async
+async def test_a_run_whose_process_vanished_shows_as_failed(run):
+    run.start()
+    run.steps(1, 12)
+    app = DashApp(run.dir)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.state.step == 12, "twelve steps")
+        assert screen.state.status == RUNNING
+        run.vanish()
+        await wait_until(pilot, lambda: screen.state.status == FAILED, "the vanished process noticed")
+        assert "ended without a word" in text_of(screen.query_one(RunStatus))
 
 
 # -- snapshots ----------------------------------------------------------------------------------------
@@ -263,7 +289,7 @@ def _mid_run(run: Run) -> None:
     run.start()
     run.steps(1, 340)
     for s, loss in ((100, 2.95), (200, 2.71), (300, 2.58)):
-        run.write({"type": "eval", "step": s, "eval_loss": loss, "perplexity": math.exp(loss)})
+        run.write({"type": "eval", "step": s, "loss": loss, "perplexity": math.exp(loss)})
     run.write({"type": "checkpoint", "step": 300, "path": "checkpoint-300"})
     run.write({"type": "sample", "step": 300, "samples": {
         "Maya": "omg the ramen place was SO good lol",
@@ -293,7 +319,7 @@ def test_snapshot_finished_on_a_gpu(run, snap_compare):
     run.start(max_steps=400, device="NVIDIA H100 80GB HBM3", device_kind="cuda", lora={"r": 16}, threads=16)
     run.steps(1, 400, max_steps=400, cuda_allocated=3.2 * GiB, cuda_reserved=4.0 * GiB, cuda_peak=3.6 * GiB,
               cuda_total=80 * GiB, gpu_util=87)
-    run.write({"type": "eval", "step": 400, "eval_loss": 2.41, "perplexity": 11.1},
+    run.write({"type": "eval", "step": 400, "loss": 2.41, "perplexity": 11.1},
               {"type": "sample", "step": 400, "samples": {"Maya": "see you at 8!!", "Jonas": "Right. 8pm."}},
-              {"type": "done", "step": 400, "path": "model"})
+              {"type": "done", "status": "done", "step": 400, "max_steps": 400, "model": "model"})
     assert snap_compare(DashApp(run.dir), terminal_size=SNAP_SIZE, run_before=_wait_for(400, DONE))

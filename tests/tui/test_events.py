@@ -95,11 +95,11 @@ def test_large_files_are_read_in_chunks(tmp_path):
 def test_state_folds_a_whole_run():
     state = RunState()
     assert state.status == WAITING
-    state.apply({"type": "start", "base": "gpt2", "max_steps": 100, "device": "cpu"})
+    state.apply({"type": "start", "base": "gpt2", "max_steps": 100, "device": "cpu", "resumed_from": 0})
     assert state.status == RUNNING
     for i in range(1, 31):
         state.apply(step(i))
-    state.apply({"type": "eval", "step": 20, "eval_loss": 3.0})
+    state.apply({"type": "eval", "step": 20, "loss": 3.0})
     state.apply({"type": "checkpoint", "step": 20, "path": "ckpt-20"})
     state.apply({"type": "sample", "step": 20, "samples": {"Maya": "hi", "Jonas": "hello"}})
     assert state.step == 30 and state.progress == pytest.approx(0.3)
@@ -108,20 +108,22 @@ def test_state_folds_a_whole_run():
     assert state.seconds_per_step == 2.0 and state.eta_seconds == 140.0
     assert state.peak_rss == 1e9 + 30
     assert list(state.tokens_per_second)[-1] == 530.0
-    state.apply({"type": "done", "step": 30})
+    state.apply({"type": "done", "status": "done", "step": 30, "model": "runs/x/model"})
     assert state.status == DONE and state.eta_seconds is None
 
 
 def test_stop_failure_and_resume():
     state = RunState()
     state.apply_all([{"type": "start", "max_steps": 100}, *(step(i) for i in range(1, 26))])
-    state.apply({"type": "done", "step": 25, "stopped": True})
+    state.apply({"type": "done", "step": 25, "status": "stopped", "reason": "stop requested"})
     assert state.status == STOPPED
     state.apply({"type": "error", "message": "CUDA out of memory"})
     assert state.status == FAILED and state.error == "CUDA out of memory"
     # Resumed from the checkpoint at step 20: steps 21-25 run again and replace the old ones.
-    state.apply({"type": "start", "max_steps": 100, "step": 20})
-    assert state.status == RUNNING and state.error is None and state.steps[-1] == 20
+    state.apply({"type": "warning", "message": "out of memory: micro-batch 8 -> 4"})
+    assert state.warning == "out of memory: micro-batch 8 -> 4"
+    state.apply({"type": "start", "max_steps": 100, "resumed_from": 20})
+    assert state.status == RUNNING and state.error is None and state.warning is None and state.steps[-1] == 20
     state.apply(step(21))
     assert state.steps[-2:] == [20, 21] and state.step == 21
 

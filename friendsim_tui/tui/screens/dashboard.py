@@ -8,11 +8,8 @@ leaves the training running; opening the dashboard again rebuilds everything fro
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
-from typing import IO
 
 from textual import work
 from textual.app import ComposeResult
@@ -21,7 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from friendsim_tui.tui.events import FAILED, RUNNING, STOPPED, ReadResult, RunWatcher
+from friendsim_tui.tui.events import FAILED, RUNNING, STOPPED, ReadResult, RunState, RunWatcher
 from friendsim_tui.tui.widgets.loss_chart import LossChart
 from friendsim_tui.tui.widgets.run_panels import (
     ChartRow,
@@ -32,53 +29,16 @@ from friendsim_tui.tui.widgets.run_panels import (
     SamplesPanel,
 )
 
-STOP_FILE = "STOP"
-"""Created in the run folder to ask the training process to save a checkpoint and exit."""
-
-
-def stop_file(run_dir: Path) -> Path:
-    """The file the training process watches for a stop request (the engine's name when it has one)."""
-    try:
-        from friendsim_tui.engine import train
-
-        name = getattr(train, "STOP_FILE", None)
-    except Exception:  # the engine (torch) is not importable here: fall back to the agreed name
-        name = None
-    return Path(run_dir) / (name or STOP_FILE)
+TRAIN_LOG = "train.log"
+"""Where services.training.start_run sends the train process's output (read when it dies early)."""
+LIVENESS_EVERY = 4
+"""Check that the train process is still alive every this many polls (about every 2 s)."""
 
 
 def workspace_of(run_dir: Path) -> str:
     """``<workspace>/runs/<run>`` -> the workspace's folder name."""
     run_dir = Path(run_dir)
     return run_dir.parent.parent.name if run_dir.parent.name == "runs" else run_dir.parent.name
-
-
-def launch_log(workspace: str, run: str) -> Path:
-    from friendsim_tui import paths
-
-    logs = paths.private_dir(paths.data_dir() / "logs")
-    return logs / f"train-{workspace}-{run}.log"
-
-
-def launch_train(workspace: str, run: str, options: list[str] | None = None, *, resume: bool = False,
-                 config_path: Path | None = None) -> subprocess.Popen:
-    """Start ``friendsim-tui train`` as a process of its own (it outlives the app), output to a log file."""
-    from friendsim_tui import paths
-
-    cmd = [sys.executable, "-m", "friendsim_tui", "--data-dir", str(paths.data_dir())]
-    if config_path:
-        cmd += ["--config", str(config_path)]
-    cmd += ["train", "--workspace", workspace, "--run", run, *(options or [])]
-    if resume:
-        cmd.append("--resume")
-    log: IO[bytes] = paths.open_private(launch_log(workspace, run), "ab")
-    try:
-        return subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True,
-        )
-    finally:
-        log.close()
 
 
 def _log_tail(path: Path, lines: int = 3) -> str:
@@ -88,6 +48,16 @@ def _log_tail(path: Path, lines: int = 3) -> str:
         return ""
     kept = [line for line in text.splitlines() if line.strip()]
     return " ".join(kept[-lines:])
+
+
+def _service_status(workspace: str, run: str) -> str | None:
+    """running / done / stopped / failed as the run's files and lock say; None when it cannot tell."""
+    from friendsim_tui.services import training
+
+    try:
+        return training.run_status(workspace, run)["status"]
+    except Exception:  # a folder outside any workspace, unreadable files: keep what the events say
+        return None
 
 
 class DashboardScreen(Screen):
@@ -105,9 +75,11 @@ class DashboardScreen(Screen):
     class EventsRead(Message):
         """What one tail read brought (posted from the reading thread)."""
 
-        def __init__(self, results: list[ReadResult]) -> None:
+        def __init__(self, results: list[ReadResult], status: str | None = None) -> None:
             super().__init__()
             self.results = results
+            self.status = status
+            """What the run's lock and run.json say, when this read checked (else None)."""
 
     def __init__(
         self,
@@ -127,9 +99,10 @@ class DashboardScreen(Screen):
         self.process_error: str | None = None
         self.poll_interval = poll_interval or self.POLL_INTERVAL
         self._reading = False
+        self._polls = 0
 
     @property
-    def state(self):
+    def state(self) -> RunState:
         return self.watcher.state
 
     def compose(self) -> ComposeResult:
@@ -154,25 +127,36 @@ class DashboardScreen(Screen):
         """Read what was appended since the last poll (in a thread); one read at a time."""
         if not self._reading:
             self._reading = True
-            self._read_events()
+            self._polls += 1
+            check = self.state.status == RUNNING and self._polls % LIVENESS_EVERY == 0
+            self._read_events(check)
 
     @work(thread=True, exit_on_error=False, group="events")
-    def _read_events(self) -> None:
+    def _read_events(self, check_alive: bool = False) -> None:
         results: list[ReadResult] = []
+        status = None
         try:
+            # Liveness first, events second: a process that wrote its end and then exited is never
+            # mistaken for one that vanished.
+            if check_alive:
+                status = _service_status(self.workspace, self.run_name)
             while len(results) < 16:
                 result = self.watcher.tail.read()
                 results.append(result)
                 if not result.more:
                     break
         finally:
-            self.post_message(self.EventsRead(results))
+            self.post_message(self.EventsRead(results, status))
 
     def on_dashboard_screen_events_read(self, message: EventsRead) -> None:
         self._reading = False
         changed = [self.watcher.fold(result) for result in message.results]
         more = bool(message.results) and message.results[-1].more
         changed.append(self._check_process())
+        if message.status is not None and message.status != RUNNING and self.state.status == RUNNING:
+            # The process is gone without writing its end (killed, out of memory, power loss).
+            self.state.mark_gone(message.status)
+            changed.append(True)
         if any(changed):
             self.refresh_view()
         if more:
@@ -184,8 +168,9 @@ class DashboardScreen(Screen):
             return False
         code, self.process = self.process.returncode, None
         if code != 0 and not self.state.finished:
-            detail = _log_tail(launch_log(self.workspace, self.run_name))
+            detail = _log_tail(self.run_dir / TRAIN_LOG)
             self.process_error = detail or f"the training process exited with code {code}"
+            self.state.resuming = False
             return True
         return False
 
@@ -206,18 +191,19 @@ class DashboardScreen(Screen):
         if action == "stop":
             return self.state.status == RUNNING and not self.state.stop_requested
         if action == "resume":
-            return self.state.status in (STOPPED, FAILED) or self.process_error is not None
+            can = self.state.status in (STOPPED, FAILED) or self.process_error is not None
+            return can and not self.state.resuming
         return True
 
     def action_stop(self) -> None:
+        from friendsim_tui.services import training
+
         if self.state.status != RUNNING:
             self.notify("This run is not running.", severity="warning")
             return
-        path = stop_file(self.run_dir)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
-        except OSError as exc:
+            training.request_stop(self.workspace, self.run_name)
+        except (training.TrainingFailed, OSError) as exc:
             self.notify(f"Could not ask the run to stop: {exc}", severity="error")
             return
         self.state.stop_requested = True
@@ -225,22 +211,21 @@ class DashboardScreen(Screen):
         self.notify("Stopping: the run saves a checkpoint, then exits.")
 
     def action_resume(self) -> None:
+        from friendsim_tui.services import training
+
         if self.state.status not in (STOPPED, FAILED) and self.process_error is None:
             self.notify("Only a stopped or failed run can be resumed.", severity="warning")
             return
-        try:
-            stop_file(self.run_dir).unlink(missing_ok=True)
-        except OSError:
-            pass
         config = getattr(self.app, "config", None)
         try:
-            self.process = launch_train(
-                self.workspace, self.run_name, resume=True, config_path=getattr(config, "source", None)
+            _run, self.process = training.start_run(
+                self.workspace, run=self.run_name, resume=True, config=getattr(config, "source", None)
             )
-        except OSError as exc:
-            self.notify(f"Could not start training: {exc}", severity="error")
+        except (training.TrainingFailed, OSError) as exc:
+            self.notify(f"Could not resume: {exc}", severity="error")
             return
         self.process_error = None
+        self.state.resuming = True
         self.notify(f"Resuming {self.run_name}…")
         self.refresh_view()
 

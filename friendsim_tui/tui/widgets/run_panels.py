@@ -84,12 +84,14 @@ def describe_training(start: dict[str, Any]) -> str:
 
 def status_content(state: RunState, process_error: str | None = None) -> Content:
     """One line: where the run stands, and what the user can do about it."""
+    if state.resuming:
+        return Content.styled("◷ resuming from the newest checkpoint…", "bold $warning")
     if state.status == FAILED or process_error:
         message = state.error or process_error or "training failed"
         return Content.assemble(("✗ failed", "bold $error"), "  ", inert_content(message, limit=400))
     if state.status == DONE:
         extra = ""
-        path = state.end.get("path") or state.end.get("output")
+        path = state.end.get("model") or state.end.get("path")
         if path:
             extra = f"  model saved in {inert(str(path))}"
         return Content.assemble(("✓ done", "bold $success"), f"  step {state.step:,}", extra)
@@ -102,7 +104,8 @@ def status_content(state: RunState, process_error: str | None = None) -> Content
         if state.stop_requested:
             return Content.assemble(("◷ stopping", "bold $warning"), "  saving a checkpoint, then exiting…")
         ckpt = f"  last checkpoint step {state.checkpoints[-1][0]:,}" if state.checkpoints else ""
-        return Content.assemble(("● running", "bold $success"), ckpt)
+        warning = ("  ⚠ " + inert(state.warning, limit=300), "$warning") if state.warning else ""
+        return Content.assemble(("● running", "bold $success"), ckpt, warning)
     return Content.styled("◷ waiting for the run to start…", "$text-muted")
 
 
