@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from friendsim_tui.importers import detect, messenger
 from friendsim_tui.importers.base import ChatImportError, ImportReport
@@ -128,56 +128,39 @@ def test_fixtures_are_detected_as_messenger(path):
 
 
 # -- robustness -------------------------------------------------------------------------------------
-def check_never_crashes(path: Path) -> None:
-    try:
-        msgs, report = parse(path)
-    except ChatImportError as exc:
-        assert "\n" not in str(exc) and str(path) in str(exc)
-        return
-    assert all(m.text and m.speaker_name for m in msgs)
-    assert report.kept == len(msgs)
-
-
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@FUZZ
-@given(st.binary(max_size=400))
-def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, data):
-    p = tmp_path / "message_1.json"
-    p.write_bytes(data)
-    check_never_crashes(p)
-
-
+FUZZ = settings(settings.get_profile("importers"))  # registered in conftest.py
 SEEDS = [(THREAD / "message_1.json").read_bytes(), INSTAGRAM.read_bytes()]
 PIECES = [b"", b"{", b"}", b"[", b"]", b",", b":", b'"', b"null", b"1e999", b"NaN", b"[1]", b"{}", b"\xff", b"\\u00c3"]
 
 
 @FUZZ
-@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 6), st.sampled_from(PIECES)), max_size=6))
-def test_mutated_exports_give_messages_or_import_error(tmp_path, seed, edits):
-    data = bytearray(seed)
-    for pos, cut, piece in edits:
-        pos %= len(data) + 1
-        data[pos : pos + cut] = piece
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, never_crashes, data):
     p = tmp_path / "message_1.json"
-    p.write_bytes(bytes(data))
-    check_never_crashes(p)
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
-        ["sender_name", "timestamp_ms", "content", "type", "photos", "is_unsent", "share", "name"]
-    ), inner, max_size=5),
-    max_leaves=12,
-)
+    p.write_bytes(data)
+    never_crashes(messenger, p)
 
 
 @FUZZ
-@given(st.lists(json_values, max_size=4), json_values, json_values, json_values)
-def test_well_formed_json_with_odd_values(tmp_path, messages, title, participants, thread_path):
+@given(st.data())
+def test_mutated_exports_give_messages_or_import_error(tmp_path, never_crashes, mutated, data):
+    p = tmp_path / "message_1.json"
+    p.write_bytes(data.draw(mutated(SEEDS, PIECES)))
+    never_crashes(messenger, p)
+
+
+KEYS = ["sender_name", "timestamp_ms", "content", "type", "photos", "is_unsent", "share", "name"]
+
+
+@FUZZ
+@given(st.data())
+def test_well_formed_json_with_odd_values(tmp_path, never_crashes, odd_json, data):
+    values = odd_json(KEYS)
+    messages = data.draw(st.lists(values, max_size=4))
+    title = data.draw(values)
+    participants = data.draw(values)
+    thread_path = data.draw(values)
     p = tmp_path / "message_1.json"
     doc = {"participants": participants, "messages": messages, "title": title, "thread_path": thread_path}
     p.write_text(json.dumps(doc))
-    check_never_crashes(p)
+    never_crashes(messenger, p)

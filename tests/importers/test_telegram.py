@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from friendsim_tui.importers import detect, telegram
 from friendsim_tui.importers.base import ChatImportError, ImportReport
@@ -152,55 +152,36 @@ def test_empty_chat_is_detected_and_gives_nothing(tmp_path):
 
 
 # -- robustness -------------------------------------------------------------------------------------
-def check_never_crashes(path: Path) -> None:
-    try:
-        msgs, report = parse(path)
-    except ChatImportError as exc:
-        assert "\n" not in str(exc) and str(path) in str(exc)
-        return
-    assert all(m.text and m.speaker_key for m in msgs)
-    assert report.kept == len(msgs)
-
-
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@FUZZ
-@given(st.binary(max_size=400))
-def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, data):
-    p = tmp_path / "result.json"
-    p.write_bytes(data)
-    check_never_crashes(p)
-
-
+FUZZ = settings(settings.get_profile("importers"))  # registered in conftest.py
 SEEDS = [GROUP.read_bytes(), FULL.read_bytes()]
 PIECES = [b"", b"{", b"}", b"[", b"]", b",", b":", b'"', b"null", b"1e999", b'"nan"', b"[1]", b"{}", b"\xff", b"\\u0000"]
 
 
 @FUZZ
-@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 6), st.sampled_from(PIECES)), max_size=6))
-def test_mutated_exports_give_messages_or_import_error(tmp_path, seed, edits):
-    data = bytearray(seed)
-    for pos, cut, piece in edits:
-        pos %= len(data) + 1
-        data[pos : pos + cut] = piece
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, never_crashes, data):
     p = tmp_path / "result.json"
-    p.write_bytes(bytes(data))
-    check_never_crashes(p)
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
-        ["id", "type", "text", "from", "from_id", "date", "date_unixtime", "photo", "reply_to_message_id", "messages"]
-    ), inner, max_size=5),
-    max_leaves=12,
-)
+    p.write_bytes(data)
+    never_crashes(telegram, p)
 
 
 @FUZZ
-@given(st.lists(json_values, max_size=4), json_values)
-def test_well_formed_json_with_odd_values(tmp_path, messages, chat_id):
+@given(st.data())
+def test_mutated_exports_give_messages_or_import_error(tmp_path, never_crashes, mutated, data):
+    p = tmp_path / "result.json"
+    p.write_bytes(data.draw(mutated(SEEDS, PIECES)))
+    never_crashes(telegram, p)
+
+
+KEYS = ["id", "type", "text", "from", "from_id", "date", "date_unixtime", "photo", "reply_to_message_id", "messages"]
+
+
+@FUZZ
+@given(st.data())
+def test_well_formed_json_with_odd_values(tmp_path, never_crashes, odd_json, data):
+    values = odd_json(KEYS)
+    messages = data.draw(st.lists(values, max_size=4))
+    chat_id = data.draw(values)
     p = tmp_path / "result.json"
     p.write_text(json.dumps({"name": "x", "type": "personal_chat", "id": chat_id, "messages": messages}))
-    check_never_crashes(p)
+    never_crashes(telegram, p)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from friendsim_tui.importers import detect, transcript, whatsapp
 from friendsim_tui.importers.base import ChatImportError, ImportReport
@@ -234,56 +234,40 @@ def test_plain_transcript_is_not_taken_for_whatsapp(tmp_path):
 
 
 # -- robustness -------------------------------------------------------------------------------------
-def check_never_crashes(path: Path) -> None:
-    try:
-        msgs, report = parse(path)
-    except ChatImportError as exc:
-        assert "\n" not in str(exc) and str(path) in str(exc)
-        return
-    assert all(m.text and m.speaker_name for m in msgs)
-    assert report.kept == len(msgs)
-
-
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@FUZZ
-@given(st.binary(max_size=600))
-def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, data):
-    p = tmp_path / "fuzz.txt"
-    p.write_bytes(data)
-    check_never_crashes(p)
-
-
+FUZZ = settings(settings.get_profile("importers"))  # registered in conftest.py
 SEEDS = [ALICE.read_bytes(), FAMILY.read_bytes(), (FIXTURES / "WhatsApp Chat with Ana.txt").read_bytes()]
 PIECES = [b"\n", b"/", b".", b":", b": ", b" - ", b"[", b"]", b"\xe2\x80\x8e", b"\xe2\x80\xaf", b"PM", b"99", b"<", b">", b"\x00", b"\xff"]
 
 
 @FUZZ
-@given(st.sampled_from(SEEDS), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 4), st.sampled_from(PIECES)), max_size=8))
-def test_mutated_exports_give_messages_or_import_error(tmp_path, seed, edits):
-    data = bytearray(seed)
-    for pos, cut, piece in edits:
-        pos %= len(data) + 1
-        data[pos : pos + cut] = piece
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, never_crashes, data):
+    p = tmp_path / "fuzz.txt"
+    p.write_bytes(data)
+    never_crashes(whatsapp, p)
+
+
+@FUZZ
+@given(st.data())
+def test_mutated_exports_give_messages_or_import_error(tmp_path, never_crashes, mutated, data):
     p = tmp_path / "mutated.txt"
-    p.write_bytes(bytes(data))
-    check_never_crashes(p)
+    p.write_bytes(data.draw(mutated(SEEDS, PIECES)))
+    never_crashes(whatsapp, p)
 
 
 @FUZZ
 @given(st.binary(max_size=300))
-def test_zip_holding_arbitrary_bytes(tmp_path, data):
+def test_zip_holding_arbitrary_bytes(tmp_path, never_crashes, data):
     z = tmp_path / "WhatsApp Chat with X.zip"
     with zipfile.ZipFile(z, "w") as zf:
         zf.writestr("_chat.txt", data)
-    check_never_crashes(z)
+    never_crashes(whatsapp, z)
 
 
-def test_truncated_zip_is_an_import_error(tmp_path):
+def test_truncated_zip_is_an_import_error(tmp_path, never_crashes):
     z = make_zip(tmp_path, "WhatsApp Chat - Family.zip", "_chat.txt", FAMILY)
     data = z.read_bytes()
     rng = random.Random(1)
     for cut in sorted(rng.sample(range(1, len(data)), 10)):
         z.write_bytes(data[:cut])
-        check_never_crashes(z)
+        never_crashes(whatsapp, z)
