@@ -42,7 +42,11 @@ def _conversation(data: dict) -> list[dict]:
 
 
 def _ts(m: dict) -> float:
-    return datetime.fromisoformat(m["timestamp"]).timestamp()
+    # DCE drops trailing zeros of the fraction; Python 3.10's fromisoformat wants 3 or 6 digits.
+    text = m["timestamp"]
+    match = re.match(r"^(.{19})(?:\.(\d+))?(.*)$", text)
+    frac = (match.group(2) or "").ljust(6, "0")[:6]
+    return datetime.fromisoformat(f"{match.group(1)}.{frac}{match.group(3)}").timestamp()
 
 
 def test_sample_path_and_workspace_name():

@@ -122,6 +122,8 @@ def _users(rng: random.Random) -> dict[str, dict]:
     return users
 
 
+_NO_TAIL = {"night", "greet", "ack", "thanks", "confirm", "morning", "anyway"}
+_SENTENCE = re.compile(r"([.!?] )([a-z])")
 _DAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b")
 
 
@@ -145,6 +147,7 @@ def _voice(speaker: str, text: str, rng: random.Random, move: str) -> str:
             text += rng.choice([" ngl", " fr", " 💀", " bro", " lmao"])
     elif speaker == J:
         text = _DAYS.sub(lambda m: m.group(0).capitalize(), text)
+        text = _SENTENCE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
         if text and text[0].islower():
             text = text[0].upper() + text[1:]
         if not re.search(r"[.?!):]$", text) and not text.endswith(tuple("0123456789")):
@@ -159,11 +162,12 @@ def _voice(speaker: str, text: str, rng: random.Random, move: str) -> str:
             text = rng.choice(["Well, ", "To be fair, ", "Hmm. "]) + rest
     elif speaker == P:
         text = _DAYS.sub(lambda m: m.group(0).capitalize(), text)
+        text = _SENTENCE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
         if text and text[0].islower() and not text.startswith("http"):
             text = text[0].upper() + text[1:]
         if text.endswith(".") and not text.endswith(".."):
             text = text[:-1]
-        r = rng.random()
+        r = rng.random() if len(text) > 24 and move not in _NO_TAIL else 1.0
         if r < 0.06 and "haha" not in text.lower() and "\n" not in text:
             text += " haha"
         elif r < 0.1 and "tbh" not in text and "\n" not in text and not text.endswith("?"):
@@ -481,10 +485,11 @@ def s_food_after(c: Chat, lead: str, ctx: Ctx) -> None:
         c.photo_only(M)
     c.say(lead, "food.report", ctx)
     for o in c.others(lead)[: c.rng.randint(1, 3)]:
-        c.say(o, c.rng.choice(["food.report", "agree", "laugh", "thanks"]), ctx)
+        c.say(o, c.rng.choice(["food.report", "food.report", "food.report", "laugh"]), ctx)
     if c.chance(0.4):
-        c.say(c.rng.choice(c.others()), "food.propose", Ctx(c.rng))
-        c.say(c.rng.choice(c.others()), "laugh", ctx)
+        again = c.rng.choice(c.others())
+        c.say(again, "food.propose", Ctx(c.rng))
+        c.say(c.rng.choice(c.others(again)), c.rng.choice(["laugh", "yes"]), ctx)
 
 
 def s_cooking(c: Chat, lead: str, ctx: Ctx) -> None:
@@ -530,6 +535,8 @@ def s_gig(c: Chat, lead: str, ctx: Ctx) -> None:
         if move != "no":
             going.append(o)
     if c.chance(0.6):
+        c.say(M, "gig.details", ctx)
+    if c.chance(0.5):
         c.say(c.rng.choice(going[1:] or [P]), "ask_time", ctx)
         c.say(M, "give_time", ctx)
     c.say(M, "confirm", ctx)
@@ -655,9 +662,9 @@ def s_game_night(c: Chat, lead: str, ctx: Ctx) -> None:
         c.say(c.rng.choice(c.others(lead)), "ask_time", ctx)
         c.say(lead, "give_time", ctx)
     c.say(lead, "confirm", ctx)
-    if c.chance(0.7 if lead == D else 0.3):
+    if c.local_hour() >= 17 and c.chance(0.7 if lead == D else 0.3):
         c.wait(c.rng.uniform(600, 2400))
-        c.call(lead, c.rng.randint(45, 150))
+        c.call(lead, c.rng.randint(40, 100))
         s_game_after(c, lead, ctx)
     else:
         c.later(1, 5, s_game_after, lead, ctx)
@@ -681,9 +688,14 @@ def s_hike_plan(c: Chat, lead: str, ctx: Ctx) -> None:
         c.say(P, "hike.reassure", ctx, to=D)
         if c.chance(0.4):
             c.say(M, c.rng.choice(["hike.early_react", "laugh"]), ctx, to=D)
-    c.say(P, "hike.ask", ctx)
-    for o in c.others(P)[: c.rng.randint(1, 2)]:
-        c.say(o, c.rng.choice(["ack", "yes", "give_time"]), ctx)
+    if c.chance(0.5):
+        c.say(P, "hike.ask_time", ctx)
+        for o in c.others(P)[: c.rng.randint(1, 2)]:
+            c.say(o, "give_time", ctx)
+    else:
+        q = c.say(P, "hike.ask", ctx)
+        for o in c.others(P)[: c.rng.randint(1, 2)]:
+            c.say(o, c.rng.choice(["hike.answer", "hike.answer", "ack"]), ctx, reply=q, reply_p=0.2)
     if c.chance(0.7):
         plan = c.say(P, "hike.plan", ctx)
         if "hike" not in c.pinned_done and c.rng.random() < 0.5:
@@ -730,7 +742,7 @@ def s_movie(c: Chat, lead: str, ctx: Ctx) -> None:
     if c.bot_uses < 3 and c.chance(0.45):
         opts = sorted(set(ideas + [ctx["movie"]]))
         if len(opts) >= 2:
-            c.say(P, "ack", ctx)
+            c.say(P, "roll.intro", ctx)
             ctx["movie"] = c.roll(P, opts)
             c.say(c.rng.choice(c.others()), c.rng.choice(["laugh", "hype", "ack"]), ctx)
     c.say(lead, "confirm", ctx)
@@ -816,7 +828,7 @@ def s_bored(c: Chat, lead: str, ctx: Ctx) -> None:
 
 def s_hungry(c: Chat, lead: str, ctx: Ctx) -> None:
     c.say(lead, "food.hungry", ctx)
-    c.say(c.others(lead)[0], c.rng.choice(["laugh", "sympathy", "food.hungry"]), ctx, to=lead)
+    c.say(c.others(lead)[0], c.rng.choice(["laugh", "tease", "food.hungry"]), ctx, to=lead)
     if c.chance(0.4):
         s_food_plan(c, c.rng.choice(PEOPLE), Ctx(c.rng))
 

@@ -92,6 +92,20 @@ SLOTS = {
 # make_sample.py, then to "ack".
 LINES = {
     "Maya": {
+        "gig.details": """
+            tickets are like 35 each, i'll buy them all tonight!!
+            doors at 7, they're on at 9 lol
+            it's standing only but there's a balcony for jonas's knees lol
+            i already bought the tickets, you're all coming 😂
+            we can get pizza before!! there's a place next door
+        """,
+        "hike.answer": """
+            train!! i'm not driving up those hills lol
+            i can bring snacks!! and a thermos of tea ☕
+            i have 2 bottles, i'll bring one for you!!
+            let's eat at the top, picnic vibes ✨
+            i'll bake something for the trail lol
+        """,
         "decline_reply": """
             nooo ok next time then!!
             boo 😭 next time for sure
@@ -138,6 +152,9 @@ LINES = {
             morning!! it's a croissant kind of day
         """,
         "ack": """
+            okie dokie
+            yes yes
+            sure thing!!
             okayyy
             ok ok
             yess
@@ -174,6 +191,9 @@ LINES = {
             maybe maybe maybe 👀
         """,
         "laugh": """
+            i'm wheezing lol
+            ok that's so funny 😂
+            nooo lol
             LMAOOO
             lol stoppp
             omg 😭😭
@@ -258,6 +278,8 @@ LINES = {
             yesss 🎉
         """,
         "sympathy": """
+            nooo come here 🫂
+            that's so rough omg, want me to bring soup?
             nooo that sucks 😭
             omg i'm so sorry!!
             sending hugs 🫂
@@ -273,6 +295,8 @@ LINES = {
             why is this always you 😭
         """,
         "wow": """
+            shut up!! no way
+            wait wait wait what
             WAIT what
             omg no way
             stop that's amazing!!
@@ -313,6 +337,9 @@ LINES = {
             ok who's free {day}
         """,
         "weekend_answer": """
+            brunch with my cousin then a nap lol
+            thrifting!! i need a new jacket
+            making dumplings with my flatmates 🥟
             i'm trying a new {dish} recipe and then doing nothing lol
             farmers market on saturday!! then couch
             probably baking, gerald needs feeding lol
@@ -348,6 +375,9 @@ LINES = {
             perfect picnic weather!!
         """,
         "random": """
+            i tried to make dumplings and they all exploded lol
+            the cafe got a new espresso machine and i'm in love ☕
+            i'm learning ukulele!! it's going terribly lol
             i just found the best bakery near the station omg
             why does every cafe play {artist} now lol
             i bought {thing} and i'm obsessed
@@ -358,7 +388,7 @@ LINES = {
             i accidentally bought 3kg of lemons lol
         """,
         "food.propose": """
-            omg has anyone been to {restaurant} yet?? their {food} looks unreal 😭
+            omg has anyone been to {restaurant} yet?? i've seen their {food} and i'm losing it 😭
             ok i need {food}. {restaurant} on {day}??
             dinner at {restaurant} {day}!! who's in
             guys {restaurant} has a new menu and i'm losing it lol
@@ -373,7 +403,7 @@ LINES = {
         """,
         "food.report": """
             ok {restaurant} was SO good omg
-            still thinking about that {food} lol
+            still thinking about the {food} lol
             10/10 would eat there every day!!
             i'm in a food coma but it was worth it 😭
             the dessert!! the dessert!!
@@ -387,6 +417,8 @@ LINES = {
             i made {dish} and it looks like the picture for once!!
         """,
         "food.react": """
+            ok chef!!
+            i need that in my life lol
             omg that looks amazing!!
             save me some!! 😭
             ok i'm hungry now lol
@@ -617,6 +649,12 @@ LINES = {
         """,
     },
     "Jonas": {
+        "hike.answer": """
+            The train is easier. There is one at {dep} from {station}.
+            I have a spare bottle. I will bring it.
+            I would suggest bringing lunch. The café at the top closes early.
+            Right. I will bring {snack}, as usual.
+        """,
         "decline_reply": """
             A pity. Next time, then.
             Understood. We will miss you.
@@ -664,6 +702,10 @@ LINES = {
             Morning. I am on the train, which is, remarkably, on time.
         """,
         "ack": """
+            Right, noted.
+            That makes sense.
+            All right.
+            Understood, thank you.
             Right.
             Understood.
             Noted.
@@ -674,6 +716,9 @@ LINES = {
             That seems sensible.
         """,
         "yes": """
+            Well, I am free, so yes.
+            I would like that.
+            Yes. I will bring something.
             Count me in.
             I can make that work.
             Yes, I will be there.
@@ -696,6 +741,9 @@ LINES = {
             Hmm. Maybe. I will confirm tomorrow.
         """,
         "laugh": """
+            I have read this three times and I am still laughing.
+            Very good. Very good indeed.
+            Well, that is the best thing I have read all week.
             Ha. That is very good.
             I laughed out loud on the train. People stared.
             That is genuinely funny.
@@ -704,6 +752,9 @@ LINES = {
             I am not laughing. (I am laughing.)
         """,
         "agree": """
+            That is a fair point.
+            Well, quite.
+            I could not have put it better.
             I agree.
             To be fair, that is correct.
             Precisely.
@@ -762,6 +813,9 @@ LINES = {
             Well, I have an early train. Goodnight.
         """,
         "hype": """
+            Congratulations. Genuinely.
+            Well done. That is excellent.
+            Right. That deserves a celebration.
             That is excellent news.
             Well, that is wonderful.
             Splendid!
@@ -769,6 +823,9 @@ LINES = {
             Marvellous.
         """,
         "sympathy": """
+            That sounds miserable. Is there anything I can do?
+            Well, that is a rotten day. Tomorrow will be better.
+            I am sorry. Do take it easy tonight.
             That sounds dreadful. I am sorry.
             Well, that is very unfair. Are you all right?
             I am sorry to hear that.
@@ -776,12 +833,17 @@ LINES = {
             Hmm. That sounds exhausting. Look after yourself.
         """,
         "tease": """
+            Well, that is the least surprising news of the year.
+            I am sure there is a perfectly reasonable explanation. There is not, but still.
             Well, that is very on brand.
             I am shocked. Shocked, I tell you.
             To be fair, we all saw this coming.
             Of course.
         """,
         "wow": """
+            Really? Goodness.
+            Well, that is unexpected.
+            I had no idea.
             Goodness.
             Well, I did not expect that.
             Remarkable.
@@ -802,6 +864,8 @@ LINES = {
             Fine, thank you. Work is calm for once.
         """,
         "checkin_bad": """
+            Tired. I played a five-hour game on Tuesday and lost it on move ninety.
+            Well, the heating in my flat is broken. Otherwise fine.
             Tired. The 7:42 was cancelled twice this week.
             Well, it has been a long week. Too many meetings.
             Not brilliant. I lost a won position on Tuesday and I am still thinking about it.
@@ -816,6 +880,10 @@ LINES = {
             Right. What is everyone doing on {day}?
         """,
         "weekend_answer": """
+            Laundry, a long lunch, and a chess book. Bliss.
+            I am helping my brother paint his flat. Pray for me.
+            A walk along the old railway line, weather permitting.
+            Well, there is a model railway exhibition. I am going. Without shame.
             Well, there is a rapid tournament on saturday. Otherwise nothing.
             I intend to do absolutely nothing, which I have earned.
             A day trip by train, if the weather holds.
@@ -829,6 +897,9 @@ LINES = {
             Well, moving on.
         """,
         "question": """
+            Does anyone want to come to a model railway exhibition? No pressure.
+            Is anyone free for lunch on friday?
+            Does anyone have a good recipe for soup? Maya excepted; I know you do.
             Is anyone else going to the flea market on sunday?
             Does anyone have a spare bicycle pump?
             Quick poll: tea or coffee after nine in the evening?
@@ -849,6 +920,9 @@ LINES = {
             The heat on the train today was unbearable.
         """,
         "random": """
+            Well, the station has new benches. They are worse.
+            I have been asked to join a second chess club. I said yes. I have a problem.
+            I spoke to a train driver today. He was very patient with my questions.
             Well, I have bought a houseplant. I have named it Bishop.
             The ticket machine at the station now talks. I am not sure how I feel about it.
             I tried to bake bread. Gerald need not worry about the competition.
@@ -875,10 +949,13 @@ LINES = {
         """,
         "food.report": """
             Well, that was excellent. I would go back.
-            To be fair, the {food} was very good.
+            To be fair, I would go back for the {food} alone.
             A good evening. The service was slow, but the food made up for it.
         """,
         "food.react": """
+            That is a work of art.
+            Well, I would eat that.
+            To be fair, that looks restaurant quality.
             That looks genuinely impressive.
             Well, that looks better than anything I have ever cooked.
             Impressive. Recipe?
@@ -896,6 +973,8 @@ LINES = {
             Give Gerald my regards.
         """,
         "music.react": """
+            Well, I have played it twice now. It is growing on me.
+            This is pleasant. Good train music.
             Hmm. This is rather good, actually.
             I listened to it on the train. I approve.
             Well, it is not my usual thing, but I like it.
@@ -973,6 +1052,8 @@ LINES = {
             Arrived in {city}. Exactly on time. I could weep.
         """,
         "game.patch_react": """
+            Right. So your character is now weaker. I am sorry for your loss.
+            Is this the same game as last week, or a different one?
             I understood perhaps a third of that.
             Well, that sounds like a significant change.
             What is a nerf, exactly?
@@ -1023,6 +1104,8 @@ LINES = {
             Nothing at the moment. I am open to recommendations.
         """,
         "book.react": """
+            Well, that sounds like my kind of book.
+            I have heard of that author. I will try it.
             That sounds promising. I will look for it.
             Hmm. Is it long? I only read on the train.
             Well, I will add it to the list. The list is long.
@@ -1079,6 +1162,8 @@ LINES = {
             Can anyone recommend a podcast for long train journeys?
         """,
         "help.answer": """
+            Well, I would ask someone who knows. Which is not me.
+            In my experience, the simple option is usually the right one.
             Well, I would start with the obvious option and go from there.
             To be fair, that has always worked for me.
             I would ask at {cafe}; they seem to know everyone.
@@ -1094,6 +1179,12 @@ LINES = {
         """,
     },
     "pixel_dan": {
+        "hike.answer": """
+            train, i'm not driving at 8am
+            i'll bring {snack} i guess
+            eat at the top, i'm not carrying a whole lunch up a mountain
+            i got a water bottle somewhere, maybe
+        """,
         "decline_reply": """
             L, next time
             unlucky bro
@@ -1141,6 +1232,10 @@ LINES = {
             up early for once 💀
         """,
         "ack": """
+            ok
+            sure
+            bet bet
+            sounds good bro
             bet
             ok bro
             aight
@@ -1151,6 +1246,9 @@ LINES = {
             gotcha
         """,
         "yes": """
+            i'm down fr
+            yeah i'm in
+            ok i'm there
             i'm in
             bet i'm there
             yeah sure why not
@@ -1170,6 +1268,9 @@ LINES = {
             lemme see
         """,
         "laugh": """
+            bro i'm crying
+            the way i laughed 💀
+            lmao stop
             LMAO
             💀💀💀
             bro 😭
@@ -1178,6 +1279,9 @@ LINES = {
             nah that's crazy 💀
         """,
         "agree": """
+            true true
+            no lies detected
+            based
             fr
             real
             facts
@@ -1232,6 +1336,9 @@ LINES = {
             night nerds
         """,
         "hype": """
+            massive
+            let's go fr
+            that's hype
             LET'S GOOO
             W
             huge
@@ -1239,6 +1346,9 @@ LINES = {
             sheeeesh
         """,
         "sympathy": """
+            that's so mid, sorry bro
+            damn. u good?
+            sending good vibes or whatever
             damn bro that sucks
             L, sorry
             unlucky fr
@@ -1251,6 +1361,9 @@ LINES = {
             ratio
         """,
         "wow": """
+            hold up
+            bro what 💀
+            since when
             no way
             bro what
             that's crazy
@@ -1280,6 +1393,10 @@ LINES = {
             what's the plan for {day}
         """,
         "weekend_answer": """
+            helping my brother move, rip my back
+            tournament on saturday, wish me luck
+            trying to finish {game} before the dlc drops
+            might go to the arcade, who's in
             ranked grind obviously
             sleep. then games. then sleep
             lan party at my cousin's
@@ -1291,6 +1408,9 @@ LINES = {
             ok but
         """,
         "question": """
+            anyone tried the new burger place
+            who's watching the finals on sunday
+            is it normal for a pc to smell like toast
             anyone got a spare hdmi cable
             is the pizza place on 5th still open late
             who took my hoodie last time
@@ -1305,6 +1425,9 @@ LINES = {
             too cold to leave the house fr
         """,
         "random": """
+            my controller drift is so bad my guy walks by himself now
+            bro i fell asleep in a queue and got banned for 10 min 💀
+            learned to cook one (1) pasta, chef era
             my pc fan sounds like a jet engine now 💀
             just found out there's a pizza place open til 4am, life changed
             my little cousin beat me in {game}, retiring
@@ -1329,10 +1452,13 @@ LINES = {
         """,
         "food.report": """
             {restaurant} was fire ngl
-            that {food} was elite
-            food coma, gn
+            the {food} there? elite
+            food coma, can't move
         """,
         "food.react": """
+            ok chef
+            yo that's actually elite
+            bro can i come over
             bro share
             that looks fire ngl
             save me some fr
@@ -1350,6 +1476,9 @@ LINES = {
             gerald fumbling the bag 💀
         """,
         "music.react": """
+            lowkey a banger
+            not bad maya
+            this would go hard in a montage
             kinda fire ngl
             this slaps
             ok maya has taste
@@ -1367,6 +1496,9 @@ LINES = {
             @Jonas chess. tonight. i'm locked in
         """,
         "chess.react": """
+            jonas is a final boss irl
+            ok but can u beat a computer
+            nerd (respectfully)
             jonas is built different
             ok chess god
             bro is the magnus of this group chat
@@ -1453,6 +1585,8 @@ LINES = {
             i'll come but i'm sleeping on the train
         """,
         "hike.after_react": """
+            ok i'm jealous ngl
+            that view is crazy
             ok that's actually fire
             nature W
             touch grass arc
@@ -1540,6 +1674,17 @@ LINES = {
         """,
     },
     "Priya": {
+        "roll.intro": """
+            Okay, the dice decide haha
+            I'm rolling for it, no complaints after
+            Let the goblin choose
+            Fine, dice time
+        """,
+        "hike.ask_time": """
+            What time can everyone be ready by?
+            Is an early start okay? Like {mtime}?
+            What time should we leave so we're back before dark?
+        """,
         "decline_reply": """
             Aw next time!
             No worries, we'll do another one soon
@@ -1578,6 +1723,10 @@ LINES = {
             Morning friends, how did everyone sleep?
         """,
         "ack": """
+            Okay noted!
+            Makes sense
+            Got it, thanks
+            Sure!
             Okay!
             Sounds good
             Perfect
@@ -1587,6 +1736,10 @@ LINES = {
             Love it
         """,
         "yes": """
+            Yes, I'm free!
+            Oh I'd love that
+            I'm so in tbh
+            Sounds fun, yes!
             I'm in!
             Yes please
             Count me in haha
@@ -1605,6 +1758,9 @@ LINES = {
             Depends on the weather tbh
         """,
         "laugh": """
+            Haha I can't
+            Okay that's funny haha
+            Haha why is this so accurate
             Hahaha
             Haha stop
             Omg haha
@@ -1612,6 +1768,9 @@ LINES = {
             Hahaha this is so good
         """,
         "agree": """
+            Yes! Thank you
+            Completely agree haha
+            Exactly what I was thinking
             Agreed!
             Same tbh
             Yes exactly
@@ -1662,12 +1821,18 @@ LINES = {
             Goodnight friends
         """,
         "hype": """
+            Oh that's so good!
+            Yay, congrats!
+            Okay this made my day
             Yay!
             This is so exciting!
             Amazing!!
             Love this for us
         """,
         "sympathy": """
+            Oh no, do you need anything?
+            That sounds rough, hope tomorrow's better
+            Aw, want to get coffee and vent?
             Oh no, are you okay?
             That's awful, I'm sorry
             Ugh that sucks, want to talk?
@@ -1679,6 +1844,9 @@ LINES = {
             Classic {to}
         """,
         "wow": """
+            Wait really?
+            How??
+            No way, since when?
             Wait what?
             No way!
             Wow!
@@ -1700,6 +1868,9 @@ LINES = {
             Great! The weather's been perfect for walks
         """,
         "checkin_bad": """
+            Tired tbh, didn't sleep well
+            A bit overwhelmed, but the weekend is close
+            Long day, I need a walk
             Honestly a bit tired, long week
             Meh tbh, my project is dragging
             Stressed haha but surviving
@@ -1714,6 +1885,11 @@ LINES = {
             Weekend plans?
         """,
         "weekend_answer": """
+            A long run on saturday and then nothing at all
+            My cousin's wedding, so lots of dancing haha
+            Farmers market and then reading in the park?
+            I'm going to try the new climbing gym!
+            Deep cleaning my flat haha, exciting
             Probably a hike if the weather holds!
             Book club and then a long walk
             Visiting my sister, she just moved
@@ -1725,6 +1901,9 @@ LINES = {
             Random question
         """,
         "question": """
+            Has anyone been to the night market yet?
+            Who wants to do a sunrise hike sometime? Be honest haha
+            What should I cook for six people?
             Has anyone seen the new exhibition at the museum?
             Who's free for a picnic next weekend?
             Do we want to do secret santa again this year?
@@ -1745,6 +1924,9 @@ LINES = {
             Finally some sun!
         """,
         "random": """
+            I finally tried the bakery Maya keeps talking about, she was right
+            I went for a swim in the lake and it was freezing haha
+            I planned my whole month in a spreadsheet and I feel powerful
             I finally fixed my bike, only took three youtube videos haha
             The library had a book sale and I have no self control
             Tried a pottery class, my bowl is more of a plate tbh
@@ -1759,7 +1941,7 @@ LINES = {
             Found a secondhand bookshop that has a cat, it's perfect
         """,
         "food.propose": """
-            Anyone up for {restaurant} on {day}? I've heard the {food} is amazing
+            Anyone up for {restaurant} on {day}? I've heard amazing things about their {food}
             Dinner this week? I was thinking {restaurant}
             Should we do a group dinner soon? Maybe {restaurant}?
         """,
@@ -1772,6 +1954,9 @@ LINES = {
             Okay {restaurant} is my new favourite tbh
         """,
         "food.react": """
+            Is that homemade?? Teach me
+            Okay I'm coming over haha
+            How long did that take?
             Wait that looks so good, what recipe?
             Omg can you teach me?
             That looks amazing!
@@ -1787,6 +1972,9 @@ LINES = {
             Is Gerald coming on the trip too? haha
         """,
         "music.react": """
+            Who is this? I love it
+            The second song is so good!
+            Perfect for my commute haha
             Ooh this is nice!
             Love it, adding it to my running playlist
             Okay this is good haha
@@ -1797,12 +1985,18 @@ LINES = {
             I don't know them but I trust Maya haha
         """,
         "chess.react": """
+            Who did you play against?
+            How many games was that?
+            Jonas that's so cool, can you teach me sometime?
             Congrats Jonas! Was it close?
             Wait that's amazing!
             How long was the game?
             Haha I love how serious this is
         """,
         "train.react": """
+            Have you thought about the bus? haha
+            Oh no, again? How late?
+            At this point it's personal tbh
             That train is cursed tbh
             Did you make it to work on time?
             Haha the spreadsheet is back
@@ -1813,6 +2007,9 @@ LINES = {
             Can you check if there's a good bookshop there?
         """,
         "game.patch_react": """
+            Dan how long have you been awake? haha
+            Is that why you were up so late?
+            So is it better or worse now?
             Is that good for you?
             Haha I have no idea what this means
             Wait who is {hero}?
@@ -1845,7 +2042,6 @@ LINES = {
         """,
         "hike.ask": """
             Should we meet at the station or drive?
-            What time can everyone be ready by?
             Does anyone have a spare water bottle?
             Should we bring lunch or eat at the café at the top?
             Who's bringing snacks?
@@ -1856,6 +2052,8 @@ LINES = {
             Plan for {day}!\\n1. meet {mtime} at {station}\\n2. {trail}, {km} km loop\\n3. food after, Maya picks haha
         """,
         "hike.reassure": """
+            There's a café halfway, I checked haha
+            We'll go at your pace Dan, promise
             Haha it's fine Dan, you can nap on the train
             It's flat most of the way I promise
             You'll be fine, we can take breaks!
@@ -1890,6 +2088,8 @@ LINES = {
             Two at once tbh, {book} and a travel guide
         """,
         "book.react": """
+            Who's it by?
+            Okay I just reserved it at the library haha
             Ooh that sounds good!
             Adding it to my list!
             Is it good so far?
@@ -1955,6 +2155,9 @@ LINES = {
             Should I take the job offer? Pros and cons please haha
         """,
         "help.answer": """
+            Depends what you want tbh, what's your budget?
+            I asked the same thing last year, I'll find what I got
+            Maybe ask at the market on Saturday?
             Ooh I know a place! I'll send it
             I'd say go for it tbh
             Have you tried {cafe}? They might know
