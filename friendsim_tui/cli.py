@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--workspace", "-w", help="workspace to train on (required unless --list-bases)")
     tr.add_argument("--base", help="scratch:tiny, scratch:small, gpt2, distilgpt2, a hub id, a model folder or a "
                                    ".gguf file (see `train --list-bases`)")
-    tr.add_argument("--run", help="run name (default: a new one from the time and base)")
+    tr.add_argument("--run", "--run-name", dest="run",
+                    help="run name (default: a new one from the time and base); under torchrun, whose own "
+                         "--run-path swallows --run, write --run-name")
     tr.add_argument("--max-steps", type=int, metavar="N", help="optimizer steps (overrides --epochs)")
     tr.add_argument("--epochs", type=float, metavar="E")
     tr.add_argument("--save-steps", type=int, metavar="N", help="checkpoint every N steps")
@@ -69,6 +71,20 @@ def _parser() -> argparse.ArgumentParser:
     rn.add_argument("--workspace", "-w", required=True)
     rn.add_argument("--json", action="store_true")
     rn.add_argument("--stop", metavar="RUN", help="ask a running run to save a checkpoint and stop")
+
+    gen = sub.add_parser("generate", help="sample candidate replies, or whole conversations, from a trained run",
+                         description="Play as one friend: sample the others' candidate next turns after a "
+                                     "history. With --conversation, the model writes whole conversations.")
+    gen.add_argument("--workspace", "-w", required=True)
+    gen.add_argument("--run", help="run name (default: the workspace's newest completed run)")
+    gen.add_argument("--as", dest="player", metavar="SPEAKER", help="the friend you play (needed without --conversation)")
+    gen.add_argument("--history", metavar="FILE", help='JSON lines {"speaker": ..., "text": ...}, oldest first')
+    gen.add_argument("-n", type=int, metavar="N", help="how many candidates or conversations (default: [chat] candidates)")
+    gen.add_argument("--conversation", action="store_true", help="write whole conversations among the friends")
+    gen.add_argument("--prompt", metavar="TEXT", help="conversation opening: 'Name: text', or text the model gives someone")
+    gen.add_argument("--turns", type=int, default=8, metavar="K", help="new turns per conversation (default 8)")
+    gen.add_argument("--seed", type=int, help="random seed, for repeatable samples")
+    gen.add_argument("--json", action="store_true", help="print one JSON object")
 
     cfg = sub.add_parser("config", help="show the settings file's path, the example, or check a file")
     cfg.add_argument("--path", action="store_true", help="print where the settings file is read from")
@@ -326,6 +342,57 @@ def cmd_runs(args, config) -> int:
     return 0
 
 
+def cmd_generate(args, config) -> int:
+    from friendsim_tui.services import chat
+
+    n = config.chat.candidates if args.n is None else args.n
+    if not 1 <= n <= 64:
+        return _fail("generate: -n must be between 1 and 64", 2)
+    if args.conversation and args.turns < 1:
+        return _fail("generate: --turns must be at least 1", 2)
+    if not args.conversation and not args.player:
+        return _fail("generate: --as SPEAKER is required (or --conversation)", 2)
+    if args.conversation and args.history:
+        return _fail("generate: --history goes with --as; for --conversation use --prompt", 2)
+    try:
+        history = chat.read_history(args.history) if args.history else []
+        choice = chat.find_run(args.workspace, args.run)
+        speakers = chat.model_speakers(choice)  # names are checked before the (slow) model load
+        player = chat.check_speaker(speakers, args.workspace, args.player) if args.player else None
+        history = chat.check_history(speakers, args.workspace, history, args.history or "history")
+        prompt, opening = chat.split_prompt(speakers, args.prompt, player) if args.prompt else ([], None)
+        sampler = chat.load_sampler(choice)
+        if args.conversation:
+            convos, secs = chat.sample_conversations(sampler, prompt, args.turns, n, config.chat, opening, args.seed)
+        else:
+            cands, secs = chat.sample_candidates(sampler, history, player, n, config.chat, seed=args.seed)
+    except chat.ChatError as exc:
+        return _fail(str(exc))
+    from friendsim_tui.store.chats import inert
+
+    if args.conversation:
+        if args.json:
+            print(json.dumps({"run": choice.name, "conversations": [[t.to_json() for t in c] for c in convos],
+                              "sample_seconds": round(secs, 4)}, ensure_ascii=False))
+            return 0
+        for i, convo in enumerate(convos, 1):
+            print(f"--- conversation {i}")
+            for t in convo:
+                print(f"{inert(t.speaker)}: {inert(t.text)}")
+        print(f"({len(convos)} conversations from run {choice.name} in {secs:.2f}s)", file=sys.stderr)
+        return 0
+    if args.json:
+        print(json.dumps({"run": choice.name, "candidates": [c.to_json() for c in cands],
+                          "sample_seconds": round(secs, 4)}, ensure_ascii=False))
+        return 0
+    for i, c in enumerate(cands, 1):
+        print(f"{i}. {inert(c.speaker)}: {inert(c.text)}")
+    if len(cands) < n:
+        print(f"(only {len(cands)} distinct candidates of {n})", file=sys.stderr)
+    print(f"({len(cands)} candidates from run {choice.name} in {secs:.2f}s)", file=sys.stderr)
+    return 0
+
+
 _COMMANDS = {
     "import": cmd_import,
     "workspaces": cmd_workspaces,
@@ -334,4 +401,5 @@ _COMMANDS = {
     "config": cmd_config,
     "train": cmd_train,
     "runs": cmd_runs,
+    "generate": cmd_generate,
 }

@@ -1,0 +1,591 @@
+"""Candidate replies for a turn, whole conversations, and the player's own suggested line.
+
+One :class:`Sampler` per model folder: it loads the weights once (safetensors only, no remote code) and
+then answers many requests. For a turn it
+
+- encodes the history once, newest turns first, until the token budget (the model's context minus the
+  room for a reply) is spent: the oldest turns are dropped, whole turns only;
+- runs the prompt through the model once (batch 1) and copies that KV cache to every candidate, so the
+  history costs one forward pass no matter how many candidates are drawn;
+- samples all candidates in ONE batched ``generate`` call whose first token is constrained to the
+  speakers who may answer (never the player unless asked: :meth:`Sampler.impersonate`), and whose turn
+  cannot contain another speaker token; each row stops at its own ``<|eot|>``;
+- drops empty and duplicate candidates and refills in a bounded number of extra rounds.
+
+Everything returned is plain text: markup, escapes and control characters in the history or produced
+by the model are data, and are neither interpreted nor stripped here.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from friendsim_tui.config import ChatConfig
+from friendsim_tui.engine.text import END, EOT, SESSION, SPEC_FILE, ChatSpec, encode_turns
+
+EXTRA_ROUNDS = 3
+"""Refill rounds after the first batch when empties or duplicates left fewer than n candidates."""
+
+
+class SampleError(Exception):
+    """Sampling cannot go on; the message says why, in one line, for a person."""
+
+
+class SampleCancelled(SampleError):
+    """:meth:`Sampler.cancel` was called while sampling."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One turn: who speaks and what they say (plain text, never markup)."""
+
+    speaker: str
+    text: str
+
+    def to_json(self) -> dict:
+        return {"speaker": self.speaker, "text": self.text}
+
+
+Turns = Sequence["tuple[str, str] | Candidate"]
+OnCandidate = Callable[[Candidate], None]
+
+
+def match_speaker(speakers: Sequence[str], name: str) -> str | None:
+    """``name`` as spelled in ``speakers``: an exact match, else the only one equal ignoring case."""
+    if name in speakers:
+        return name
+    folded = [s for s in speakers if s.casefold() == str(name).casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _pairs(history: Iterable) -> list[tuple[str, str]]:
+    out = []
+    for item in history or ():
+        if isinstance(item, (tuple, list)):
+            speaker, text = item
+        else:  # Candidate, a stored turn, anything with .speaker and .text
+            speaker, text = item.speaker, item.text
+        out.append((str(speaker), "" if text is None else str(text)))
+    return out
+
+
+def _processors():
+    """LogitsProcessor subclasses, defined on first use so importing this module stays torch-free."""
+    global _PROCESSORS
+    if _PROCESSORS is not None:
+        return _PROCESSORS
+    import torch
+    from transformers import LogitsProcessor, StoppingCriteria
+
+    class TurnGrammar(LogitsProcessor):
+        """What may come next, by where each row is in its turn.
+
+        - the first generated token, and (in conversations) the token after each ``<|eot|>``: one of the
+          allowed speaker tokens (plus ``<|end|>`` after a complete turn in conversations);
+        - right after a speaker token: text (no turn end yet: a turn is never empty);
+        - inside a turn: anything but speaker and session tokens; a turn that reached ``max_turn`` text
+          tokens must end (conversations only; candidates simply stop at max_new_tokens).
+        """
+
+        def __init__(self, prompt_len: int, first: list[int], speakers: list[int], eot: int, end: int,
+                     session: int, max_turn: int | None, may_end: bool):
+            self.prompt_len = prompt_len
+            self.first = torch.tensor(first)
+            self.speakers = torch.tensor(speakers)
+            self.inside_ban = torch.tensor(sorted({*speakers, session}))
+            self.opening_ban = torch.tensor(sorted({*speakers, session, eot, end}))
+            self.eot, self.end = eot, end
+            self.max_turn = max_turn
+            self.may_end = may_end
+
+        def __call__(self, input_ids, scores):
+            step = input_ids.shape[1] - self.prompt_len
+            neg = torch.finfo(scores.dtype).min
+            dev = scores.device
+            if step == 0:
+                keep = scores[:, self.first.to(dev)]
+                scores.fill_(neg)
+                scores[:, self.first.to(dev)] = keep
+                return scores
+            last = input_ids[:, -1]
+            speakers = self.speakers.to(dev)
+            after_speaker = torch.isin(last, speakers)
+            after_eot = last == self.eot
+            inside = ~(after_speaker | after_eot)
+            if inside.any():
+                rows = inside.nonzero().squeeze(1)
+                scores[rows[:, None], self.inside_ban.to(dev)[None, :]] = neg
+                if self.max_turn is not None:
+                    gen = input_ids[rows, self.prompt_len:]
+                    pos = torch.arange(gen.shape[1], device=dev)
+                    start = torch.where(torch.isin(gen, speakers), pos, -1).max(1).values
+                    full = (gen.shape[1] - 1 - start) >= self.max_turn
+                    if full.any():
+                        r = rows[full]
+                        scores[r] = neg
+                        scores[r, self.eot] = 0.0
+            if after_speaker.any():
+                rows = after_speaker.nonzero().squeeze(1)
+                scores[rows[:, None], self.opening_ban.to(dev)[None, :]] = neg
+            if after_eot.any():  # conversations: the next turn opens with a speaker (or the session ends)
+                rows = after_eot.nonzero().squeeze(1)
+                allowed = torch.cat([self.first, torch.tensor([self.end])]) if self.may_end else self.first
+                allowed = allowed.to(dev)
+                keep = scores[rows[:, None], allowed[None, :]]
+                scores[rows] = neg
+                scores[rows[:, None], allowed[None, :]] = keep
+            return scores
+
+    class TurnRepetitionPenalty(LogitsProcessor):
+        """CTRL-style repetition penalty over the prompt and the reply, except our structural tokens.
+
+        Speaker, turn-end and session tokens appear in every turn of the history; penalising them would
+        push the model away from ever ending its turn.
+        """
+
+        def __init__(self, penalty: float, exempt: list[int]):
+            self.penalty = penalty
+            self.exempt = torch.tensor(exempt)
+
+        def __call__(self, input_ids, scores):
+            exempt = self.exempt.to(scores.device)
+            saved = scores[:, exempt].clone()
+            picked = torch.gather(scores, 1, input_ids)
+            picked = torch.where(picked < 0, picked * self.penalty, picked / self.penalty)
+            scores.scatter_(1, input_ids, picked)
+            scores[:, exempt] = saved
+            return scores
+
+    class RowWatcher(StoppingCriteria):
+        """Stops rows at the end of their turn (or turns), hands each finished row over as it finishes,
+        and stops everything on cancel or once enough candidates are in."""
+
+        def __init__(self, prompt_len: int, stop: list[int], eot: int, turns: int, on_row, enough, cancelled):
+            self.prompt_len = prompt_len
+            self.stop = torch.tensor(stop)
+            self.eot = eot
+            self.turns = turns
+            self.on_row = on_row
+            self.enough = enough
+            self.cancelled = cancelled
+            self.finished: set[int] = set()
+
+        def __call__(self, input_ids, scores, **kwargs):
+            gen = input_ids[:, self.prompt_len:]
+            last = gen[:, -1]
+            done = torch.isin(last, self.stop.to(last.device))
+            if self.turns > 1:
+                done &= (last != self.eot) | ((gen == self.eot).sum(1) >= self.turns)
+            for row in done.nonzero().flatten().tolist():
+                if row not in self.finished:
+                    self.finished.add(row)
+                    self.on_row(row, gen[row].tolist())
+            if self.cancelled() or self.enough():
+                return torch.ones_like(done)
+            return done
+
+    _PROCESSORS = (TurnGrammar, TurnRepetitionPenalty, RowWatcher)
+    return _PROCESSORS
+
+
+_PROCESSORS = None
+
+
+def _pick_device(precision: str):
+    """(torch device, load dtype, autocast dtype or None)."""
+    import torch
+
+    from friendsim_tui.engine import devices
+
+    info = devices.detect()
+    chosen = devices.choose_precision(info, precision)
+    dtype = devices.autocast_dtype(chosen)
+    if info.kind == "cpu":
+        # bf16 on a CPU pays only with AVX512-BF16/AMX (choose_precision checks); keep fp32 weights and let
+        # autocast run the matmuls in bf16, which measured faster than bf16 weights on such CPUs.
+        return torch.device("cpu"), torch.float32, dtype
+    return torch.device(info.torch_device), (dtype or torch.float32), None
+
+
+class Sampler:
+    """A loaded model folder that answers sampling requests. Thread-safe: calls are serialised."""
+
+    def __init__(self, folder: str | Path, *, precision: str = "auto", device: str | None = None):
+        folder = Path(folder).expanduser()
+        if not folder.is_dir():
+            raise SampleError(f"{folder}: model folder not found (was the run deleted or moved?)")
+        if not (folder / SPEC_FILE).is_file():
+            raise SampleError(f"{folder}: no {SPEC_FILE}, so this is not a friendsim-tui model "
+                              "(train one with `friendsim-tui train`)")
+        from friendsim_tui.engine.bases import BaseError, check_local_folder
+
+        try:
+            check_local_folder(folder)
+        except BaseError as exc:
+            raise SampleError(str(exc)) from None
+        try:
+            self.spec = ChatSpec.load(folder)
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise SampleError(f"{folder / SPEC_FILE}: unreadable: {exc}") from None
+        if not self.spec.speakers:
+            raise SampleError(f"{folder / SPEC_FILE}: lists no speakers")
+        self.folder = folder
+        self.load_seconds = 0.0
+        t0 = time.perf_counter()
+        self._load(precision, device)
+        self.load_seconds = time.perf_counter() - t0
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._turn_ids: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
+
+    # -- loading ------------------------------------------------------------------------------
+    def _load(self, precision: str, device: str | None) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        dev, dtype, autocast = _pick_device(precision)
+        if device is not None:
+            dev, dtype, autocast = torch.device(device), torch.float32, None
+        from transformers.utils import logging as hf_logging
+
+        kw = {"trust_remote_code": False, "local_files_only": True}
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # no tqdm on stderr: it would scribble over the app
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder), **kw)
+            model = AutoModelForCausalLM.from_pretrained(str(self.folder), use_safetensors=True, dtype=dtype, **kw)
+        except (OSError, ValueError) as exc:
+            raise SampleError(f"{self.folder}: cannot load the model: {str(exc).splitlines()[0]}") from None
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
+        self.model = model.to(dev).eval()
+        self.device = dev
+        self.autocast = autocast
+        vocab = self.tokenizer.get_vocab()
+        missing = [t for t in self.spec.special_tokens() if t not in vocab]
+        if missing:
+            raise SampleError(f"{self.folder}: the tokenizer lacks {', '.join(missing[:3])}: the model does not match "
+                              f"its {SPEC_FILE}")
+        ids = self.tokenizer.convert_tokens_to_ids
+        self.session_id, self.end_id, self.eot_id = ids(SESSION), ids(END), ids(EOT)
+        self.speaker_ids = [ids(t) for t in self.spec.speaker_tokens()]
+        self._speaker_of = dict(zip(self.speaker_ids, self.spec.speakers))
+        cfg = self.model.config
+        ctx = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 1024
+        tok_max = getattr(self.tokenizer, "model_max_length", None)
+        if isinstance(tok_max, int) and 0 < tok_max < ctx:
+            ctx = tok_max
+        self.context = int(ctx)
+        import transformers
+
+        self._cache_kw = "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
+
+    # -- names --------------------------------------------------------------------------------
+    @property
+    def speakers(self) -> list[str]:
+        return list(self.spec.speakers)
+
+    def resolve_speaker(self, name: str) -> str:
+        """The model's spelling of ``name`` (exact, else ignoring case); SampleError if unknown."""
+        found = match_speaker(self.spec.speakers, name)
+        if found is not None:
+            return found
+        raise SampleError(f"{name!r} is not a speaker of this model; speakers: {', '.join(self.spec.speakers)}")
+
+    # -- prompt -------------------------------------------------------------------------------
+    def _turn_tokens(self, speaker: str, text: str) -> list[int]:
+        key = (speaker, text)
+        ids = self._turn_ids.get(key)
+        if ids is None:
+            ids = encode_turns(self.spec, self.tokenizer, [key], opened=False, closed=False)
+            self._turn_ids[key] = ids
+            if len(self._turn_ids) > 4096:
+                self._turn_ids.popitem(last=False)
+        else:
+            self._turn_ids.move_to_end(key)
+        return ids
+
+    def prompt_ids(self, history: Turns, budget: int) -> tuple[list[int], int]:
+        """Token ids for the history within ``budget`` tokens, and how many (oldest) turns were dropped.
+
+        Newest turns are kept first; a turn is kept whole or not at all. ``<|session|>`` opens the prompt
+        only when the whole history fits (otherwise the prompt starts mid-conversation at a turn
+        boundary, as training blocks do). If even the newest turn alone is too long, its speaker token and
+        the end of its text are kept, so the model still sees who spoke last.
+        """
+        turns = [(self.resolve_speaker(s), t) for s, t in _pairs(history)]
+        kept: list[list[int]] = []
+        used = 1  # room for <|session|>
+        for speaker, text in reversed(turns):
+            ids = self._turn_tokens(speaker, text)
+            if used + len(ids) > budget:
+                break
+            kept.append(ids)
+            used += len(ids)
+        dropped = len(turns) - len(kept)
+        if dropped == 0:
+            return [self.session_id] + [i for ids in reversed(kept) for i in ids], 0
+        if not kept:
+            ids = self._turn_tokens(*turns[-1])
+            room = max(budget - 2, 0)
+            return [ids[0], *ids[1:-1][-room:], ids[-1]] if room else [ids[0]], dropped
+        return [i for ids in reversed(kept) for i in ids], dropped
+
+    def _budget(self, new_tokens: int) -> tuple[int, int]:
+        """(prompt budget, new tokens) so that both fit in the context."""
+        new_tokens = max(2, min(new_tokens, self.context // 2))
+        return self.context - new_tokens, new_tokens
+
+    # -- control ------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop the sampling in progress (from any thread); that call raises SampleCancelled."""
+        self._cancel.set()
+
+    # -- generation core ----------------------------------------------------------------------
+    def _generate(self, prompts, rows: int, first: list[int], new_tokens: int, settings: ChatConfig, *,
+                  turns: int = 1, on_row=None, enough=lambda: False, prefix_cache=None):
+        """One batched generate call: ``rows`` sequences continuing ``prompts`` (a [1 or rows, L] tensor).
+
+        Returns the generated ids of each row, cut at its stop token.
+        """
+        import torch
+        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+
+        Grammar, Repetition, Watcher = _processors()
+        prompt_len = prompts.shape[1]
+        stop = [self.eot_id, self.end_id]
+        results: dict[int, list[int]] = {}
+
+        def take(row: int, ids: list[int]) -> None:
+            results[row] = ids
+            if on_row is not None:
+                on_row(row, ids)
+
+        watcher = Watcher(prompt_len, stop, self.eot_id, turns, take, enough, self._cancel.is_set)
+        processors = []
+        if settings.repetition_penalty != 1.0:
+            processors.append(Repetition(settings.repetition_penalty,
+                                         [self.session_id, self.end_id, self.eot_id, *self.speaker_ids]))
+        processors.append(Grammar(prompt_len, first, self.speaker_ids, self.eot_id, self.end_id, self.session_id,
+                                  settings.max_new_tokens if turns > 1 else None, may_end=turns > 1))
+        gen_cfg = GenerationConfig(
+            do_sample=True, temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
+            max_new_tokens=new_tokens, num_return_sequences=1, use_cache=True,
+            eos_token_id=[self.end_id] if turns > 1 else [self.eot_id, self.end_id], pad_token_id=self.end_id,
+        )
+        input_ids = prompts.expand(rows, -1) if prompts.shape[0] == 1 else prompts
+        kwargs = {}
+        if prefix_cache is not None:
+            cache = copy.deepcopy(prefix_cache)
+            if rows > 1:
+                cache.batch_repeat_interleave(rows)
+            kwargs[self._cache_kw] = cache
+        with self._autocast():
+            out = self.model.generate(
+                input_ids=input_ids.contiguous(),
+                attention_mask=torch.ones_like(input_ids),
+                generation_config=gen_cfg,
+                logits_processor=LogitsProcessorList(processors),
+                stopping_criteria=StoppingCriteriaList([watcher]),
+                **kwargs,
+            )
+        sequences = out if isinstance(out, torch.Tensor) else out.sequences
+        for row in range(sequences.shape[0]):
+            if row not in results:  # ran out of new tokens (or was stopped): keep what it wrote
+                ids = sequences[row, prompt_len:].tolist()
+                results[row] = ids
+                if on_row is not None and not self._cancel.is_set():
+                    on_row(row, ids)
+        return [results[r] for r in range(sequences.shape[0])]
+
+    def _autocast(self):
+        import contextlib
+
+        import torch
+
+        if self.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast)
+
+    def _prefill(self, ids: list[int]):
+        """Run all but the last prompt token once at batch 1; its KV cache is then shared by every row."""
+        import torch
+
+        prompt = torch.tensor([ids], device=self.device)
+        if len(ids) < 2:
+            return prompt, None
+        with torch.inference_mode(), self._autocast():
+            head = prompt[:, :-1]
+            out = self.model(input_ids=head, attention_mask=torch.ones_like(head), use_cache=True, logits_to_keep=1)
+        cache = getattr(out, "cache", None) or out.past_key_values
+        return prompt, cache
+
+    def parse(self, ids: list[int]) -> list[Candidate]:
+        """Generated ids -> turns. Text is decoded without special tokens; a turn's speaker is its token."""
+        turns: list[Candidate] = []
+        speaker: str | None = None
+        body: list[int] = []
+
+        def close():
+            if speaker is not None:
+                turns.append(Candidate(speaker, self.tokenizer.decode(body, skip_special_tokens=True)))
+
+        for tok in ids:
+            if tok in self._speaker_of:
+                close()
+                speaker, body = self._speaker_of[tok], []
+            elif tok == self.eot_id:
+                close()
+                speaker, body = None, []
+            elif tok in (self.end_id, self.session_id):
+                break
+            elif speaker is not None:
+                body.append(tok)
+        close()
+        return turns
+
+    # -- public API ---------------------------------------------------------------------------
+    def candidates(self, history: Turns, player: str, n: int | None = None, settings: ChatConfig | None = None,
+                   force_speaker: str | None = None, on_candidate: OnCandidate | None = None, *,
+                   exclude: Iterable[str] = (), seed: int | None = None) -> list[Candidate]:
+        """Up to ``n`` distinct, non-empty candidate turns for the next turn after ``history``.
+
+        ``history`` is (speaker, text) pairs, oldest first (an empty history lets the model open).
+        The speaker is chosen by the model among everyone but ``player`` — or is ``force_speaker``.
+        ``on_candidate`` is called with each candidate as soon as its row finishes (from this thread).
+        ``exclude``: texts already offered for this turn (a swipe), treated as duplicates.
+        Raises SampleError when nothing usable came out of ``1 + EXTRA_ROUNDS`` batches.
+        """
+        import torch
+
+        settings = settings or ChatConfig()
+        n = settings.candidates if n is None else int(n)
+        if n < 1:
+            return []
+        player = self.resolve_speaker(player)
+        if force_speaker is not None:
+            allowed = [self.resolve_speaker(force_speaker)]
+        else:
+            allowed = [s for s in self.spec.speakers if s != player]
+            if not allowed:
+                raise SampleError(f"this model knows only {player!r}: there is nobody else to answer")
+        first = [self.speaker_ids[self.spec.speakers.index(s)] for s in allowed]
+        budget, new_tokens = self._budget(settings.max_new_tokens + 1)
+        with self._lock:
+            self._cancel.clear()
+            if seed is not None:
+                torch.manual_seed(seed)
+            ids, _ = self.prompt_ids(history, budget)
+            prompt, cache = self._prefill(ids)
+            seen = {t.strip() for t in exclude}
+            got: list[Candidate] = []
+            rejected = {"empty": 0, "duplicate": 0, "voice": 0}
+
+            def accept(_row: int, row_ids: list[int]) -> None:
+                turns = self.parse(row_ids)
+                cand = turns[0] if turns else None
+                if len(got) >= n:
+                    return
+                if cand is None or not cand.text.strip():
+                    rejected["empty"] += 1
+                elif cand.speaker not in allowed:
+                    rejected["voice"] += 1
+                elif cand.text.strip() in seen:
+                    rejected["duplicate"] += 1
+                else:
+                    seen.add(cand.text.strip())
+                    got.append(cand)
+                    if on_candidate is not None:
+                        on_candidate(cand)
+
+            for round_ in range(1 + EXTRA_ROUNDS):
+                missing = n - len(got)
+                rows = missing if round_ == 0 else min(2 * missing, max(n, 4))
+                self._generate(prompt, rows, first, new_tokens, settings, on_row=accept,
+                               enough=lambda: len(got) >= n, prefix_cache=cache)
+                if self._cancel.is_set():
+                    raise SampleCancelled("sampling cancelled")
+                if len(got) >= n:
+                    break
+        if not got:
+            who = " or ".join(allowed) if len(allowed) <= 3 else "the other speakers"
+            reasons = ", ".join(f"{v} {k}" for k, v in rejected.items() if v)
+            if rejected["voice"] and not rejected["empty"] and not rejected["duplicate"]:
+                raise SampleError(f"the model only produced turns in the wrong voice (not {who}) after "
+                                  f"{1 + EXTRA_ROUNDS} tries; it may need more training")
+            raise SampleError(f"the model produced no usable turn for {who} after {1 + EXTRA_ROUNDS} tries "
+                              f"({reasons or 'nothing'}); it may need more training")
+        return got
+
+    def impersonate(self, history: Turns, player: str, settings: ChatConfig | None = None, n: int = 1,
+                    on_candidate: OnCandidate | None = None, *, exclude: Iterable[str] = (),
+                    seed: int | None = None) -> list[Candidate]:
+        """Suggest the player's own next line(s): candidates forced to the player's voice."""
+        return self.candidates(history, player, n, settings, force_speaker=player, on_candidate=on_candidate,
+                               exclude=exclude, seed=seed)
+
+    def conversation(self, prompt_turns: Turns = (), turns: int = 8, n: int = 3,
+                     settings: ChatConfig | None = None, *, opening: str | None = None,
+                     on_conversation: Callable[[list[Candidate]], None] | None = None,
+                     seed: int | None = None) -> list[list[Candidate]]:
+        """``n`` conversations among the friends, each up to ``turns`` new turns after ``prompt_turns``.
+
+        ``opening``: a first line whose speaker the model picks (sampled per conversation from its
+        next-speaker distribution); it counts as one of the ``turns``. Each returned conversation
+        starts with the prompt turns (and the opening), followed by what the model wrote. A conversation
+        can end early when the model closes the session.
+        """
+        import torch
+
+        settings = settings or ChatConfig()
+        if n < 1 or turns < 1:
+            return []
+        prompt_pairs = [(self.resolve_speaker(s), t) for s, t in _pairs(prompt_turns)]
+        budget, new_tokens = self._budget(settings.max_new_tokens * turns + turns)
+        with self._lock:
+            self._cancel.clear()
+            if seed is not None:
+                torch.manual_seed(seed)
+            ids, _ = self.prompt_ids(prompt_pairs, budget)
+            heads = [[Candidate(s, t) for s, t in prompt_pairs] for _ in range(n)]
+            if opening is not None and opening.strip():
+                openers = self._sample_speakers(ids, n, settings)
+                rows = []
+                for i, speaker in enumerate(openers):
+                    turn = self._turn_tokens(speaker, opening)
+                    rows.append(ids + turn)
+                    heads[i].append(Candidate(speaker, opening))
+                prompt = torch.tensor(rows, device=self.device)
+                cache, turns = None, turns - 1
+                if turns < 1:
+                    return heads
+            else:
+                prompt, cache = self._prefill(ids)
+            n_new = turns
+
+            def finish(row: int, row_ids: list[int]) -> None:
+                if on_conversation is not None:
+                    on_conversation(heads[row] + self.parse(row_ids)[:n_new])
+
+            seqs = self._generate(prompt, n, list(self.speaker_ids), new_tokens, settings, turns=turns,
+                                  on_row=finish, prefix_cache=cache)
+            if self._cancel.is_set():
+                raise SampleCancelled("sampling cancelled")
+            out = [head + self.parse(row_ids)[:turns] for head, row_ids in zip(heads, seqs)]
+        return out
+
+    def _sample_speakers(self, ids: list[int], n: int, settings: ChatConfig) -> list[str]:
+        import torch
+
+        with torch.inference_mode(), self._autocast():
+            logits = self.model(input_ids=torch.tensor([ids], device=self.device), logits_to_keep=1).logits[0, -1]
+        probs = torch.softmax(logits[self.speaker_ids].float() / settings.temperature, dim=-1)
+        picks = torch.multinomial(probs, n, replacement=True).tolist()
+        return [self.spec.speakers[i] for i in picks]

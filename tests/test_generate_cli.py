@@ -1,0 +1,184 @@
+"""`friendsim-tui generate`: candidates and conversations from a workspace's run, and its one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+from friendsim_tui import cli  # noqa: E402
+from friendsim_tui.services import training  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent / "engine"))
+from test_sample import NASTY, SPEAKERS, one_thread, tiny_model_dir  # noqa: E402,F401  (a shared fixture)
+
+TRANSCRIPT = "".join(f"{s.split(':')[0]}: hello number {i}\n" for i, s in enumerate(SPEAKERS * 2)) + "Dave: hi\n"
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    with one_thread():
+        yield
+
+
+@pytest.fixture
+def workspace(data_dir, transcript, capsys, tiny_model_dir):
+    """Workspace `crew` (speakers from a transcript, plus Dave who is not in the model) with one done run."""
+    assert cli.main(["import", str(transcript(TRANSCRIPT)), "--workspace", "crew"]) == 0
+    capsys.readouterr()
+    add_run("crew", "20260101-000000-old", tiny_model_dir, "done", updated=time.time() - 100)
+    add_run("crew", "20260102-000000-new", tiny_model_dir, "done", updated=time.time())
+    add_run("crew", "20260103-000000-failed", None, "failed", updated=time.time() + 100)
+    return "crew"
+
+
+def add_run(workspace, name, model_dir, status, updated):
+    folder = training.run_dir(workspace, name)
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"status": status, "updated": updated}))
+    if model_dir is not None:
+        shutil.copytree(model_dir, folder / "model")
+    return folder
+
+
+@pytest.fixture
+def hot(tmp_path):
+    """A settings file with lively sampling: the tiny model is too sure of itself at temperature 0.4."""
+    p = tmp_path / "hot.toml"
+    p.write_text("[chat]\ntemperature = 1.2\ntop_k = 0\nrepetition_penalty = 1.0\nmax_new_tokens = 12\n")
+    return str(p)
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_history(tmp_path, rows, name="history.jsonl"):
+    p = tmp_path / name
+    p.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return p
+
+
+def test_candidates_json(capsys, workspace, tmp_path, hot):
+    hist = write_history(tmp_path, [{"speaker": "Alice", "text": NASTY}, {"speaker": "Bob Smith", "text": "hi"},
+                                    "", {"speaker": "alice", "text": "anyone want pizza"}])
+    code, out, err = run(capsys, "--config", hot, "generate", "-w", workspace, "--as", "Alice", "--history", str(hist),
+                         "-n", "3", "--seed", "1", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert out.count("\n") == 1
+    assert data["run"] == "20260102-000000-new"  # the newest *completed* run
+    assert len(data["candidates"]) == 3
+    assert all(set(c) == {"speaker", "text"} and c["speaker"] != "Alice" and c["text"].strip()
+               for c in data["candidates"])
+    assert isinstance(data["sample_seconds"], float) and data["sample_seconds"] >= 0
+
+
+def test_candidates_text_output_and_named_run(capsys, workspace, hot):
+    code, out, err = run(capsys, "--config", hot, "generate", "-w", workspace, "--run", "20260101-000000-old",
+                         "--as", "Bob Smith", "-n", "2", "--seed", "2")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("1. ") and "Bob Smith:" not in out
+    assert "20260101-000000-old" in err
+    # the default settings (temperature 0.4) on this overfitted model: fewer distinct lines, said so
+    code, out, err = run(capsys, "generate", "-w", workspace, "--as", "Bob Smith", "-n", "5", "--seed", "2")
+    assert code == 0 and 1 <= len(out.splitlines()) <= 5
+    assert len(out.splitlines()) == 5 or "distinct candidates of 5" in err
+
+
+def test_conversations_json(capsys, workspace, hot):
+    code, out, err = run(capsys, "--config", hot, "generate", "-w", workspace, "--conversation", "--prompt", "Carol: the third: hey all",
+                         "--turns", "3", "-n", "2", "--seed", "3", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert len(data["conversations"]) == 2
+    for convo in data["conversations"]:
+        assert convo[0] == {"speaker": "Carol: the third", "text": "hey all"}
+        assert 2 <= len(convo) <= 4 and all(t["speaker"] in SPEAKERS for t in convo)
+    code, out, err = run(capsys, "generate", "-w", workspace, "--conversation", "--prompt", "so, pizza?",
+                         "--turns", "2", "-n", "1", "--seed", "4")
+    assert code == 0, err
+    assert out.startswith("--- conversation 1\n") and ": so, pizza?\n" in out
+
+
+def one_line_error(capsys, *argv, code=1):
+    got, out, err = run(capsys, *argv)
+    assert got == code and out == ""
+    assert err.startswith("friendsim-tui: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_no_trained_run(capsys, data_dir, transcript):
+    assert cli.main(["import", str(transcript(TRANSCRIPT)), "--workspace", "fresh"]) == 0
+    capsys.readouterr()
+    err = one_line_error(capsys, "generate", "-w", "fresh", "--as", "Alice")
+    assert "no trained run" in err and "friendsim-tui train" in err
+    assert "no workspace named 'ghost'" in one_line_error(capsys, "generate", "-w", "ghost", "--as", "Alice")
+
+
+def test_bad_runs_and_model_folders(capsys, workspace, tiny_model_dir):
+    assert "no run named 'nope'" in one_line_error(capsys, "generate", "-w", workspace, "--run", "nope", "--as", "Alice")
+    err = one_line_error(capsys, "generate", "-w", workspace, "--run", "20260103-000000-failed", "--as", "Alice")
+    assert "no model folder" in err
+    pickled = add_run(workspace, "pickled", tiny_model_dir, "done", time.time() - 1000) / "model"
+    for f in pickled.glob("*.safetensors"):
+        f.unlink()
+    (pickled / "pytorch_model.bin").write_bytes(b"\x80\x02")
+    err = one_line_error(capsys, "generate", "-w", workspace, "--run", "pickled", "--as", "Alice")
+    assert "pickle" in err and "refused" in err
+    nospec = add_run(workspace, "nospec", tiny_model_dir, "done", time.time() - 1000) / "model"
+    (nospec / "friendsim.json").unlink()
+    assert "friendsim.json" in one_line_error(capsys, "generate", "-w", workspace, "--run", "nospec", "--as", "Alice")
+
+
+def test_unknown_speakers(capsys, workspace, tmp_path):
+    err = one_line_error(capsys, "generate", "-w", workspace, "--as", "Zed")
+    assert "no speaker named 'Zed'" in err and "Alice" in err
+    err = one_line_error(capsys, "generate", "-w", workspace, "--as", "Dave")
+    assert "not in this run's model" in err
+    hist = write_history(tmp_path, [{"speaker": "Alice", "text": "hi"}, {"speaker": "Zed", "text": "yo"}])
+    err = one_line_error(capsys, "generate", "-w", workspace, "--as", "Alice", "--history", str(hist))
+    assert "turn 2" in err and "'Zed'" in err
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("{not json", "not valid JSON"),
+    ('{"speaker": "Alice"}', "expected"),
+    ('["Alice", "hi"]', "expected"),
+    ('{"speaker": "Alice", "text": 3}', "expected"),
+])
+def test_malformed_history_names_file_and_line(capsys, workspace, tmp_path, bad, why):
+    hist = write_history(tmp_path, [{"speaker": "Alice", "text": "ok"}, "", bad])
+    err = one_line_error(capsys, "generate", "-w", workspace, "--as", "Alice", "--history", str(hist))
+    assert f"{hist}:3:" in err and why in err
+
+
+def test_usage_errors(capsys, workspace, tmp_path):
+    assert "--as SPEAKER is required" in one_line_error(capsys, "generate", "-w", workspace, code=2)
+    assert "-n must be" in one_line_error(capsys, "generate", "-w", workspace, "--as", "Alice", "-n", "0", code=2)
+    missing = tmp_path / "missing.jsonl"
+    assert "history file not found" in one_line_error(capsys, "generate", "-w", workspace, "--as", "Alice",
+                                                      "--history", str(missing))
+
+
+def test_generate_help_stays_light():
+    probe = (
+        "import sys, contextlib, io\n"
+        "from friendsim_tui import cli\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.main(['generate', '--help'])\n"
+        "import friendsim_tui.services.chat, friendsim_tui.engine.sample, friendsim_tui.store.chats\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'textual') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
