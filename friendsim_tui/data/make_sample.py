@@ -32,7 +32,7 @@ OUT = Path(__file__).resolve().parent / "sample" / "weekend-crew.json"
 
 M, J, D, P = "Maya", "Jonas", "pixel_dan", "Priya"
 PEOPLE = (M, J, D, P)
-CALLED = {M: "maya", J: "Jonas", D: "dan", P: "Priya"}  # how the others address each one
+CALLED = {M: "Maya", J: "Jonas", D: "Dan", P: "Priya"}  # how the others address each one
 
 START = datetime(2024, 1, 6, tzinfo=timezone.utc)
 END = datetime(2024, 12, 20, tzinfo=timezone.utc)
@@ -122,7 +122,7 @@ def _users(rng: random.Random) -> dict[str, dict]:
     return users
 
 
-_NO_TAIL = {"night", "greet", "ack", "thanks", "confirm", "morning", "anyway"}
+_NO_TAIL = {"night", "greet", "ack", "thanks", "confirm", "morning", "anyway", "bday.wish", "bday.thanks"}
 _SENTENCE = re.compile(r"([.!?] )([a-z])")
 _DAYS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b")
 
@@ -170,7 +170,7 @@ def _voice(speaker: str, text: str, rng: random.Random, move: str) -> str:
         r = rng.random() if len(text) > 24 and move not in _NO_TAIL else 1.0
         if r < 0.06 and "haha" not in text.lower() and "\n" not in text:
             text += " haha"
-        elif r < 0.1 and "tbh" not in text and "\n" not in text and not text.endswith("?"):
+        elif r < 0.1 and "tbh" not in text and "\n" not in text and not text.endswith(("?", "haha", "!")):
             text += " tbh"
     return text
 
@@ -877,7 +877,7 @@ def s_shortcut(c: Chat, lead: str, ctx: Ctx) -> None:
 
 
 # The summer trip: a thread that runs from spring to August, so some conversations refer back.
-TRIP = {"city": "Porto"}
+TRIP = {"city": "Porto", "trip_link": "https://sheets.example.com/d/1qZkPortoTrip2024WeekendCrew/edit"}
 
 
 def s_trip_idea(c: Chat, lead: str, ctx: Ctx) -> None:
@@ -890,7 +890,7 @@ def s_trip_idea(c: Chat, lead: str, ctx: Ctx) -> None:
 
 
 def s_trip_plan(c: Chat, lead: str, ctx: Ctx) -> None:
-    sheet = c.say(P, "trip.spreadsheet", ctx)
+    sheet = c.say(P, "trip.spreadsheet" if "trip" not in c.pinned_done else "trip.sheet_update", ctx)
     if "trip" not in c.pinned_done:
         c.pinned_done.add("trip")
         c.pin(P, sheet)
@@ -1040,6 +1040,7 @@ def _session_starts(c: Chat) -> list[tuple[int, list]]:
     rng = c.rng
     out = []
     day = START
+    quiet_until = START
     while day <= END:
         wd = day.weekday()
         md = (day.month, day.day)
@@ -1054,9 +1055,11 @@ def _session_starts(c: Chat) -> list[tuple[int, list]]:
         n = rng.choices([0, 1, 2], weights=weights)[0]
         if forced:
             n = max(n, 1)
-        # Quiet spells: now and then nobody writes for a few days.
-        if not forced and rng.random() < 0.04:
-            day += timedelta(days=rng.randint(2, 5))
+        # Quiet spells: now and then nobody writes for a few days (birthdays and the trip still happen).
+        if not forced and (day < quiet_until or rng.random() < 0.04):
+            if day >= quiet_until:
+                quiet_until = day + timedelta(days=rng.randint(2, 5))
+            day += timedelta(days=1)
             continue
         hours = sorted(rng.uniform(8, 12.5) if (wd >= 5 and rng.random() < 0.5) else rng.uniform(11.5, 22.5)
                        for _ in range(n))

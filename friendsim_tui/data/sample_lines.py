@@ -531,6 +531,8 @@ LINES = {
             only if i'm on priya's team lol
         """,
         "game.after": """
+            dan's face when he lost the longest road lol
+            thank u for coming!! i have so many leftover snacks 😭
             i can't believe i won {boardgame} lol
             that was so fun omg, same time next week??
             jonas you were ruthless tonight 😭
@@ -1075,6 +1077,9 @@ LINES = {
             I am in. I have been practising.
         """,
         "game.after": """
+            Well played, everyone. I will be thinking about that last round all week.
+            I maintain that the rules were on my side. Thank you for a lovely evening.
+            Right. Same time next week; I am bringing a better strategy.
             Well, that was a very good evening. Thank you for hosting.
             To be fair, I only won because Dan traded me all his sheep.
             Right. I demand a rematch next week.
@@ -1568,6 +1573,8 @@ LINES = {
             only if no one flips the board this time 💀
         """,
         "game.after": """
+            i was robbed fr
+            ok that was actually fun ngl
             gg everyone
             jonas played like a villain tonight 💀
             rematch next week, no excuses
@@ -2029,6 +2036,8 @@ LINES = {
             Only if Jonas promises not to be too competitive haha
         """,
         "game.after": """
+            Okay I'm writing down the scores this time haha
+            Same time next month? I'll host
             That was so fun, same time next week?
             I still think the rules were unclear haha
             Good game everyone!
@@ -2116,7 +2125,10 @@ LINES = {
         "trip.spreadsheet": """
             I made a spreadsheet haha {trip_link}
             Okay spreadsheet is ready! Put your dates in {trip_link}
+        """,
+        "trip.sheet_update": """
             Updated the spreadsheet with the apartment options {trip_link}
+            Spreadsheet updated! Apartment is booked, train times are in tab 2 {trip_link}
         """,
         "trip.detail": """
             Which weekend works for everyone?
