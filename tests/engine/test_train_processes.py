@@ -1,0 +1,95 @@
+"""Training as its own process: SIGTERM and the dashboard's stop file save and exit; DDP with 2 processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from engine_helpers import TINY, read_events
+
+from friendsim_tui.services import training
+
+pytest.importorskip("torch")
+
+FLAGS = {"base": TINY, "block-size": 64, "batch-size": 2, "grad-accum": 2, "precision": "fp32",
+         "save-steps": 100_000, "eval-steps": 100_000, "sample-steps": 100_000}
+
+
+def _wait_for(predicate, timeout: float = 60.0, proc=None):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise AssertionError("timed out" if proc is None or proc.poll() is None else f"exited {proc.returncode}")
+
+
+def _steps(run_dir) -> list[int]:
+    if not (run_dir / "events.jsonl").exists():
+        return []
+    return [e["step"] for e in read_events(run_dir) if e["type"] == "step"]
+
+
+def test_sigterm_and_the_stop_file_save_a_checkpoint_and_exit_cleanly(crew, data_dir):
+    options = {k: v for k, v in FLAGS.items() if k != "base"} | {"max-steps": 100_000}
+    run, proc = training.start_run(crew, base=TINY, run="long", options=options, data_dir=data_dir)
+    folder = training.run_dir(crew, run)
+    try:
+        _wait_for(lambda: len(_steps(folder)) >= 2, proc=proc)
+        assert training.run_status(crew, run)["status"] == "running"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == training.EXIT_STOPPED
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    events = read_events(folder)
+    done = events[-1]
+    assert done["type"] == "done" and done["status"] == "stopped" and done["reason"] == "SIGTERM"
+    stopped_at = done["step"]
+    assert (folder / "checkpoints" / f"step-{stopped_at:08d}" / "manifest.json").exists()
+    status = training.run_status(crew, run)
+    assert status["status"] == "stopped" and status["step"] == stopped_at
+    assert not (folder / "lock").exists()
+
+    # resume, then stop through the file the dashboard writes
+    _, proc = training.start_run(crew, run=run, resume=True, data_dir=data_dir)
+    try:
+        _wait_for(lambda: max(_steps(folder)) > stopped_at + 1, proc=proc)
+        training.request_stop(crew, run)
+        assert proc.wait(timeout=60) == training.EXIT_STOPPED
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    events = read_events(folder)
+    assert [e["step"] for e in events if e["type"] == "start"] == [0, stopped_at]
+    assert events[-1]["type"] == "done" and events[-1]["reason"] == "stop requested"
+    assert json.loads((folder / "run.json").read_text())["status"] == "stopped"
+    with pytest.raises(training.TrainingFailed, match="not running"):
+        training.request_stop(crew, run)
+
+
+def test_two_processes_with_gloo_train_end_to_end(crew, data_dir):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "friendsim_tui", "--data-dir", str(data_dir), "train", "--workspace", crew, "--run-name", "ddp"]
+    for k, v in (FLAGS | {"max-steps": 4, "eval-steps": 2, "sample-steps": 4}).items():
+        cmd += [f"--{k}", str(v)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    folder = training.run_dir(crew, "ddp")
+    events = read_events(folder)
+    start = events[0]
+    assert start["world_size"] == 2 and start["blocks_per_step"] == 2 * 2 * 2
+    assert [e["step"] for e in events if e["type"] == "step"] == [1, 2, 3, 4]  # only rank 0 writes
+    assert [e["type"] for e in events].count("eval") == 2 and events[-1]["type"] == "done"
+    assert done.stdout.strip().splitlines() == [str(folder / "model")]  # rank 0 prints the model folder
+    from transformers import pipeline
+
+    pipeline("text-generation", model=str(folder / "model"))
