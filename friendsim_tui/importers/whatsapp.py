@@ -105,6 +105,8 @@ _EDITED = re.compile(
     r"Esta mensagem foi editada|Сообщение изменено)>$"
 )
 
+_SHARED_LOCATION = ("Location: ", "live location shared", "Standort: ", "Ubicación: ", "Position : ", "Posizione: ")
+
 # Invisible marks WhatsApp wraps names in (LRM, LRE/PDF, isolates) and the '~ ' it puts before
 # people who are not in the phone's contacts.
 _NAME_JUNK = "\u200e\u200f\u202a\u202b\u202c\u2066\u2067\u2068\u2069 \u00a0\u202f"
@@ -113,7 +115,9 @@ _NAME_JUNK = "\u200e\u200f\u202a\u202b\u202c\u2066\u2067\u2068\u2069 \u00a0\u202
 def _speaker_name(raw: str) -> str:
     """The display name, without invisible marks; '' when the 'name' is really a system line quoting text."""
     who = raw.strip(_NAME_JUNK).lstrip("~").strip(_NAME_JUNK) or raw
-    if '"' in who or "\u201c" in who:
+    # 'Bob changed the subject from "trip" to "trip: part 2"' splits inside a quotation; a real name
+    # such as 'Robert "Bob" Smith' closes its quotes.
+    if who.count('"') % 2 or who.count("\u201c") != who.count("\u201d"):
         return ""
     return who
 
@@ -146,9 +150,11 @@ def _classify(text: str) -> tuple[str | None, str]:
         if m:
             caption = text[m.end():].strip()
             return (MEDIA, "") if not caption else (None, caption)
-    if len(text) <= 40 and _OMITTED.fullmatch(text):
-        return MEDIA, text
     if marked:
+        if len(text) <= 40 and _OMITTED.fullmatch(text):  # localized "‎<kind> omitted" beyond the known list
+            return MEDIA, text
+        if text.startswith(_SHARED_LOCATION):
+            return MEDIA, text
         return SYSTEM, text  # iOS marks system lines ("‎Alice added Bob") with U+200E after the chat name
     return None, text
 
@@ -370,7 +376,7 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
             skip(EMPTY)
             continue
         kind = kind_of(body)
-        if kind is None and (body[0] == "\u200e" or "<" in body or "(" in body or body.endswith(_OMIT_WORDS)):
+        if kind is None and (body[0] == "\u200e" or "<" in body or "(" in body):
             kind, body = _classify(body)
         if kind is not None:
             skip(kind)

@@ -115,6 +115,35 @@ def test_one_line_in_each_date_style(tmp_path, line, expected):
     assert rows(msgs) == [("Eva", expected, "hi")]
 
 
+@pytest.mark.parametrize(
+    "rest, expected",
+    [
+        ('Robert "Bob" Smith: hi', ("Robert \"Bob\" Smith", "hi")),
+        ("Alice: the details were omitted", ("Alice", "the details were omitted")),
+        ("Alice: see (attached) notes <3", ("Alice", "see (attached) notes <3")),
+        ("Alice: 09:30 - Bob: quoted", ("Alice", "09:30 - Bob: quoted")),
+        ('Alice created group "Plans: 2024"', "system"),
+        ("Alice changed the subject from \u201cA\u201d to \u201cB: c\u201d", "system"),
+        ("You deleted this message", "system"),
+        ("Alice: You deleted this message", "deleted"),
+        ("Alice: \u200eaudio omitted", "media-only"),
+        ("Alice: <attached: 00000043-Report.pdf>", "media-only"),
+        ("Alice: Report.pdf \u2022 \u200e3 pages \u200e<attached: 00000043-Report.pdf>", "media-only"),
+        ("Alice: <attached: 00000044-PHOTO.jpg>\nwhat a view", ("Alice", "what a view")),
+        ("Alice: \u200eLocation: https://maps.google.com/?q=1,2", "media-only"),
+        ("Family: \u200eAlice changed the group description", "system"),
+    ],
+)
+def test_message_or_event(tmp_path, rest, expected):
+    p = tmp_path / "chat.txt"
+    p.write_text(f"13/01/24, 10:00 - {rest}\n", encoding="utf-8")
+    msgs, report = parse(p)
+    if isinstance(expected, tuple):
+        assert [(m.speaker_name, m.text) for m in msgs] == [expected]
+    else:
+        assert msgs == [] and dict(report.skipped) == {expected: 1}
+
+
 def test_order_is_read_from_the_whole_file_not_line_by_line(tmp_path):
     # Month-first: the first lines are ambiguous; the last one (second field 20) settles it for all.
     p = tmp_path / "chat.txt"
