@@ -1,6 +1,7 @@
 """The bundled sample chat: real DCE JSON shape, enough conversation, four distinct voices, reproducible.
 
 (Not named test_sample.py: tests/engine/test_sample.py has that basename and pytest needs unique ones.)
+"""
 
 from __future__ import annotations
 
