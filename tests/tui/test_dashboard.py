@@ -18,7 +18,10 @@ from tui_helpers import wait_until
 from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
 from friendsim_tui.services import training
 from friendsim_tui.tui.screens.dashboard import DashboardScreen
+from friendsim_tui.tui.screens.new_run import NewRunScreen
 from friendsim_tui.tui.widgets.loss_chart import LossChart
+from friendsim_tui.tui.widgets.run_form import RunForm
+from friendsim_tui.tui.widgets.run_list import RunList
 from friendsim_tui.tui.widgets.run_panels import DevicePanel, RunHeader, RunProgress, RunStatus, SamplesPanel
 
 SNAP_SIZE = (110, 34)
@@ -323,3 +326,110 @@ def test_snapshot_finished_on_a_gpu(run, snap_compare):
               {"type": "sample", "step": 400, "samples": {"Maya": "see you at 8!!", "Jonas": "Right. 8pm."}},
               {"type": "done", "status": "done", "step": 400, "max_steps": 400, "model": "model"})
     assert snap_compare(DashApp(run.dir), terminal_size=SNAP_SIZE, run_before=_wait_for(400, DONE))
+
+
+# -- the Train screen: runs to attach to, and the new-run form ------------------------------------------
+
+
+class TrainApp(App):
+    def __init__(self, open_running: bool = False) -> None:
+        super().__init__()
+        self.open_running = open_running
+
+    def on_mount(self) -> None:
+        self.push_screen(NewRunScreen("weekend-crew", open_running=self.open_running))
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """A fixed machine for the catalog's memory hints (snapshots must not depend on this host)."""
+    from friendsim_tui.engine import bases
+
+    monkeypatch.setattr(bases, "machine_memory", lambda: {"kind": "ram", "total": 24 * GiB, "available": 20 * GiB})
+
+
+def finished_run(root: Path, name: str, status: str, step: int, updated: float) -> Run:
+    r = Run(root / name)
+    r.start(max_steps=400)
+    r.steps(step - 1, step, max_steps=400)
+    r.write({"type": "eval", "step": step, "loss": 2.61})
+    r.write({"type": "done", "status": status, "step": step, "max_steps": 400})
+    (r.dir / "lock").unlink()
+    (r.dir / "run.json").write_text(json.dumps({"status": status, "updated": updated, "config": {"base": "gpt2"}}))
+    return r
+
+
+@pytest.fixture
+def runs_root(tmp_path, home) -> Path:
+    return tmp_path / "data" / "workspaces" / "weekend-crew" / "runs"
+
+
+@run_async
+async def test_train_screen_lists_runs_and_attaches(runs_root, machine):
+    finished_run(runs_root, "20261120-gpt2", DONE, 400, updated=2.0)
+    finished_run(runs_root, "20261118-gpt2", STOPPED, 120, updated=1.0)
+    app = TrainApp()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        runs = app.screen.query_one(RunList)
+        await wait_until(pilot, lambda: runs.option_count == 2, "the runs")
+        assert "✓ 20261120-gpt2" in text_of(runs) and "step 120/400 · stopped" in text_of(runs)
+        runs.focus()
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+        assert app.screen.run_name == "20261118-gpt2"
+        await wait_until(pilot, lambda: app.screen.state.status == STOPPED, "the stopped run's events")
+        await pilot.press("escape")
+        assert isinstance(app.screen, NewRunScreen)
+
+
+@run_async
+async def test_train_screen_opens_the_running_run_at_once(runs_root, machine):
+    finished_run(runs_root, "old", DONE, 400, updated=1.0)
+    live = Run(runs_root / "live")
+    live.start()
+    live.steps(1, 5)
+    app = TrainApp(open_running=True)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the running run's dashboard")
+        assert app.screen.run_name == "live"
+
+
+@run_async
+async def test_new_run_form_starts_training_and_opens_its_dashboard(runs_root, machine, monkeypatch):
+    started = []
+
+    def fake_start_run(workspace, *, run=None, resume=False, base=None, options=None, config=None, **kw):
+        started.append((workspace, run, base, options))
+        return "my-run", None
+
+    monkeypatch.setattr(training, "start_run", fake_start_run)
+    app = TrainApp()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        form = app.screen.query_one(RunForm)
+        await wait_until(pilot, lambda: form.catalog, "the catalog")
+        form.query_one("#max-steps").value = "1.5"
+        await pilot.press("ctrl+s")
+        assert started == [] and "Steps: expected a whole number" in text_of(form)
+
+        form.query_one("#max-steps").value = "50"
+        form.query_one("#base").value = "distilgpt2"
+        form.query_one("#lora").value = True
+        form.query_one("#run-name").value = "my-run"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the new run's dashboard")
+        assert started == [("weekend-crew", "my-run", "distilgpt2", {
+            "max-steps": 50, "block-size": 256, "batch-size": 0, "grad-accum": 0, "lr": 0.0,
+            "save-steps": 200, "eval-steps": 100, "lora": True})]
+        assert app.screen.run_dir == runs_root / "my-run"
+        assert "waiting for the run to start" in text_of(app.screen.query_one(RunStatus))
+
+
+def test_snapshot_train_screen(runs_root, machine, snap_compare):
+    finished_run(runs_root, "20261120-gpt2", DONE, 400, updated=2.0)
+    finished_run(runs_root, "[@click=app.quit]run [b]", FAILED, 37, updated=1.0)
+
+    async def run_before(pilot) -> None:
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: screen.query_one(RunForm).catalog and screen.runs, "catalog and runs")
+
+    assert snap_compare(TrainApp(), terminal_size=SNAP_SIZE, run_before=run_before)

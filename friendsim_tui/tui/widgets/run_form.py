@@ -1,0 +1,184 @@
+"""The "New run" form: base (with its size and memory need), LoRA, length, and the usual knobs.
+
+``RunForm.options()`` turns the fields into ``services.training.start_run`` arguments or raises
+``ValueError`` with a message naming the field. Defaults come from the config's ``[train]`` table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Checkbox, Select, Static
+
+from friendsim_tui.config import TrainConfig
+from friendsim_tui.tui.events import format_bytes, format_count
+from friendsim_tui.tui.text import inert, inert_content
+from friendsim_tui.tui.widgets.text_input import TextInput
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    label: str
+    flag: str
+    """The train command's option, without dashes."""
+    attr: str
+    """TrainConfig attribute that gives the default."""
+    kind: type
+    hint: str = ""
+
+
+FIELDS = (
+    Field("max-steps", "Steps", "max-steps", "max_steps", int, "0: train by epochs"),
+    Field("epochs", "Epochs", "epochs", "epochs", float),
+    Field("block-size", "Block", "block-size", "block_size", int, "tokens per sample"),
+    Field("batch-size", "Batch", "batch-size", "batch_size", int, "0: fit the device"),
+    Field("grad-accum", "Accum", "grad-accum", "grad_accum", int, "0: ~16 blocks a step"),
+    Field("lr", "LR", "lr", "learning_rate", float, "0: a default for the base"),
+    Field("save-steps", "Save every", "save-steps", "save_steps", int, "steps"),
+    Field("eval-steps", "Eval every", "eval-steps", "eval_steps", int, "steps"),
+)
+_POSITIVE = ("block-size", "save-steps", "eval-steps")
+
+
+def base_hint(row: dict[str, Any] | None) -> Content:
+    """"124M params · training needs ~2.1 GB (LoRA 0.6 GB) of 20 GB RAM free · fits" for a catalog row."""
+    if row is None:
+        return Content.styled("a hub id (owner/name), a model folder or a .gguf file", "$text-muted")
+    where = "GPU memory" if row.get("memory_kind") == "cuda" else "RAM"
+    full, lora = row.get("memory_full"), row.get("memory_lora")
+    parts = [f"{format_count(row.get('params'))} params", f"needs ~{format_bytes(full)} (LoRA {format_bytes(lora)})"]
+    available = row.get("memory_available")
+    if available:
+        parts.append(f"{format_bytes(available)} {where} free")
+    if row.get("fits_full"):
+        verdict = ("fits", "$success")
+    elif row.get("fits_lora"):
+        verdict = ("too big to fine-tune fully here: use LoRA", "$warning")
+    else:
+        verdict = ("too big for this machine", "$error")
+    note = inert(str(row.get("note") or ""))
+    return Content.assemble(" · ".join(parts) + " · ", verdict, ("\n" + note if note else "", "$text-muted"))
+
+
+class RunForm(Vertical):
+    """Fields for a new training run."""
+
+    DEFAULT_CSS = """
+    RunForm {
+        height: auto;
+        border: round $primary 60%;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    RunForm:focus-within { border: round $primary; }
+    RunForm .form-row { height: auto; margin-bottom: 1; }
+    RunForm .form-label { width: 11; color: $text-muted; padding-top: 0; }
+    RunForm #base { width: 48; }
+    RunForm #custom-base { width: 1fr; margin-left: 2; }
+    RunForm #base-hint { height: auto; padding-left: 11; margin-bottom: 1; }
+    RunForm .knob { width: 1fr; height: 2; }
+    RunForm .knob .form-label { width: auto; margin-right: 1; }
+    RunForm .knob TextInput { width: 10; }
+    RunForm .knob-hint { color: $text-muted; width: 1fr; padding-left: 1; }
+    RunForm #lora { width: auto; }
+    RunForm #run-name { width: 40; }
+    RunForm #form-error { height: auto; color: $error; }
+    """
+
+    def __init__(self, defaults: TrainConfig | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.defaults = defaults or TrainConfig()
+        self.catalog: dict[str, dict[str, Any]] = {}
+        self.border_title = "New run"
+
+    def compose(self) -> ComposeResult:
+        d = self.defaults
+        with Horizontal(classes="form-row"):
+            yield Static("Base", classes="form-label")
+            yield Select([(Content(d.base), d.base)], value=d.base, allow_blank=False, id="base", compact=True)
+            yield TextInput(placeholder="or: owner/name, a model folder, a .gguf file", id="custom-base",
+                            compact=True)
+        yield Static(Content.styled("reading the catalog…", "$text-muted"), id="base-hint")
+        with Horizontal(classes="form-row"):
+            yield Static("LoRA", classes="form-label")
+            yield Checkbox("train LoRA adapters (less memory; merged into the output)", d.lora, id="lora",
+                           compact=True)
+        for i in range(0, len(FIELDS), 4):
+            with Horizontal(classes="form-row"):
+                for field in FIELDS[i:i + 4]:
+                    with Vertical(classes="knob"):
+                        with Horizontal():
+                            yield Static(field.label, classes="form-label")
+                            yield TextInput(str(getattr(d, field.attr)), id=field.id, compact=True,
+                                            restrict=r"[0-9.eE+-]*")
+                        yield Static(field.hint, classes="knob-hint")
+        with Horizontal(classes="form-row"):
+            yield Static("Run name", classes="form-label")
+            yield TextInput(placeholder="automatic: date and base", id="run-name", compact=True,
+                            restrict=r"[A-Za-z0-9_.\-]*", max_length=64)
+        yield Static("", id="form-error")
+
+    def set_catalog(self, rows: list[dict[str, Any]]) -> None:
+        self.catalog = {row["id"]: row for row in rows}
+        select = self.query_one("#base", Select)
+        current = select.value if isinstance(select.value, str) else self.defaults.base
+        ids = list(self.catalog)
+        if current not in self.catalog:
+            ids.insert(0, current)
+        select.set_options((Content(b), b) for b in ids)
+        select.value = current
+        self._show_hint()
+
+    @on(Select.Changed, "#base")
+    @on(TextInput.Changed, "#custom-base")
+    def _show_hint(self) -> None:
+        custom = self.query_one("#custom-base", TextInput).value.strip()
+        base = self.base
+        if custom:
+            hint = Content.assemble(("custom base: ", "$text-muted"), inert_content(custom, limit=200))
+        elif base in self.catalog:
+            hint = base_hint(self.catalog[base])
+        else:
+            hint = base_hint(None) if self.catalog else Content.styled("reading the catalog…", "$text-muted")
+        self.query_one("#base-hint", Static).update(hint)
+
+    @property
+    def base(self) -> str:
+        custom = self.query_one("#custom-base", TextInput).value.strip()
+        value = self.query_one("#base", Select).value
+        return custom or (value if isinstance(value, str) else self.defaults.base)
+
+    def options(self) -> dict[str, Any]:
+        """``start_run`` keyword arguments from the fields: base, run and the train command's options."""
+        opts: dict[str, Any] = {}
+        for field in FIELDS:
+            text = self.query_one(f"#{field.id}", TextInput).value.strip()
+            try:
+                value = field.kind(text)
+            except ValueError:
+                raise ValueError(f"{field.label}: expected {'a whole number' if field.kind is int else 'a number'}, "
+                                 f"got {text!r}") from None
+            if field.id in _POSITIVE and value <= 0:
+                raise ValueError(f"{field.label}: must be above 0")
+            if value < 0:
+                raise ValueError(f"{field.label}: must be 0 or more")
+            opts[field.flag] = value
+        if opts["max-steps"] == 0:
+            del opts["max-steps"]
+            if opts["epochs"] <= 0:
+                raise ValueError("Epochs: must be above 0 when Steps is 0")
+        else:
+            del opts["epochs"]
+        if self.query_one("#lora", Checkbox).value:
+            opts["lora"] = True
+        run = self.query_one("#run-name", TextInput).value.strip() or None
+        return {"base": self.base, "run": run, "options": opts}
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#form-error", Static).update(inert_content(message))

@@ -1,0 +1,59 @@
+"""A workspace's training runs as a list to pick from (attach to a running one, look at a finished one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.content import Content
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
+from friendsim_tui.tui.text import inert
+
+_MARKS = {RUNNING: ("◷", "$success"), DONE: ("✓", "$success"), STOPPED: ("■", "$warning"), FAILED: ("✗", "$error")}
+NAME_WIDTH = 30
+
+
+def run_row(run: dict[str, Any]) -> Content:
+    """One run from ``services.training.list_runs``: mark, name, progress, status, latest losses."""
+    status = str(run.get("status") or "")
+    mark, style = _MARKS.get(status, ("?", "$text-muted"))
+    step, max_steps = run.get("step") or 0, run.get("max_steps")
+    facts = [f"step {step:,}/{max_steps:,}" if isinstance(max_steps, int) else f"step {step:,}", status]
+    if isinstance(run.get("loss"), (int, float)):
+        facts.append(f"loss {run['loss']:.3f}")
+    if isinstance(run.get("eval_loss"), (int, float)):
+        facts.append(f"eval {run['eval_loss']:.3f}")
+    if run.get("base"):
+        facts.append(inert(str(run["base"]), limit=40) + (" LoRA" if run.get("lora") else ""))
+    name = inert(str(run.get("name", "?")), limit=NAME_WIDTH).ljust(NAME_WIDTH)
+    return Content.assemble((mark, style), " ", (name, "bold"), " ", (" · ".join(facts), "$text-muted"))
+
+
+class RunList(OptionList):
+    """Runs, newest first; the option id is the run's name."""
+
+    DEFAULT_CSS = """
+    RunList {
+        height: auto;
+        max-height: 10;
+        border: round $primary 60%;
+        border-title-color: $text;
+    }
+    RunList:focus { border: round $primary; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Runs"
+
+    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+        highlighted = self.highlighted_option.id if self.highlighted_option else None
+        self.clear_options()
+        if not runs:
+            self.add_option(Option(Content.styled("no runs yet: start one below", "$text-muted"), disabled=True))
+            return
+        self.add_options(Option(run_row(run), id=str(run.get("name"))) for run in runs)
+        names = [str(run.get("name")) for run in runs]
+        self.highlighted = names.index(highlighted) if highlighted in names else 0
