@@ -43,6 +43,8 @@ def sniff(path: Path, head: bytes) -> bool:
     if b"\x00" in head:
         return False
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
+    if text.lstrip()[:1] in ("{", "[", "<"):  # JSON, XML or HTML is never a transcript
+        return False
     lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
     if not lines:
         return False

@@ -55,3 +55,10 @@ def test_arbitrary_bytes_give_messages_or_import_error(tmp_path_factory, data):
     except ChatImportError:
         return
     assert all(m.text for m in msgs)
+
+
+def test_json_is_not_a_transcript(tmp_path):
+    p = tmp_path / "settings.json"
+    p.write_text('{"name": "x", "value": 1}\n')
+    with pytest.raises(ChatImportError, match="not a supported chat export"):
+        detect(p)
