@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -136,40 +137,49 @@ def import_paths(
     store = Store.for_workspace(workspace, create=create)
     reports: list[ImportReport] = []
     warnings = [f"ignored {p} (not a chat export file type)" for p in ignored]
-    added = 0
     kept_by_speaker: Counter = Counter()
     try:
-        with store.transaction():
+        with store.transaction(), _Writer(store) as writer:
             import_id = store.begin_import()
             excluded_speakers: set[int] = set()
             for i, path in enumerate(files):
                 report = ImportReport(str(path))
                 batch: list[tuple] = []
+                append = batch.append
                 conv_ids: dict[tuple[str, str], int] = {}
                 spk_ids: dict[tuple[str, str], int] = {}
+                last_conv: tuple | None = None
+                cid = 0
                 for msg in parse_file(path, report, _file_progress(progress, i, len(files), path)):
-                    ck = (msg.source, msg.conversation)
-                    cid = conv_ids.get(ck)
-                    if cid is None:
-                        cid = conv_ids[ck] = store.conversation_id(msg.source, msg.conversation, msg.conversation_title)
-                    sk = (msg.source, msg.speaker_key)
+                    source, source_id, conversation, title, speaker_key, speaker_name, ts, text, reply_to = msg
+                    if last_conv is None or conversation != last_conv[1] or source != last_conv[0]:
+                        last_conv = (source, conversation)
+                        cid = conv_ids.get(last_conv)
+                        if cid is None:
+                            writer.settle()  # the store's connection is the writer's while it inserts
+                            cid = conv_ids[last_conv] = store.conversation_id(source, conversation, title)
+                    sk = (source, speaker_key)
                     sid = spk_ids.get(sk)
                     if sid is None:
                         choice = choices.get(sk)
-                        name = (choice.name if choice and choice.name else msg.speaker_name).strip() or msg.speaker_key
-                        sid = spk_ids[sk] = store.speaker_id(msg.source, msg.speaker_key, name)
+                        name = (choice.name if choice and choice.name else speaker_name).strip() or speaker_key
+                        writer.settle()
+                        sid = spk_ids[sk] = store.speaker_id(source, speaker_key, name)
                         if choice and choice.exclude:
                             excluded_speakers.add(sid)
                     kept_by_speaker[sid] += 1
-                    batch.append((msg.source, msg.source_id, cid, sid, msg.timestamp, msg.text, msg.reply_to, import_id))
+                    append((source, source_id, cid, sid, ts, text, reply_to, import_id))
                     if len(batch) >= BATCH:
-                        added += store.insert_messages(batch)
-                        batch.clear()
+                        writer.insert(batch)
+                        batch = []
+                        append = batch.append
                 if batch:
-                    added += store.insert_messages(batch)
+                    writer.insert(batch)
                 reports.append(report)
                 warnings.extend(report.warnings)
                 warnings.extend(str(p) for p in report.problems)
+            writer.settle()
+            added = writer.added
             for sid in excluded_speakers:
                 store.set_excluded(sid, True)
             names = {sp.id: sp.name for sp in store.speakers()}
@@ -189,6 +199,42 @@ def import_paths(
     finally:
         store.close()
     return result
+
+
+class _Writer:
+    """Inserts batches on a worker thread while the next batch is parsed.
+
+    ``Store.insert_messages`` hands SQLite a whole batch in one statement, during which the GIL is free,
+    so parsing (Python) and inserting (SQLite) overlap. At most one batch is in flight; ``settle()`` waits
+    for it, and must be called before anything else uses the store's connection. Still one transaction.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.added = 0
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="friendsim-import-writer")
+        self._pending: Future | None = None
+
+    def insert(self, batch: list[tuple]) -> None:
+        self.settle()
+        self._pending = self._pool.submit(self.store.insert_messages, batch)
+
+    def settle(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.added += pending.result()
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._pending is not None:
+                wait([self._pending])  # never roll back or commit under a running insert
+                if exc[0] is None:
+                    self.settle()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def list_workspaces() -> list[dict]:

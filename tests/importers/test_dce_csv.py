@@ -1,0 +1,225 @@
+"""DiscordChatExporter CSV: every header and date style, csv edge cases, and the import end to end."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from friendsim_tui.importers import detect, dce_csv
+from friendsim_tui.importers.base import ChatImportError, ImportReport
+from friendsim_tui.services.importing import import_paths
+from friendsim_tui.store import Store
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "dce"
+HEADER = "AuthorID,Author,Date,Content,Attachments,Reactions\n"
+
+
+def row(*fields: str, delim: str = ",") -> str:
+    return delim.join('"' + f.replace('"', '""') + '"' for f in fields) + "\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "Friends - general [111222333].csv", encoding="utf-8") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+def parse(path: Path):
+    report = ImportReport(str(path))
+    return list(dce_csv.parse(path, report)), report
+
+
+def utc(*args) -> float:
+    return datetime(*args, tzinfo=timezone.utc).timestamp()
+
+
+def test_current_export_names_texts_times_and_skips():
+    path = FIXTURES / "Friends - general [111222333].csv"
+    assert detect(path) is dce_csv
+    msgs, report = parse(path)
+    assert [(m.speaker_name, m.text) for m in msgs] == [
+        ("alice", "hey, anyone up?"),
+        ("bob", 'yeah "barely"\nwhy'),
+        ("Carol Smith", "pizza 🍕 at 8"),
+        ("alice", "deal"),
+    ]
+    # bob#1234 loses its discriminator; new-style names are never cut
+    assert msgs[0].speaker_key == "discord:100000000000000001"
+    assert msgs[1].speaker_key == "discord:100000000000000002"
+    assert msgs[0].timestamp == pytest.approx(utc(2023, 9, 23, 10, 15, 48, 379000))
+    assert msgs[0].conversation == "111222333" and msgs[0].conversation_title == "Friends - general"
+    assert report.skipped == {"system": 2, "media-only": 1, "empty": 1}
+    assert report.read == 8 and report.kept == 4
+    assert report.speakers == {"alice": 2, "bob": 1, "Carol Smith": 1}
+    assert report.first_ts == msgs[0].timestamp and report.last_ts == msgs[-1].timestamp
+
+
+def test_old_header_without_author_id_keys_speakers_by_raw_name(tmp_path):
+    p = write(
+        tmp_path,
+        "Author,Date,Content,Attachments,Reactions\n"
+        + row("bob#1234", "01-Jan-18 12:00 AM", "happy new year", "", "")
+        + row("bob#1234", "01-Jan-18 12:05 PM", "still here", "", "🎉 (2)"),
+        name="chat.csv",
+    )
+    msgs, _ = parse(p)
+    assert [(m.speaker_key, m.speaker_name) for m in msgs] == [("bob#1234", "bob")] * 2
+    assert msgs[0].timestamp == utc(2018, 1, 1, 0, 0)
+    assert msgs[1].timestamp == utc(2018, 1, 1, 12, 5)
+    assert msgs[0].conversation == "chat"
+
+
+def test_bracketed_old_dates_are_read(tmp_path):
+    p = write(tmp_path, HEADER + row("1", "ann", "[01-Jan-18 12:00 AM]", "hi", "", ""))
+    assert parse(p)[0][0].timestamp == utc(2018, 1, 1)
+
+
+def test_localized_dates_infer_day_first_from_a_later_row(tmp_path):
+    rows = [row("1", "ann", f"0{d}/10/2023 21:0{d}", f"msg {d}", "", "") for d in range(1, 6)]
+    rows.append(row("1", "ann", "25/10/2023 21:00", "settles it", "", ""))
+    msgs, report = parse(write(tmp_path, HEADER + "".join(rows)))
+    assert msgs[0].timestamp == utc(2023, 10, 1, 21, 1)  # 1 October, not 10 January
+    assert msgs[-1].timestamp == utc(2023, 10, 25, 21, 0)
+    assert not report.warnings
+
+
+def test_us_localized_dates_with_am_pm(tmp_path):
+    p = write(tmp_path, HEADER + row("1", "ann", "10/6/2023 12:37 AM", "late", "", "") + row("1", "ann", "10/13/2023 1:05 PM", "x", "", ""))
+    msgs, report = parse(p)
+    assert [m.timestamp for m in msgs] == [utc(2023, 10, 6, 0, 37), utc(2023, 10, 13, 13, 5)]
+
+
+def test_ambiguous_localized_dates_are_read_and_reported(tmp_path):
+    msgs, report = parse(write(tmp_path, HEADER + row("1", "ann", "10/6/2023 12:37 AM", "x", "", "")))
+    assert msgs[0].timestamp == utc(2023, 10, 6, 0, 37)
+    assert any("ambiguous" in w for w in report.warnings)
+
+
+def test_bom_semicolons_and_excel_quoting(tmp_path):
+    text = "\ufeffAuthorID;Author;Date;Content;Attachments;Reactions\n"
+    text += '123;ann;2023-09-23T13:15:48.3790000+03:00;"one; two";;\n'
+    text += '123;ann;2023-09-23T13:16:00.0000000+03:00;plain;;\n'
+    p = write(tmp_path, text)
+    assert detect(p) is dce_csv
+    msgs, _ = parse(p)
+    assert [m.text for m in msgs] == ["one; two", "plain"]
+
+
+def test_field_larger_than_csv_default_limit(tmp_path):
+    big = "x" * 200_000  # the csv module refuses fields over 131,072 characters by default
+    msgs, _ = parse(write(tmp_path, HEADER + row("1", "ann", "2023-09-23T13:15:48.3790000+03:00", big, "", "")))
+    assert msgs[0].text == big
+
+
+def test_unmatched_quote_is_reported_with_its_line_and_earlier_rows_kept(tmp_path):
+    good = row("1", "ann", "2023-09-23T13:15:48.3790000+03:00", "first\nsecond line", "", "")
+    broken = '"1","ann","2023-09-23T13:16:48.3790000+03:00","oops,"",""\n'
+    msgs, report = parse(write(tmp_path, HEADER + good + broken))
+    assert [m.text for m in msgs] == ["first\nsecond line"]
+    assert report.skipped["unparseable"] == 1
+    problem = report.problems[0]
+    assert problem.where == "line 4" and "unmatched quote" in problem.detail
+    assert str(problem).startswith(str(tmp_path))
+
+
+def test_rows_after_a_damaged_row_are_still_read(tmp_path):
+    text = HEADER + row("1", "ann", "2023-09-23T13:15:48.3790000+03:00", "a", "", "")
+    text += '"1","ann","2023-09-23T13:16:48.3790000+03:00","bad"x,"",""\n'
+    text += row("1", "ann", "not a date", "b", "", "")
+    text += '"1","ann"\n'
+    text += row("1", "ann", "2023-09-23T13:17:48.3790000+03:00", "c", "", "")
+    msgs, report = parse(write(tmp_path, text))
+    assert [m.text for m in msgs] == ["a", "c"]
+    assert [p.where for p in report.problems] == ["line 3", "line 4", "line 5"]
+    assert "bad date" in report.problems[1].detail and "expected 6 fields" in report.problems[2].detail
+
+
+def test_cp1252_file_is_read_with_a_warning(tmp_path):
+    p = write(tmp_path, HEADER + row("1", "Zoë", "2023-09-23T13:15:48.3790000+03:00", "café “ok”", "", ""), encoding="cp1252")
+    msgs, report = parse(p)
+    assert (msgs[0].speaker_name, msgs[0].text) == ("Zoë", "café “ok”")
+    assert "cp1252" in report.warnings[0] and "offset" in report.warnings[0]
+
+
+def test_nul_bytes_are_an_import_error(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_bytes(HEADER.encode() + b"\x00\x01")
+    with pytest.raises(ChatImportError, match="binary"):
+        parse(p)
+
+
+def test_ids_are_stable_and_duplicates_within_a_file_are_kept(tmp_path):
+    same = row("1", "ann", "10/13/2023 1:05 PM", "lol", "", "")
+    p = write(tmp_path, HEADER + same + same)
+    first, _ = parse(p)
+    again, _ = parse(p)
+    assert [m.source_id for m in first] == [m.source_id for m in again]
+    assert len({m.source_id for m in first}) == 2
+
+
+def test_reimport_adds_nothing_twice(tmp_path, data_dir):
+    path = FIXTURES / "Friends - general [111222333].csv"
+    first = import_paths("w", [path])
+    assert first.messages_added == 4 and first.skipped == {"system": 2, "media-only": 1, "empty": 1}
+    again = import_paths("w", [path])
+    assert again.messages_added == 0 and again.messages_total == 4
+    with Store.for_workspace("w") as store:
+        texts = [m[3] for m in store.iter_messages()]
+    assert texts[1] == 'yeah "barely"\nwhy'
+
+
+def test_large_generated_file_imports_with_progress(tmp_path, data_dir):
+    rng = random.Random(5)
+    lines = [HEADER]
+    for i in range(3000):
+        lines.append(row(str(i % 7), f"user{i % 7}", f"2023-09-{1 + i // 1000:02d}T{i % 24:02d}:{i % 60:02d}:01.1230000+00:00",
+                         "x" * rng.randint(1, 40) + ("\nmore" if i % 10 == 0 else ""), "", ""))
+    p = write(tmp_path, "".join(lines))
+    seen = []
+    result = import_paths("w", [p], progress=lambda i, n, path, done, total: seen.append((done, total)))
+    assert result.messages_added == 3000
+    assert seen and seen[-1][0] == seen[-1][1] == p.stat().st_size
+
+
+def _valid_bytes() -> bytes:
+    return (FIXTURES / "Friends - general [111222333].csv").read_bytes()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, data):
+    p = tmp_path / "fuzz.csv"
+    p.write_bytes(HEADER.encode() + data)
+    try:
+        msgs, _ = parse(p)
+    except ChatImportError:
+        return
+    assert all(m.text.strip() for m in msgs)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_mutated_exports_give_messages_or_import_error(tmp_path, data):
+    raw = bytearray(_valid_bytes())
+    for _ in range(data.draw(st.integers(1, 6))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        op = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        if op == "flip":
+            raw[i] = data.draw(st.integers(0, 255))
+        elif op == "cut":
+            del raw[i:]
+            if not raw:
+                raw.extend(b"x")
+        else:
+            raw[i:i] = data.draw(st.sampled_from([b'"', b",", b"\n", b"\r", b";", b"\xff", b"\x00", b"#1234"]))
+    p = tmp_path / "fuzz.csv"
+    p.write_bytes(bytes(raw))
+    try:
+        msgs, _ = parse(p)
+    except ChatImportError:
+        return
+    assert all(isinstance(m.timestamp, float) and m.timestamp == m.timestamp for m in msgs)
