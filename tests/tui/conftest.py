@@ -6,43 +6,25 @@ temporary folder and snapshots never hold a temporary path.
 
 from __future__ import annotations
 
-import time
+import asyncio
+import inspect
 from pathlib import Path
-from typing import Callable
 
 import pytest
+from tui_helpers import FAMILY, HOSTILE, NEW_CHAT, WEEKEND_CREW, write
 
 from friendsim_tui import paths
 from friendsim_tui.services.importing import import_paths
 
-SIZE = (100, 30)
 
-WEEKEND_CREW = """\
-Maya: omg the ramen place was SO good lol
-Jonas: Well, to be fair, the train was late again.
-pixel_dan: bro the patch notes are cooked
-Maya: who's up for karaoke friday?
-Jonas: Hmm. Depends on the weather.
-Maya: it's INDOORS jonas
-pixel_dan: say less
-Maya: 8pm then
-Jonas: Right. 8pm.
-Maya: bring snacks
-"""
-
-FAMILY = """\
-Mum: dinner at 7
-Dad: I'll bring the bread.
-Mum: thanks love
-"""
-
-NEW_CHAT = """\
-Maya: did anyone see the match
-Ravi: yes!! what a finish
-Ravi: still can't believe it
-Maya: same
-NewBot: Reminder: trash day
-"""
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    """Run ``async def`` tests on a fresh asyncio loop (no async plugin needed)."""
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+        asyncio.run(pyfuncitem.obj(**args))
+        return True
+    return None
 
 
 @pytest.fixture
@@ -54,12 +36,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     paths.set_data_dir(tmp_path / "data")
     yield home
     paths.set_data_dir(None)
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -85,20 +61,10 @@ def make_app(home: Path):
 
 
 @pytest.fixture
-def wait_until() -> Callable:
-    """``await wait_until(pilot, predicate, what)``: poll the UI instead of sleeping blindly."""
-
-    async def wait(pilot, predicate: Callable[[], object], what: str = "condition", timeout: float = 10.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            await pilot.pause()
-            try:
-                if predicate():
-                    return
-            except Exception:  # e.g. a widget not mounted yet
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-            await pilot.pause(0.02)
-
-    return wait
+def hostile(home: Path) -> Path:
+    """A workspace ``markup`` whose speaker names and messages hold markup and escapes, and a folder
+    ``~/hostile`` with an export named like a markup action too."""
+    import_paths("markup", [write(home / "sources" / "markup.txt", HOSTILE)])
+    folder = home / "hostile"
+    write(folder / "[@click=app.quit]chat.txt", HOSTILE)
+    return folder

@@ -72,12 +72,10 @@ class HomeScreen(Screen):
             with Vertical(id="summary") as summary:
                 summary.border_title = Content("")
                 yield Static(Content(""), id="summary-line")
-                table = RowTable(id="speakers")
-                table.add_column("Friend", key="name")
-                table.add_column("messages", key="messages")
-                table.add_column("share", key="share")
-                table.add_column("", key="status")
-                yield table
+                yield RowTable(
+                    [("Friend", "name"), ("messages", "messages"), ("share", "share"), ("", "status")],
+                    id="speakers",
+                )
                 yield Static(Content("Runs"), classes="section-title", id="runs-title")
                 yield Static(Content("No trained runs yet.").stylize("dim"), id="runs")
         yield Footer()
@@ -185,22 +183,20 @@ class HomeScreen(Screen):
         if excluded:
             parts.append(f"{excluded:,} excluded")
         line.update(Content(" · ".join(parts)))
-        keep = table.selected_key()
-        table.clear()
         largest = max((s.messages for s in summary.speakers), default=0)
-        for sp in summary.speakers:
+
+        def row(sp):
             style = "dim" if sp.excluded else ""
-            pct = f"{100 * sp.messages / summary.messages:4.0f}%" if summary.messages else ""
-            table.add_row(
+            pct = f"{100 * sp.messages / summary.messages:4.0f}%"
+            return str(sp.id), (
                 inert_text(sp.name, style, limit=28),
                 inert_text(f"{sp.messages:,}", style, justify="right"),
                 inert_text(f"{share_bar(sp.messages, largest):<17}{pct}", "dim" if sp.excluded else "cyan"),
                 inert_text("excluded" if sp.excluded else "", "italic dim"),
-                key=str(sp.id),
             )
+
+        table.replace_rows(row(sp) for sp in summary.speakers)
         table.display = True
-        if keep is not None and keep in {str(s.id) for s in summary.speakers}:
-            table.move_cursor(row=table.get_row_index(keep))
         self.refresh_bindings()
 
     def _show_empty(self) -> None:

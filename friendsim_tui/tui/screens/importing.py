@@ -40,6 +40,8 @@ from friendsim_tui.tui.widgets.text_input import TextInput
 PROGRESS_INTERVAL = 0.1
 """Seconds between progress messages from a worker (at most ~10 a second)."""
 MAX_PROBLEMS_SHOWN = 8
+NAME_WIDTH = 20
+"""Speaker names are cut to this many characters in the table (the full name is in the rename dialog)."""
 
 
 class _Cancelled(Exception):
@@ -128,13 +130,11 @@ class ImportScreen(Screen):
             with Vertical(id="preview") as preview:
                 preview.border_title = Content("Preview")
                 yield Static(Content("Pick a file or folder to see what it holds.").stylize("dim"), id="preview-summary")
-                table = RowTable(id="identities")
-                table.add_column("Speaker", key="speaker")
-                table.add_column("becomes", key="becomes")
-                table.add_column("msgs", key="msgs")
-                table.add_column("train", key="train")
-                yield table
                 yield Static(Content(""), id="problems")
+                yield RowTable(
+                    [("Speaker", "speaker"), ("becomes", "becomes"), ("msgs", "msgs"), ("train", "train")],
+                    id="identities",
+                )
         with Horizontal(id="progress-row"):
             yield ProgressBar(total=100, show_eta=True, id="progress")
             yield Static(Content(""), id="status")
@@ -142,6 +142,7 @@ class ImportScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#identities").display = False
+        self.query_one("#problems").display = False
         self.query_one("#progress").display = False
         self._set_status("Type a path and press enter, or browse the files (tab) and press enter on a file; "
                          "a adds the highlighted file or folder.")
@@ -156,6 +157,11 @@ class ImportScreen(Screen):
     @property
     def target(self) -> str:
         return self.query_one("#target", Input).value.strip()
+
+    def _show_error(self, content: Content) -> None:
+        problems = self.query_one("#problems", Static)
+        problems.update(content)
+        problems.display = True
 
     def _short(self, path: str | Path) -> str:
         """A file's name relative to the selected folder it was found in, else its ``~/`` path."""
@@ -210,7 +216,7 @@ class ImportScreen(Screen):
         self.preview = None
         self.choices = {}
         self.query_one("#identities", RowTable).display = False
-        self.query_one("#problems", Static).update(Content(""))
+        self.query_one("#problems").display = False
         self.query_one("#preview-summary", Static).update(Content("Reading…").stylize("dim"))
         self._working(True)
         self._set_status(Content.assemble("Reading ", inert_content(", ".join(display_path(p) for p in paths))))
@@ -240,7 +246,7 @@ class ImportScreen(Screen):
     def _preview_failed(self, message: PreviewFailed) -> None:
         self._working(False)
         self.query_one("#preview-summary", Static).update(Content(""))
-        self.query_one("#problems", Static).update(inert_content(message.error, "$error"))
+        self._show_error(inert_content(message.error, "$error"))
         self._set_status("Nothing to import.", error=True)
 
     @on(PreviewReady)
@@ -267,6 +273,7 @@ class ImportScreen(Screen):
         self.refresh_bindings()
 
     def _show_preview(self) -> None:
+        """Files (✓ read, ✗ not a chat), totals, problems, then the speakers table."""
         pre = self.preview
         lines: list[Content] = []
         for r in pre.files:
@@ -278,9 +285,8 @@ class ImportScreen(Screen):
                 f" · {plural(r.kept, 'message')}",
             )
             skipped = sum(r.skipped.values())
-            if skipped:
-                line = line + Content(f" · {skipped:,} skipped")
-            lines.append(line)
+            lines.append(line + Content(f" · {skipped:,} skipped") if skipped else line)
+        lines.extend(_error_content(e, self._short) for e in pre.errors)
         if pre.files:
             total = f"{plural(pre.total_kept, 'message')} · {fmt_range(pre.date_range)}"
             skipped = pre.skipped
@@ -288,27 +294,28 @@ class ImportScreen(Screen):
                 reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]))
                 total += f" · skipped {sum(skipped.values()):,} ({reasons})"
             lines.append(Content(total).stylize("bold"))
+            if pre.errors:
+                lines.append(Content("Files marked ✗ are not chats and will be left out.").stylize("dim"))
         self.query_one("#preview-summary", Static).update(Content("\n").join(lines))
-        self._fill_identities()
         self._show_problems()
+        self._fill_identities()
 
     def _show_problems(self) -> None:
+        """Records that could not be read (with their place), warnings, ignored media files."""
         pre = self.preview
-        lines = [_error_content(e, self._short) for e in pre.errors]
-        if pre.errors and pre.files:
-            lines.append(Content("Files marked ✗ are not chats and will be left out.").stylize("dim"))
-        problems = [p for r in pre.files for p in r.problems]
-        warnings = [w for r in pre.files for w in r.warnings]
+        lines: list[Content] = []
         unparseable = sum(r.skipped.get("unparseable", 0) for r in pre.files)
         if unparseable:
             lines.append(Content(f"{plural(unparseable, 'record')} could not be read:").stylize("$warning"))
-        for p in problems[:MAX_PROBLEMS_SHOWN]:
+        for p in [p for r in pre.files for p in r.problems][:MAX_PROBLEMS_SHOWN]:
             lines.append(Content.assemble("  ", (self._short(p.path), "bold"), inert_content(f" ({p.where}): {p.detail}")))
-        for w in warnings[:MAX_PROBLEMS_SHOWN]:
+        for w in [w for r in pre.files for w in r.warnings][:MAX_PROBLEMS_SHOWN]:
             lines.append(Content.assemble(("! ", "$warning"), inert_content(w)))
         if pre.ignored:
             lines.append(Content(f"Ignored {plural(len(pre.ignored), 'media or web file')} in the folders.").stylize("dim"))
-        self.query_one("#problems", Static).update(Content("\n").join(lines))
+        problems = self.query_one("#problems", Static)
+        problems.update(Content("\n").join(lines))
+        problems.display = bool(lines)
 
     # -- speakers ---------------------------------------------------------------------------------
     def _choice(self, ident):
@@ -321,35 +328,35 @@ class ImportScreen(Screen):
         return (choice.name if choice and choice.name else ident.name).strip() or ident.key
 
     def _fill_identities(self) -> None:
+        """One row per identity: its name in the export, the friend it becomes, messages, training."""
         table = self.query_one("#identities", RowTable)
-        keep = table.selected_key()
-        table.clear()
         idents = self.preview.identities if self.preview else []
         names = [self._becomes(i).lower() for i in idents]
         existing = {n.lower() for n in self.existing}
-        excluded_names = {
-            self._becomes(i).lower() for i in idents if self.choices.get((i.source, i.key), None) and self.choices[(i.source, i.key)].exclude
+        excluded = {
+            self._becomes(i).lower() for i in idents if getattr(self.choices.get((i.source, i.key)), "exclude", False)
         }
-        for index, ident in enumerate(idents):
+
+        def row(index: int, ident):
             becomes = self._becomes(ident)
-            if becomes.lower() in existing:
-                note = " (joins existing)"
-            elif names.count(becomes.lower()) > 1:
-                note = " (merged)"
+            joins = becomes.lower() in existing
+            merged = names.count(becomes.lower()) > 1
+            out = becomes.lower() in excluded  # exclusion applies to the whole friend
+            style = "dim" if out else ""
+            if becomes == ident.name:  # unchanged: say only whether it is a friend the workspace knows
+                fate = inert_text("existing friend" if joins else "merged" if merged else "new friend", "dim")
             else:
-                note = ""
-            excluded = becomes.lower() in excluded_names
-            style = "dim" if excluded else ""
-            table.add_row(
-                inert_text(ident.name, style, limit=24),
-                inert_text(inert(becomes, 24) + note, style),
+                note = " (existing)" if joins else " (merged)" if merged else ""
+                fate = inert_text(inert(becomes, NAME_WIDTH - len(note) if note else NAME_WIDTH) + note, style)
+            return str(index), (
+                inert_text(ident.name, style, limit=NAME_WIDTH),
+                fate,
                 inert_text(f"{ident.messages:,}", style, justify="right"),
-                inert_text("☐ excluded" if excluded else "☑", style),
-                key=str(index),
+                inert_text("  ☐" if out else "  ☑", style),
             )
+
+        table.replace_rows(row(i, ident) for i, ident in enumerate(idents))
         table.display = bool(idents)
-        if keep is not None and table.row_count and int(keep) < table.row_count:
-            table.move_cursor(row=int(keep))
 
     def _ident(self):
         table = self.query_one("#identities", RowTable)
@@ -509,7 +516,7 @@ class ImportScreen(Screen):
     def _import_failed(self, message: ImportFailed) -> None:
         self.importing = False
         self._working(False)
-        self.query_one("#problems", Static).update(_error_content(message.error, self._short))
+        self._show_error(_error_content(message.error, self._short))
         self._set_status("Nothing was imported; the workspace is unchanged.", error=True)
         self.refresh_bindings()
 

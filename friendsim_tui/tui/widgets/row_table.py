@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Iterable, Sequence
+
+from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
 
 class RowTable(DataTable, inherit_bindings=False):
-    """A row-cursor DataTable that leaves Enter to the screen (no select binding; nobody acts on clicks).
+    """A row-cursor table that leaves Enter to the screen (no select binding; nobody acts on clicks).
 
     Cells must be Rich ``Text`` (or numbers): a plain ``str`` cell would be parsed as markup.
     """
@@ -13,7 +16,6 @@ class RowTable(DataTable, inherit_bindings=False):
     DEFAULT_CSS = """
     RowTable {
         height: auto;
-        max-height: 100%;
         background: transparent;
     }
     """
@@ -27,8 +29,15 @@ class RowTable(DataTable, inherit_bindings=False):
         Binding("end", "scroll_bottom", "Last", show=False),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs) -> None:
+        """``columns``: (label, key) pairs; labels are fixed text of ours."""
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._columns = list(columns)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for label, key in self._columns:
+            self.add_column(label, key=key)
 
     def selected_key(self) -> str | None:
         """The key of the row under the cursor."""
@@ -36,3 +45,19 @@ class RowTable(DataTable, inherit_bindings=False):
             return None
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return row_key.value
+
+    def replace_rows(self, rows: Iterable[tuple[str, Sequence[Text]]]) -> None:
+        """Show ``rows`` ((key, cells) pairs), keeping the cursor on the same key when it is still there.
+
+        Columns are rebuilt too, so their widths fit the new rows (not the widest row ever shown).
+        """
+        keep = self.selected_key()
+        self.clear(columns=True)
+        self._add_columns()
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if keep is not None and self.row_count:
+            try:
+                self.move_cursor(row=self.get_row_index(keep))
+            except Exception:  # the row is gone
+                pass

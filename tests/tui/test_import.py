@@ -1,0 +1,194 @@
+"""Import screen: pick, preview, adjust speakers, import; errors name the file and write nothing."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import Input
+from tui_helpers import (
+    SIZE,
+    on_home,
+    open_import,
+    preview_path,
+    speaker_rows,
+    static_text,
+    wait_until,
+    workspace_speakers,
+    write,
+)
+
+from friendsim_tui.services.importing import list_workspaces
+
+
+def counts() -> dict[str, int]:
+    return {w["name"]: w["messages"] for w in list_workspaces()}
+
+
+async def test_i_opens_import_for_the_current_workspace(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app, "weekend-crew")
+        assert app.screen.query_one("#target", Input).value == "weekend-crew"
+        assert static_text(app, "#import-title") == "Import into weekend-crew"
+        await wait_until(pilot, lambda: static_text(app, "#target-note") == "existing workspace", "the target check")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew"), "home again")
+
+
+async def test_a_path_previews_formats_counts_and_speakers(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app)
+        await preview_path(pilot, app, "~/exports/new chat.txt")
+        summary = static_text(app, "#preview-summary")
+        assert "new chat.txt · Plain transcript (Name: text) · 5 messages" in summary
+        assert "5 messages · 2000-01-01" in summary
+        assert [r[:3] for r in speaker_rows(app, "#identities")] == [
+            ("Maya", "new friend", "2"),
+            ("Ravi", "new friend", "2"),
+            ("NewBot", "new friend", "1"),
+        ]
+        assert counts() == {"family": 3, "weekend-crew": 10}  # nothing written by a preview
+
+
+async def test_pick_a_file_in_the_browser(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app)
+        tree = app.screen.query_one("#files")
+        await wait_until(pilot, lambda: len(tree.root.children) == 2, "the folder listing")
+        tree.focus()
+        await pilot.press("down", "down", "enter")  # junk.bin, then "new chat.txt"
+        await wait_until(pilot, lambda: app.screen.preview is not None, "the preview")
+        assert app.screen.query_one("#path", Input).value == "~/exports/new chat.txt"
+        assert len(speaker_rows(app, "#identities")) == 3
+
+
+async def test_exclude_rename_then_import_updates_home(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app, "weekend-crew")
+        await preview_path(pilot, app, "~/exports/new chat.txt")
+        assert speaker_rows(app, "#identities")[0][1] == "existing friend"
+        # the speakers table has the focus after a preview
+        await pilot.press("end", "x")  # NewBot stays out of training
+        assert speaker_rows(app, "#identities")[2][3] == "  ☐"
+        await pilot.press("up", "r")  # Ravi
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), "the rename dialog")
+        await pilot.press("ctrl+u", *"Ravindra", "enter")
+        await wait_until(pilot, lambda: speaker_rows(app, "#identities")[1][1] == "Ravindra", "the new name")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew") and app.screen.summary.messages == 15, "home")
+        rows = {r[0]: r for r in speaker_rows(app)}
+        assert rows["Maya"][1] == "7"
+        assert rows["Ravindra"][1] == "2"
+        assert rows["NewBot"][3] == "excluded"
+        assert workspace_speakers("weekend-crew")["NewBot"] == (1, True)
+        assert counts() == {"family": 3, "weekend-crew": 15}
+
+
+async def test_merge_into_another_speaker(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app, "weekend-crew")
+        await preview_path(pilot, app, "~/exports/new chat.txt")
+        await pilot.press("down", "m")  # Ravi
+        await wait_until(pilot, lambda: app.screen.query("#choice-list"), "the merge dialog")
+        choices = app.screen.query_one("#choice-list")
+        names = [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)]
+        assert names == ["Jonas", "Maya", "NewBot", "pixel_dan"]
+        await pilot.press("enter")  # Jonas
+        await wait_until(pilot, lambda: speaker_rows(app, "#identities")[1][1] == "Jonas (existing)", "merge")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew") and app.screen.summary.messages == 15, "home")
+        assert workspace_speakers("weekend-crew")["Jonas"] == (5, False)
+        assert "Ravi" not in workspace_speakers("weekend-crew")
+
+
+async def test_import_into_a_new_workspace(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app)
+        await preview_path(pilot, app, "~/exports")  # a folder: every chat in it
+        assert "✗ junk.bin" in static_text(app, "#preview-summary")
+        app.screen.query_one("#target", Input).focus()
+        await pilot.press("ctrl+u", *"sports", "enter")
+        await wait_until(pilot, lambda: on_home(app, "sports"), "home with the new workspace")
+        assert counts() == {"family": 3, "sports": 5, "weekend-crew": 10}
+
+
+async def test_junk_file_shows_an_error_and_writes_nothing(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app)
+        await preview_path(pilot, app, "~/exports/junk.bin")
+        summary = static_text(app, "#preview-summary")
+        assert summary.startswith("✗ junk.bin") and "not a supported chat export" in summary
+        assert app.screen.query_one("#identities").display is False
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Nothing to import" in static_text(app, "#status"), "the refusal")
+        assert app.screen.id == "import"
+        assert counts() == {"family": 3, "weekend-crew": 10}
+
+
+async def test_a_file_broken_after_the_preview_fails_the_import_whole(workspaces, make_app, home):
+    app = make_app()
+    good = write(home / "exports" / "more" / "a.txt", "Maya: one\nJonas: two\n")
+    later = write(home / "exports" / "more" / "b.txt", "Maya: three\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app, "weekend-crew")
+        await preview_path(pilot, app, "~/exports/more")
+        assert "3 messages" in static_text(app, "#preview-summary")
+        assert good.exists()
+        later.write_bytes(b"\x00\x00 not a chat any more")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "unchanged" in static_text(app, "#status"), "the failure")
+        assert "b.txt" in static_text(app, "#problems")
+        assert counts() == {"family": 3, "weekend-crew": 10}
+
+
+def test_progress_is_throttled_and_cancellable():
+    from friendsim_tui.tui.screens.importing import _Cancelled, _Progress
+
+    class Target:
+        posted: list = []
+
+        def post_message(self, message) -> bool:
+            self.posted.append(message)
+            return True
+
+    class Worker:
+        is_cancelled = False
+
+    target, worker = Target(), Worker()
+    progress = _Progress(target, worker, "Reading")
+    start = time.monotonic()
+    for done in range(20_000):
+        progress(0, 2, "/x/a.txt", done, 20_000)
+    elapsed = time.monotonic() - start
+    assert len(target.posted) <= 1 + 10 * elapsed + 1
+    assert target.posted[0].label == "Reading a.txt  (1/2)"
+    worker.is_cancelled = True
+    try:
+        progress(1, 2, "/x/b.txt", 1, 2)
+    except _Cancelled:
+        pass
+    else:
+        raise AssertionError("a cancelled worker must stop reading")
+
+
+async def test_hostile_file_and_speaker_names_stay_inert(hostile, make_app):
+    app = make_app(hostile)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app, "markup")
+        await preview_path(pilot, app, "[@click=app.quit]chat.txt")
+        assert static_text(app, "#preview-summary").startswith("✓ [@click=app.quit]chat.txt · Plain transcript")
+        assert [r[0] for r in speaker_rows(app, "#identities")] == ["[bold]x[/]", "␛[31mred", "[@click=app.quit]y"]
+        for y in range(1, 4):
+            await pilot.click("#preview-summary", offset=(4, 0))
+            await pilot.click("#identities", offset=(3, y), times=2)
+            await pilot.click("#files", offset=(8, y))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.id == "home", "home")
+        assert app.is_running
+        assert workspace_speakers("markup")["[bold]x[/]"] == (2, False)  # nothing imported by clicks

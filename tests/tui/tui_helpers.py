@@ -1,0 +1,108 @@
+"""Data and helpers shared by the app's tests (imported by conftest and the test modules)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+SIZE = (100, 30)
+"""Terminal size of every snapshot."""
+
+
+WEEKEND_CREW = """\
+Maya: omg the ramen place was SO good lol
+Jonas: Well, to be fair, the train was late again.
+pixel_dan: bro the patch notes are cooked
+Maya: who's up for karaoke friday?
+Jonas: Hmm. Depends on the weather.
+Maya: it's INDOORS jonas
+pixel_dan: say less
+Maya: 8pm then
+Jonas: Right. 8pm.
+Maya: bring snacks
+"""
+
+FAMILY = """\
+Mum: dinner at 7
+Dad: I'll bring the bread.
+Mum: thanks love
+"""
+
+NEW_CHAT = """\
+Maya: did anyone see the match
+Ravi: yes!! what a finish
+Ravi: still can't believe it
+Maya: same
+NewBot: Reminder: trash day
+"""
+
+
+# Speaker names and messages that would do harm if parsed as markup or passed to the terminal.
+HOSTILE = (
+    "\x1b[31mred: \x1b[31mred text\x1b[0m and \x1b]8;;http://x\x07link\n"
+    "[bold]x[/]: hello [bold]x[/] and [0] and [/]\n"
+    "[@click=app.quit]y: click [@click=app.quit]me[/]\n"
+    "[bold]x[/]: again\n"
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def wait_until(pilot, predicate: Callable[[], object], what: str = "condition", timeout: float = 10.0) -> None:
+    """Poll the UI until ``predicate()`` holds, instead of sleeping blindly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.pause()
+        try:
+            if predicate():
+                return
+        except Exception:  # e.g. a widget not mounted yet
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def speaker_rows(app, table_id: str = "#speakers") -> list[tuple[str, ...]]:
+    """The plain text of each row of a RowTable on the current screen."""
+    table = app.screen.query_one(table_id)
+    return [tuple(getattr(cell, "plain", str(cell)) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def static_text(app, selector: str) -> str:
+    """The plain text a Static shows."""
+    return str(app.screen.query_one(selector).render())
+
+
+def workspace_speakers(name: str) -> dict[str, tuple[int, bool]]:
+    """{speaker name: (messages, excluded)} read straight from the store."""
+    from friendsim_tui.store import Store
+
+    with Store.for_workspace(name) as store:
+        return {s.name: (s.messages, s.excluded) for s in store.speakers()}
+
+
+def on_home(app, name: str) -> bool:
+    summary = getattr(app.screen, "summary", None)
+    return app.screen.id == "home" and summary is not None and summary.name == name
+
+
+async def open_import(pilot, app, workspace: str | None = None) -> None:
+    """Wait for Home, show ``workspace`` (default: the first one), and press i."""
+    await wait_until(pilot, lambda: app.screen.id == "home" and app.screen.summary is not None, "home")
+    if workspace is not None and not on_home(app, workspace):
+        app.screen.select_workspace(workspace)
+        await wait_until(pilot, lambda: on_home(app, workspace), workspace)
+    await pilot.press("i")
+    await wait_until(pilot, lambda: app.screen.id == "import", "the import screen")
+
+
+async def preview_path(pilot, app, typed: str) -> None:
+    app.screen.query_one("#path").focus()
+    await pilot.press(*typed, "enter")
+    await wait_until(pilot, lambda: app.screen.preview is not None or "cannot" in static_text(app, "#problems"), "the preview")
