@@ -298,6 +298,12 @@ class RunState:
         return max(0, self.max_steps - self.step) * spp
 
     @property
+    def recent_tokens_per_second(self) -> float | None:
+        """Median of the last steps' throughput: steadier than one step's, still current."""
+        recent = list(self.tokens_per_second)[-_ETA_WINDOW:]
+        return median(recent) if recent else None
+
+    @property
     def latest_eval(self) -> tuple[int, float, float | None] | None:
         return self.evals[-1] if self.evals else None
 

@@ -262,13 +262,17 @@ async def test_a_launched_process_that_dies_early_shows_its_error(run, monkeypat
         def poll(self):
             return 2
 
-    (run.dir / "train.log").write_text("Traceback...\nfriendsim-tui: unknown base 'gtp2'\n")
+    log = run.dir / "train.log"
+    log.write_text("an earlier try's output\n")
     app = App()
     async with app.run_test(size=SNAP_SIZE) as pilot:
         screen = DashboardScreen(run.dir, workspace="weekend-crew", process=Dead(), poll_interval=0.05)
+        with open(log, "a") as fh:  # what the launched process wrote before dying
+            fh.write("Traceback...\nfriendsim-tui: unknown base 'gtp2'\n")
         await app.push_screen(screen)
         await wait_until(pilot, lambda: screen.process_error, "the process error")
-        assert "unknown base 'gtp2'" in text_of(screen.query_one(RunStatus))
+        status = text_of(screen.query_one(RunStatus))
+        assert "unknown base 'gtp2'" in status and "earlier try" not in status
 
 
 @run_async

@@ -108,6 +108,7 @@ def test_state_folds_a_whole_run():
     assert state.seconds_per_step == 2.0 and state.eta_seconds == 140.0
     assert state.peak_rss == 1e9 + 30
     assert list(state.tokens_per_second)[-1] == 530.0
+    assert state.recent_tokens_per_second == 520.5  # median of steps 11-30
     state.apply({"type": "done", "status": "done", "step": 30, "model": "runs/x/model"})
     assert state.status == DONE and state.eta_seconds is None
 

@@ -41,9 +41,19 @@ def workspace_of(run_dir: Path) -> str:
     return run_dir.parent.parent.name if run_dir.parent.name == "runs" else run_dir.parent.name
 
 
-def _log_tail(path: Path, lines: int = 3) -> str:
+def _log_size(path: Path) -> int:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _log_tail(path: Path, start: int = 0, lines: int = 3) -> str:
+    """The last lines the train process wrote to its log after ``start`` (earlier tries are older)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            text = fh.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
     kept = [line for line in text.splitlines() if line.strip()]
@@ -97,6 +107,7 @@ class DashboardScreen(Screen):
         self.process = process
         """The train process when this app started it: an early exit is then shown as a failure."""
         self.process_error: str | None = None
+        self._log_start = _log_size(self.run_dir / TRAIN_LOG)
         self.poll_interval = poll_interval or self.POLL_INTERVAL
         self._reading = False
         self._polls = 0
@@ -168,7 +179,7 @@ class DashboardScreen(Screen):
             return False
         code, self.process = self.process.returncode, None
         if code != 0 and not self.state.finished:
-            detail = _log_tail(self.run_dir / TRAIN_LOG)
+            detail = _log_tail(self.run_dir / TRAIN_LOG, self._log_start)
             self.process_error = detail or f"the training process exited with code {code}"
             self.state.resuming = False
             return True
@@ -217,6 +228,7 @@ class DashboardScreen(Screen):
             self.notify("Only a stopped or failed run can be resumed.", severity="warning")
             return
         config = getattr(self.app, "config", None)
+        self._log_start = _log_size(self.run_dir / TRAIN_LOG)
         try:
             _run, self.process = training.start_run(
                 self.workspace, run=self.run_name, resume=True, config=getattr(config, "source", None)

@@ -260,7 +260,7 @@ class DevicePanel(Widget):
 
     def show(self, state: RunState) -> None:
         self.query_one("#device-lines", Static).update(Content("\n").join(device_lines(state)))
-        tps = _number(state.last.get("tokens_per_second"))
+        tps = state.recent_tokens_per_second
         label = f"tok/s {tps:,.0f} " if tps is not None else "tok/s — "
         self.query_one("#tps-label", Static).update(label)
         self.query_one("#tps", Sparkline).data = list(state.tokens_per_second)
