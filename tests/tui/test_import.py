@@ -64,6 +64,25 @@ async def test_pick_a_file_in_the_browser(workspaces, make_app):
         assert len(speaker_rows(app, "#identities")) == 3
 
 
+async def test_add_a_folder_from_the_browser(workspaces, make_app, home):
+    for i in range(7):
+        write(home / "exports" / "old" / f"chat{i}.txt", f"Maya: message {i}\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app)
+        tree = app.screen.query_one("#files")
+        await wait_until(pilot, lambda: len(tree.root.children) == 3, "the folder listing")
+        tree.focus()
+        await pilot.press("a")  # the highlighted root: the whole ~/exports folder
+        await wait_until(pilot, lambda: app.screen.preview is not None, "the preview")
+        summary = static_text(app, "#preview-summary").splitlines()
+        assert summary[0] == "✓ new chat.txt · Plain transcript (Name: text) · 5 messages"
+        assert summary[1:5] == [f"✓ old/chat{i}.txt · Plain transcript (Name: text) · 1 message" for i in range(4)]
+        assert "✓ … and 3 more chat files" in summary
+        assert any(line.startswith("✗ junk.bin") for line in summary)
+        assert summary[-2].startswith("12 messages")
+
+
 async def test_exclude_rename_then_import_updates_home(workspaces, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

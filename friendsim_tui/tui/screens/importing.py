@@ -40,6 +40,8 @@ from friendsim_tui.tui.widgets.text_input import TextInput
 PROGRESS_INTERVAL = 0.1
 """Seconds between progress messages from a worker (at most ~10 a second)."""
 MAX_PROBLEMS_SHOWN = 8
+MAX_FILES_SHOWN = 5
+"""Files listed one per line in the preview (each kind: read, not a chat); the rest are counted."""
 NAME_WIDTH = 20
 """Speaker names are cut to this many characters in the table (the full name is in the rename dialog)."""
 
@@ -86,7 +88,7 @@ class ImportScreen(Screen):
     """Returns the :class:`ImportResult` when something was imported, None when the user backs out."""
 
     BINDINGS = [
-        Binding("enter", "start_import", "Import", priority=False),
+        Binding("enter", "start_import", "Import"),
         Binding("a", "add_highlighted", "Add to selection"),
         Binding("r", "rename", "Rename"),
         Binding("m", "merge", "Merge into…"),
@@ -276,7 +278,7 @@ class ImportScreen(Screen):
         """Files (✓ read, ✗ not a chat), totals, problems, then the speakers table."""
         pre = self.preview
         lines: list[Content] = []
-        for r in pre.files:
+        for r in pre.files[:MAX_FILES_SHOWN]:
             line = Content.assemble(
                 ("✓ ", "$success"),
                 (self._short(r.path), "bold"),
@@ -286,7 +288,11 @@ class ImportScreen(Screen):
             )
             skipped = sum(r.skipped.values())
             lines.append(line + Content(f" · {skipped:,} skipped") if skipped else line)
-        lines.extend(_error_content(e, self._short) for e in pre.errors)
+        if len(pre.files) > MAX_FILES_SHOWN:
+            lines.append(Content(f"✓ … and {plural(len(pre.files) - MAX_FILES_SHOWN, 'more chat file')}").stylize("dim"))
+        lines.extend(_error_content(e, self._short) for e in pre.errors[:MAX_FILES_SHOWN])
+        if len(pre.errors) > MAX_FILES_SHOWN:
+            lines.append(Content(f"✗ … and {plural(len(pre.errors) - MAX_FILES_SHOWN, 'more file')} that are not chats"))
         if pre.files:
             total = f"{plural(pre.total_kept, 'message')} · {fmt_range(pre.date_range)}"
             skipped = pre.skipped
