@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from friendsim_tui.importers import detect, dce_csv
 from friendsim_tui.importers.base import ChatImportError, ImportReport
@@ -185,41 +185,21 @@ def test_large_generated_file_imports_with_progress(tmp_path, data_dir):
     assert seen and seen[-1][0] == seen[-1][1] == p.stat().st_size
 
 
-def _valid_bytes() -> bytes:
-    return (FIXTURES / "Friends - general [111222333].csv").read_bytes()
+FUZZ = settings(settings.get_profile("importers"))  # registered in conftest.py
+PIECES = [b'"', b",", b"\n", b"\r", b";", b"\xff", b"\x00", b"#1234", b"10/13/2023 1:05 PM", b"[01-Jan-18 12:00 AM]"]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@FUZZ
 @given(st.binary(max_size=300))
-def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, data):
+def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, never_crashes, data):
     p = tmp_path / "fuzz.csv"
     p.write_bytes(HEADER.encode() + data)
-    try:
-        msgs, _ = parse(p)
-    except ChatImportError:
-        return
-    assert all(m.text.strip() for m in msgs)
+    never_crashes(dce_csv, p)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@FUZZ
 @given(st.data())
-def test_mutated_exports_give_messages_or_import_error(tmp_path, data):
-    raw = bytearray(_valid_bytes())
-    for _ in range(data.draw(st.integers(1, 6))):
-        i = data.draw(st.integers(0, len(raw) - 1))
-        op = data.draw(st.sampled_from(["flip", "cut", "insert"]))
-        if op == "flip":
-            raw[i] = data.draw(st.integers(0, 255))
-        elif op == "cut":
-            del raw[i:]
-            if not raw:
-                raw.extend(b"x")
-        else:
-            raw[i:i] = data.draw(st.sampled_from([b'"', b",", b"\n", b"\r", b";", b"\xff", b"\x00", b"#1234"]))
-    p = tmp_path / "fuzz.csv"
-    p.write_bytes(bytes(raw))
-    try:
-        msgs, _ = parse(p)
-    except ChatImportError:
-        return
-    assert all(isinstance(m.timestamp, float) and m.timestamp == m.timestamp for m in msgs)
+def test_mutated_exports_give_messages_or_import_error(tmp_path, never_crashes, mutated, data):
+    p = tmp_path / "mutated.csv"
+    p.write_bytes(data.draw(mutated([(FIXTURES / "Friends - general [111222333].csv").read_bytes()], PIECES)))
+    never_crashes(dce_csv, p)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from friendsim_tui.importers import detect, dce_txt
 from friendsim_tui.importers.base import ChatImportError, ImportReport
@@ -109,35 +109,21 @@ def test_reimport_adds_nothing_twice(data_dir):
     assert again.messages_added == 0 and again.messages_total == 4
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(settings.get_profile("importers"))  # registered in conftest.py
+PIECES = [b"[", b"]", b"\n", b"\r", b"{Attachments}\n", b"\xff", b"\x00", SEP.encode(), b"[13/13/2024 6:01 PM] x\n"]
+
+
+@FUZZ
 @given(st.binary(max_size=300))
-def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, data):
+def test_arbitrary_bytes_give_messages_or_import_error(tmp_path, never_crashes, data):
     p = tmp_path / "fuzz.txt"
     p.write_bytes(f"{SEP}\nGuild: G\nChannel: c\n{SEP}\n\n[3/1/2024 6:01 PM] a\n".encode() + data)
-    try:
-        msgs, _ = parse(p)
-    except ChatImportError:
-        return
-    assert all(m.text.strip() for m in msgs)
+    never_crashes(dce_txt, p)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@FUZZ
 @given(st.data())
-def test_mutated_exports_give_messages_or_import_error(tmp_path, data):
-    raw = bytearray(FIXTURE.read_bytes())
-    for _ in range(data.draw(st.integers(1, 6))):
-        i = data.draw(st.integers(0, len(raw) - 1))
-        op = data.draw(st.sampled_from(["flip", "cut", "insert"]))
-        if op == "flip":
-            raw[i] = data.draw(st.integers(0, 255))
-        elif op == "cut":
-            del raw[max(i, 1):]
-        else:
-            raw[i:i] = data.draw(st.sampled_from([b"[", b"]", b"\n", b"\r", b"{Attachments}\n", b"\xff", b"\x00", SEP.encode()]))
-    p = tmp_path / "fuzz.txt"
-    p.write_bytes(bytes(raw))
-    try:
-        msgs, _ = parse(p)
-    except ChatImportError:
-        return
-    assert all(m.timestamp == m.timestamp for m in msgs)
+def test_mutated_exports_give_messages_or_import_error(tmp_path, never_crashes, mutated, data):
+    p = tmp_path / "mutated.txt"
+    p.write_bytes(data.draw(mutated([FIXTURE.read_bytes()], PIECES)))
+    never_crashes(dce_txt, p)
