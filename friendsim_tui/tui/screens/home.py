@@ -46,6 +46,7 @@ def check_new_workspace_name(name: str) -> str | None:
 class HomeScreen(Screen):
     BINDINGS = [
         Binding("i", "import_chats", "Import"),
+        Binding("t", "train", "Train"),
         Binding("n", "new_workspace", "New workspace"),
         Binding("r", "rename_speaker", "Rename"),
         Binding("x", "toggle_exclude", "Exclude/include"),
@@ -248,6 +249,15 @@ class HomeScreen(Screen):
         )
         self.reload(select=result.workspace)
 
+    def action_train(self) -> None:
+        """The workspace's runs and the new-run form; a run training right now opens its dashboard."""
+        if not self.app.workspace:
+            self.notify("Pick or import a workspace first.", severity="warning")
+            return
+        from friendsim_tui.tui.screens.new_run import NewRunScreen
+
+        self.app.push_screen(NewRunScreen(self.app.workspace, open_running=True))
+
     def action_new_workspace(self) -> None:
         def check(name: str) -> str | None:
             if name.lower() in (n.lower() for n in self.app.workspace_names):
@@ -312,6 +322,7 @@ class HomeScreen(Screen):
         cmds = [
             PaletteCommand("Import chats…", "Preview and import chat exports (i)", self.action_import_chats),
             PaletteCommand("New workspace…", "Create an empty workspace (n)", self.action_new_workspace),
+            PaletteCommand("Train…", "Start a training run or follow one (t)", self.action_train),
         ]
         for name in self.app.workspace_names:
             if name != self.app.workspace:
