@@ -13,7 +13,7 @@ import pytest
 from textual.app import App
 from textual.strip import Strip
 
-from tui_helpers import wait_until
+from tui_helpers import on_home, wait_until
 
 from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
 from friendsim_tui.services import training
@@ -437,3 +437,31 @@ def test_snapshot_train_screen(runs_root, machine, snap_compare):
         await wait_until(pilot, lambda: screen.query_one(RunForm).catalog and screen.runs, "catalog and runs")
 
     assert snap_compare(TrainApp(), terminal_size=SNAP_SIZE, run_before=run_before)
+
+
+@run_async
+async def test_home_t_opens_train_then_the_running_runs_dashboard(workspaces, make_app, runs_root, machine):
+    live = Run(runs_root / "live")
+    live.start()
+    live.steps(1, 3)
+    app = make_app()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        await wait_until(pilot, lambda: on_home(app, "family") or on_home(app, "weekend-crew"), "home")
+        if not on_home(app, "weekend-crew"):
+            app.screen.select_workspace("weekend-crew")
+            await wait_until(pilot, lambda: on_home(app, "weekend-crew"), "weekend-crew on home")
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the running run's dashboard")
+        await wait_until(pilot, lambda: app.screen.state.step == 3, "its steps")
+        await pilot.press("escape")
+        assert isinstance(app.screen, NewRunScreen) and app.screen.workspace == "weekend-crew"
+        await pilot.press("escape")
+        assert app.screen.id == "home"
+
+
+def test_palette_commands_follow_the_run_state(run):
+    screen = DashboardScreen(run.dir, workspace="weekend-crew")
+    screen.watcher.state.apply({"type": "start", "max_steps": 10})
+    assert [c.title for c in screen.palette_commands()] == ["Stop & save", "Detach"]
+    screen.watcher.state.apply({"type": "done", "status": "stopped", "step": 3})
+    assert [c.title for c in screen.palette_commands()] == ["Resume run", "Detach"]

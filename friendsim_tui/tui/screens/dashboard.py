@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.events import FAILED, RUNNING, STOPPED, ReadResult, RunState, RunWatcher
 from friendsim_tui.tui.widgets.loss_chart import LossChart
 from friendsim_tui.tui.widgets.run_panels import (
@@ -205,6 +206,15 @@ class DashboardScreen(Screen):
             can = self.state.status in (STOPPED, FAILED) or self.process_error is not None
             return can and not self.state.resuming
         return True
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        cmds = []
+        if self.check_action("stop", ()):
+            cmds.append(PaletteCommand("Stop & save", "Save a checkpoint and stop this run (s)", self.action_stop))
+        if self.check_action("resume", ()):
+            cmds.append(PaletteCommand("Resume run", "Continue from the newest checkpoint (r)", self.action_resume))
+        cmds.append(PaletteCommand("Detach", "Leave the dashboard; training keeps going (d)", self.action_detach))
+        return cmds
 
     def action_stop(self) -> None:
         from friendsim_tui.services import training

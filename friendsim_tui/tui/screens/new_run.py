@@ -6,6 +6,7 @@ dashboard at once; esc from there comes back here.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from textual import on, work
@@ -18,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList
 
 from friendsim_tui.config import TrainConfig
+from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.events import RUNNING
 from friendsim_tui.tui.screens.dashboard import DashboardScreen
 from friendsim_tui.tui.text import inert_content
@@ -137,6 +139,13 @@ class NewRunScreen(Screen):
             return
         form.show_error("")
         self._open(run, process)
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        cmds = [PaletteCommand("Start training", "Start a run with the form's settings (ctrl+s)", self.action_start)]
+        for run in self.runs or []:
+            name = str(run.get("name"))
+            cmds.append(PaletteCommand(f"Open run {name}", "Open its dashboard", partial(self._open, name)))
+        return cmds
 
     def action_back(self) -> None:
         self.app.pop_screen()
