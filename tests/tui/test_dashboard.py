@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import math
@@ -97,6 +98,17 @@ def text_of(widget) -> str:
     return "\n".join(Strip.join(strips).crop(r.x, r.right).text for strips in update.strips[r.y:r.bottom])
 
 
+@contextlib.asynccontextmanager
+async def watching(run: Run, steps: int):
+    """A dashboard on ``run`` after its start and first ``steps`` steps: yields (screen, pilot)."""
+    app = DashApp(run.dir)
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await wait_until(pilot, lambda: screen.state.step == steps, f"{steps} steps")
+        yield screen, pilot
+
+
 @pytest.fixture
 def run(tmp_path, home) -> Run:
     return Run(tmp_path / "data" / "workspaces" / "weekend-crew" / "runs" / "gpt2-1120")
@@ -106,12 +118,8 @@ def run(tmp_path, home) -> Run:
 async def test_live_run_updates_chart_and_progress(run):
     run.start()
     run.steps(1, 10)
-    app = DashApp(run.dir)
-    async with app.run_test(size=SNAP_SIZE) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        await wait_until(pilot, lambda: screen.state.step == 10, "the first ten steps")
-        assert "step 10/1,200" in text_of(app.screen.query_one(RunProgress))
+    async with watching(run, 10) as (screen, pilot):
+        assert "step 10/1,200" in text_of(screen.query_one(RunProgress))
         header = text_of(screen.query_one(RunHeader))
         assert "Training weekend-crew · gpt2-1120" in header
         assert "base gpt2 (124M) · full fine-tune · bf16 autocast on CPU" in header
@@ -136,10 +144,7 @@ async def test_partial_last_line_waits_for_its_end(run):
     run.steps(1, 5)
     half = (json.dumps(step_event(6)) + "\n").encode()
     run.write(raw=half[:25])
-    app = DashApp(run.dir)
-    async with app.run_test(size=SNAP_SIZE) as pilot:
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.state.step == 5, "five steps")
+    async with watching(run, 5) as (screen, pilot):
         await pilot.pause(0.15)  # a few polls with the half line still there
         assert screen.state.step == 5 and screen.state.malformed == 0
         run.write(raw=half[25:])
@@ -168,10 +173,7 @@ async def test_stop_key_asks_the_run_to_stop_and_resume_restarts_it(run, monkeyp
     monkeypatch.setattr(training, "start_run", fake_start_run)
     run.start()
     run.steps(1, 30)
-    app = DashApp(run.dir)
-    async with app.run_test(size=SNAP_SIZE) as pilot:
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.state.step == 30, "thirty steps")
+    async with watching(run, 30) as (screen, pilot):
         await pilot.press("r")  # a running run cannot be resumed
         assert launched == []
         await pilot.press("s")
@@ -199,9 +201,7 @@ async def test_done_and_failed_runs(run):
     run.start(max_steps=40)
     run.steps(1, 40, max_steps=40)
     run.write({"type": "done", "status": "done", "step": 40, "max_steps": 40, "model": "model"})
-    app = DashApp(run.dir)
-    async with app.run_test(size=SNAP_SIZE) as pilot:
-        screen = app.screen
+    async with watching(run, 40) as (screen, pilot):
         await wait_until(pilot, lambda: screen.state.status == DONE, "the finished run")
         assert "✓ done  step 40" in text_of(screen.query_one(RunStatus))
         progress = text_of(screen.query_one(RunProgress))
@@ -223,9 +223,7 @@ async def test_untrusted_samples_show_literally(run):
         "Eve\x1b[31m": "red? \x1b[31mno\x1b]0;title\x07 [0] [/]",
         "[@click=app.quit]": "multi\nline",
     }})
-    app = DashApp(run.dir)
-    async with app.run_test(size=SNAP_SIZE) as pilot:
-        screen = app.screen
+    async with watching(run, 3) as (screen, pilot):
         await wait_until(pilot, lambda: screen.state.samples, "the samples")
         await pilot.pause()
         panel = screen.query_one(SamplesPanel)
@@ -238,19 +236,17 @@ async def test_untrusted_samples_show_literally(run):
         await pilot.click(SamplesPanel, offset=(25, 1))
         await pilot.click(SamplesPanel, offset=(5, 3))
         await pilot.pause()
-        assert app.is_running and isinstance(app.screen, DashboardScreen)
+        assert screen.app.is_running and screen.app.screen is screen
 
 
 @run_async
 async def test_detach_leaves_the_run_alone(run):
     run.start()
     run.steps(1, 3)
-    app = DashApp(run.dir)
-    async with app.run_test(size=SNAP_SIZE) as pilot:
-        await wait_until(pilot, lambda: app.screen.state.step == 3, "three steps")
+    async with watching(run, 3) as (screen, pilot):
         await pilot.press("d")
         await pilot.pause()
-        assert not isinstance(app.screen, DashboardScreen)
+        assert not isinstance(screen.app.screen, DashboardScreen)
         assert not (run.dir / "STOP").exists()
 
 
@@ -279,10 +275,7 @@ async def test_a_launched_process_that_dies_early_shows_its_error(run, monkeypat
 async def test_a_run_whose_process_vanished_shows_as_failed(run):
     run.start()
     run.steps(1, 12)
-    app = DashApp(run.dir)
-    async with app.run_test(size=SNAP_SIZE) as pilot:
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.state.step == 12, "twelve steps")
+    async with watching(run, 12) as (screen, pilot):
         assert screen.state.status == RUNNING
         run.vanish()
         await wait_until(pilot, lambda: screen.state.status == FAILED, "the vanished process noticed")
