@@ -268,7 +268,7 @@ def default_lr(kind: str, lora: bool, n_embd: int) -> float:
 
 def auto_batch(device: devices.DeviceInfo, params: int, model_cfg, block: int, lora: bool, precision: str,
                available: int) -> int:
-    start = 32 if device.kind == "cuda" else 8
+    start = 64 if device.kind == "cuda" else 8
     b = start
     while b > 1:
         need = bases.estimate_memory(params, n_layer=model_cfg["n_layer"], n_embd=model_cfg["n_embd"],
@@ -370,6 +370,10 @@ class Trainer:
         if "OMP_NUM_THREADS" not in os.environ:
             torch.set_num_threads(max(1, devices.cpu_threads() // self.dist.local_world))
         self.device = devices.detect(local_rank=self.dist.local_rank)
+        if self.device.kind == "cuda":
+            torch.cuda.set_device(self.device.index)
+            torch.backends.cuda.matmul.allow_tf32 = True  # fp32 leftovers (optimizer, norms) on tensor cores
+            torch.backends.cudnn.allow_tf32 = True
         self.dist.init(self.device.kind == "cuda")
         try:
             failure: Exception | None = None
@@ -387,19 +391,30 @@ class Trainer:
                 return self._loop()
             finally:
                 self._restore_signals(handlers)
-        except (TrainError, bases.BaseError):
-            raise
         except BaseException as exc:
             if self.locked:
-                self.events.emit("error", message=f"{type(exc).__name__}: {exc}",
-                                 traceback=traceback.format_exc(limit=8))
-                self._update_run(status="failed", error=f"{type(exc).__name__}: {exc}")
+                self._record_failure(exc)
             raise
         finally:
             self.events.close()
             if self.locked:
                 (self.dir / "lock").unlink(missing_ok=True)
             self.dist.close()
+
+    def _record_failure(self, exc: BaseException) -> None:
+        """An error event, and status failed; a new run that never got going leaves no half-made run behind."""
+        ours = isinstance(exc, (TrainError, bases.BaseError))
+        message = str(exc) if ours else f"{type(exc).__name__}: {exc}"
+        if self.events.path is None:
+            self.events = EventLog(self.dir / "events.jsonl")
+        self.events.emit("error", message=message, step=getattr(self, "step", 0),
+                         **({} if ours else {"traceback": traceback.format_exc(limit=8)}))
+        if (self.dir / "run.json").exists():
+            self._update_run(status="failed", error=message)
+        else:  # failed while preparing: the name stays free for the next try
+            for name in ("data", "init"):
+                shutil.rmtree(self.dir / name, ignore_errors=True)
+            (self.dir / "friendsim.json").unlink(missing_ok=True)
 
     # -- setup (rank 0): lock, dataset, tokenizer, packed data --------------------------------
     def _setup_files(self) -> None:

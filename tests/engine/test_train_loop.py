@@ -216,3 +216,47 @@ def test_lr_schedule_and_plan():
                             world=2, auto_b=8, lr=1e-3, precision="bf16")
     assert (plan.batch_size, plan.grad_accum, plan.blocks_per_step) == (8, 1, 16)
     assert plan.max_steps == 13  # ceil(2 epochs * 100 blocks / 16)
+
+
+def test_a_failed_checkpoint_save_keeps_the_previous_one_and_training_goes_on(crew, monkeypatch):
+    import safetensors.torch
+
+    real = safetensors.torch.save_file
+    calls = {"n": 0}
+
+    def disk_full(tensors, filename, metadata=None):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second checkpoint: the disk is full half way through
+            with open(filename, "wb") as f:
+                f.write(b"partial")
+            raise OSError(28, "No space left on device")
+        return real(tensors, filename, metadata=metadata)
+
+    monkeypatch.setattr(safetensors.torch, "save_file", disk_full)
+    result = engine.train(crew, tiny_config(max_steps=5, save_steps=2), "full-disk", log=lambda s: None)
+    assert result.status == "done"
+    ckpts = result.run_dir / "checkpoints"
+    assert [p.name for p in ckpts.iterdir()] == ["step-00000002"]
+    engine.Trainer.validate_checkpoint(ckpts / "step-00000002")
+    (warning,) = [e for e in read_events(result.run_dir) if e["type"] == "warning"]
+    assert "No space left" in warning["message"] and "previous one is kept" in warning["message"]
+
+
+def test_a_crash_mid_run_is_an_error_event_and_status_failed(crew, monkeypatch):
+    from friendsim_tui.services import training
+
+    def boom(self, x, sync):
+        if self.step == 2:
+            raise RuntimeError("boom")
+        return real(self, x, sync)
+
+    real = engine.Trainer._forward_backward
+    monkeypatch.setattr(engine.Trainer, "_forward_backward", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        engine.train(crew, tiny_config(), "crash", log=lambda s: None)
+    folder = training.run_dir(crew, "crash")
+    err = read_events(folder)[-1]
+    assert err["type"] == "error" and err["message"] == "RuntimeError: boom" and "traceback" in err
+    status = training.run_status(crew, "crash")
+    assert status["status"] == "failed" and status["error"] == "RuntimeError: boom" and status["step"] == 2
+    assert not (folder / "lock").exists()
