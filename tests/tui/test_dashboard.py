@@ -154,10 +154,17 @@ async def test_partial_last_line_waits_for_its_end(run):
 
 @run_async
 async def test_waiting_for_a_run_that_has_not_written_yet(tmp_path, home):
-    app = DashApp(tmp_path / "runs" / "not-yet")
+    folder = tmp_path / "runs" / "not-yet"
+    app = DashApp(folder)
     async with app.run_test(size=SNAP_SIZE) as pilot:
         await pilot.pause(0.1)
         assert "waiting for the run to start" in text_of(app.screen.query_one(RunStatus))
+        folder.mkdir(parents=True)
+        (folder / "train.log").write_text("building a tokenizer on 1,204 messages \x1b[2J\n")
+        await wait_until(pilot, lambda: app.screen.log_line, "the start-up line")
+        await pilot.pause()
+        assert "waiting for the run to start…  building a tokenizer on 1,204 messages ␛[2J" in text_of(
+            app.screen.query_one(RunStatus))
         await pilot.press("s")  # nothing to stop: no stop file, no crash
         assert not (tmp_path / "runs" / "not-yet" / "STOP").exists()
 

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from friendsim_tui.tui.commands import PaletteCommand
-from friendsim_tui.tui.events import FAILED, RUNNING, STOPPED, ReadResult, RunState, RunWatcher
+from friendsim_tui.tui.events import FAILED, RUNNING, STOPPED, WAITING, ReadResult, RunState, RunWatcher
 from friendsim_tui.tui.widgets.loss_chart import LossChart
 from friendsim_tui.tui.widgets.run_panels import (
     ChartRow,
@@ -86,11 +86,13 @@ class DashboardScreen(Screen):
     class EventsRead(Message):
         """What one tail read brought (posted from the reading thread)."""
 
-        def __init__(self, results: list[ReadResult], status: str | None = None) -> None:
+        def __init__(self, results: list[ReadResult], status: str | None = None, log_line: str | None = None) -> None:
             super().__init__()
             self.results = results
             self.status = status
             """What the run's lock and run.json say, when this read checked (else None)."""
+            self.log_line = log_line
+            """The train process's latest output line, while it starts up (else None)."""
 
     def __init__(
         self,
@@ -109,6 +111,8 @@ class DashboardScreen(Screen):
         """The train process when this app started it: an early exit is then shown as a failure."""
         self.process_error: str | None = None
         self._log_start = _log_size(self.run_dir / TRAIN_LOG)
+        self.log_line: str | None = None
+        """What the train process last printed while starting up (shown until its first event)."""
         self.poll_interval = poll_interval or self.POLL_INTERVAL
         self._reading = False
         self._polls = 0
@@ -141,13 +145,16 @@ class DashboardScreen(Screen):
             self._reading = True
             self._polls += 1
             check = self.state.status == RUNNING and self._polls % LIVENESS_EVERY == 0
-            self._read_events(check)
+            starting = self.state.status == WAITING or self.state.resuming
+            self._read_events(check, starting)
 
     @work(thread=True, exit_on_error=False, group="events")
-    def _read_events(self, check_alive: bool = False) -> None:
+    def _read_events(self, check_alive: bool = False, read_log: bool = False) -> None:
         results: list[ReadResult] = []
-        status = None
+        status = log_line = None
         try:
+            if read_log:  # loading a base or building a tokenizer takes a while: say what it is doing
+                log_line = _log_tail(self.run_dir / TRAIN_LOG, self._log_start, lines=1) or None
             # Liveness first, events second: a process that wrote its end and then exited is never
             # mistaken for one that vanished.
             if check_alive:
@@ -158,11 +165,14 @@ class DashboardScreen(Screen):
                 if not result.more:
                     break
         finally:
-            self.post_message(self.EventsRead(results, status))
+            self.post_message(self.EventsRead(results, status, log_line))
 
     def on_dashboard_screen_events_read(self, message: EventsRead) -> None:
         self._reading = False
         changed = [self.watcher.fold(result) for result in message.results]
+        if message.log_line != self.log_line:
+            self.log_line = message.log_line
+            changed.append(True)
         more = bool(message.results) and message.results[-1].more
         changed.append(self._check_process())
         if message.status is not None and message.status != RUNNING and self.state.status == RUNNING:
@@ -192,7 +202,7 @@ class DashboardScreen(Screen):
         self.query_one(LossChart).set_data(state.steps, state.losses, [(s, v) for s, v, _ in state.evals])
         self.query_one(DevicePanel).show(state)
         self.query_one(RunProgress).show(state)
-        self.query_one(RunStatus).show(state, None if state.status == RUNNING else self.process_error)
+        self.query_one(RunStatus).show(state, None if state.status == RUNNING else self.process_error, self.log_line)
         self.query_one(SamplesPanel).show(state)
         self.refresh_bindings()
 

@@ -82,10 +82,14 @@ def describe_training(start: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def status_content(state: RunState, process_error: str | None = None) -> Content:
-    """One line: where the run stands, and what the user can do about it."""
+def status_content(state: RunState, process_error: str | None = None, log_line: str | None = None) -> Content:
+    """One line: where the run stands, and what the user can do about it.
+
+    ``log_line`` is the train process's latest output while it starts up (loading a base, packing data).
+    """
+    starting = ("  " + inert(log_line, limit=200), "$text-muted") if log_line else ""
     if state.resuming:
-        return Content.styled("◷ resuming from the newest checkpoint…", "bold $warning")
+        return Content.assemble(("◷ resuming from the newest checkpoint…", "bold $warning"), starting)
     if state.status == FAILED or process_error:
         message = state.error or process_error or "training failed"
         return Content.assemble(("✗ failed", "bold $error"), "  ", inert_content(message, limit=400))
@@ -106,7 +110,7 @@ def status_content(state: RunState, process_error: str | None = None) -> Content
         ckpt = f"  last checkpoint step {state.checkpoints[-1][0]:,}" if state.checkpoints else ""
         warning = ("  ⚠ " + inert(state.warning, limit=300), "$warning") if state.warning else ""
         return Content.assemble(("● running", "bold $success"), ckpt, warning)
-    return Content.styled("◷ waiting for the run to start…", "$text-muted")
+    return Content.assemble(("◷ waiting for the run to start…", "$text-muted"), starting)
 
 
 class RunHeader(Static):
@@ -186,8 +190,8 @@ class RunStatus(Static):
     }
     """
 
-    def show(self, state: RunState, process_error: str | None = None) -> None:
-        self.update(status_content(state, process_error))
+    def show(self, state: RunState, process_error: str | None = None, log_line: str | None = None) -> None:
+        self.update(status_content(state, process_error, log_line))
 
 
 def device_lines(state: RunState) -> list[Content]:
