@@ -9,6 +9,7 @@ from tui_helpers import (
     SIZE,
     on_home,
     open_import,
+    preview_in_import,
     preview_path,
     speaker_rows,
     static_text,
@@ -38,8 +39,7 @@ async def test_i_opens_import_for_the_current_workspace(workspaces, make_app):
 async def test_a_path_previews_formats_counts_and_speakers(workspaces, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await open_import(pilot, app)
-        await preview_path(pilot, app, "~/exports/new chat.txt")
+        await preview_in_import(pilot, app, "~/exports/new chat.txt")
         summary = static_text(app, "#preview-summary")
         assert "new chat.txt · Plain transcript (Name: text) · 5 messages" in summary
         assert "5 messages · 2000-01-01" in summary
@@ -86,8 +86,7 @@ async def test_add_a_folder_from_the_browser(workspaces, make_app, home):
 async def test_exclude_rename_then_import_updates_home(workspaces, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await open_import(pilot, app, "weekend-crew")
-        await preview_path(pilot, app, "~/exports/new chat.txt")
+        await preview_in_import(pilot, app, "~/exports/new chat.txt", "weekend-crew")
         assert speaker_rows(app, "#identities")[0][1] == "existing friend"
         # the speakers table has the focus after a preview
         await pilot.press("end", "x")  # NewBot stays out of training
@@ -109,8 +108,7 @@ async def test_exclude_rename_then_import_updates_home(workspaces, make_app):
 async def test_merge_into_another_speaker(workspaces, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await open_import(pilot, app, "weekend-crew")
-        await preview_path(pilot, app, "~/exports/new chat.txt")
+        await preview_in_import(pilot, app, "~/exports/new chat.txt", "weekend-crew")
         await pilot.press("down", "m")  # Ravi
         await wait_until(pilot, lambda: app.screen.query("#choice-list"), "the merge dialog")
         choices = app.screen.query_one("#choice-list")
@@ -139,8 +137,7 @@ async def test_import_into_a_new_workspace(workspaces, make_app):
 async def test_junk_file_shows_an_error_and_writes_nothing(workspaces, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await open_import(pilot, app)
-        await preview_path(pilot, app, "~/exports/junk.bin")
+        await preview_in_import(pilot, app, "~/exports/junk.bin")
         summary = static_text(app, "#preview-summary")
         assert summary.startswith("✗ junk.bin") and "not a supported chat export" in summary
         assert app.screen.query_one("#identities").display is False
@@ -155,8 +152,7 @@ async def test_a_file_broken_after_the_preview_fails_the_import_whole(workspaces
     good = write(home / "exports" / "more" / "a.txt", "Maya: one\nJonas: two\n")
     later = write(home / "exports" / "more" / "b.txt", "Maya: three\n")
     async with app.run_test(size=SIZE) as pilot:
-        await open_import(pilot, app, "weekend-crew")
-        await preview_path(pilot, app, "~/exports/more")
+        await preview_in_import(pilot, app, "~/exports/more", "weekend-crew")
         assert "3 messages" in static_text(app, "#preview-summary")
         assert good.exists()
         later.write_bytes(b"\x00\x00 not a chat any more")
@@ -199,8 +195,7 @@ def test_progress_is_throttled_and_cancellable():
 async def test_hostile_file_and_speaker_names_stay_inert(hostile, make_app):
     app = make_app(hostile)
     async with app.run_test(size=SIZE) as pilot:
-        await open_import(pilot, app, "markup")
-        await preview_path(pilot, app, "[@click=app.quit]chat.txt")
+        await preview_in_import(pilot, app, "[@click=app.quit]chat.txt", "markup")
         assert static_text(app, "#preview-summary").startswith("✓ [@click=app.quit]chat.txt · Plain transcript")
         assert [r[0] for r in speaker_rows(app, "#identities")] == ["[bold]x[/]", "␛[31mred", "[@click=app.quit]y"]
         for y in range(1, 4):

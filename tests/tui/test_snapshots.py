@@ -8,10 +8,14 @@ from __future__ import annotations
 from tui_helpers import SIZE, on_home, open_import, preview_path, wait_until
 
 
-async def _import_ready(pilot, app, folder_entries: int) -> None:
+async def _preview(pilot, workspace: str, folder_entries: int, typed: str) -> None:
+    """Open Import for ``workspace``, let the browser and the target check settle, preview ``typed``."""
+    app = pilot.app
+    await open_import(pilot, app, workspace)
     tree = app.screen.query_one("#files")
     await wait_until(pilot, lambda: len(tree.root.children) == folder_entries, "the folder listing")
     await wait_until(pilot, lambda: app.screen.query_one("#target-note").render().plain, "the target check")
+    await preview_path(pilot, app, typed)
 
 
 def test_home(workspaces, make_app, snap_compare):
@@ -26,21 +30,15 @@ def test_home(workspaces, make_app, snap_compare):
 
 def test_import_preview(workspaces, make_app, snap_compare):
     async def run_before(pilot):
-        app = pilot.app
-        await open_import(pilot, app, "weekend-crew")
-        await _import_ready(pilot, app, 2)
-        await preview_path(pilot, app, "~/exports/new chat.txt")
+        await _preview(pilot, "weekend-crew", 2, "~/exports/new chat.txt")
         await pilot.press("end", "x")  # NewBot out of training
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
 
 def test_import_error(workspaces, make_app, snap_compare):
-    async def run_before(pilot):
-        app = pilot.app
-        await open_import(pilot, app, "weekend-crew")
-        await _import_ready(pilot, app, 2)
-        await preview_path(pilot, app, "~/exports/junk.bin")
+    def run_before(pilot):
+        return _preview(pilot, "weekend-crew", 2, "~/exports/junk.bin")
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -57,10 +55,7 @@ def test_markup_in_data_home(hostile, make_app, snap_compare):
 def test_markup_in_data_import(hostile, make_app, snap_compare):
     """A file named [@click=app.quit]chat.txt whose speakers hold markup and escapes, previewed literally."""
 
-    async def run_before(pilot):
-        app = pilot.app
-        await open_import(pilot, app, "markup")
-        await _import_ready(pilot, app, 1)
-        await preview_path(pilot, app, "[@click=app.quit]chat.txt")
+    def run_before(pilot):
+        return _preview(pilot, "markup", 1, "[@click=app.quit]chat.txt")
 
     assert snap_compare(make_app(hostile), terminal_size=SIZE, run_before=run_before)

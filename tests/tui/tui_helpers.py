@@ -103,6 +103,13 @@ async def open_import(pilot, app, workspace: str | None = None) -> None:
 
 
 async def preview_path(pilot, app, typed: str) -> None:
+    """Type ``typed`` into the Import screen's path field, press enter, wait for the preview."""
     app.screen.query_one("#path").focus()
     await pilot.press(*typed, "enter")
     await wait_until(pilot, lambda: app.screen.preview is not None or "cannot" in static_text(app, "#problems"), "the preview")
+
+
+async def preview_in_import(pilot, app, typed: str, workspace: str | None = None) -> None:
+    """From Home: open Import for ``workspace`` and preview ``typed``."""
+    await open_import(pilot, app, workspace)
+    await preview_path(pilot, app, typed)

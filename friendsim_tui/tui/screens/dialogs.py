@@ -59,6 +59,11 @@ class TextPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+def rename_prompt(name: str, value: str, hint: str) -> TextPrompt:
+    """Ask for a new name for speaker ``name`` (untrusted); ``hint`` is fixed text of ours."""
+    return TextPrompt(Content.assemble("Rename ", inert_content(name, limit=40)), value=value, hint=Content(hint))
+
+
 class ChoicePrompt(ModalScreen[str | None]):
     """Pick one of ``choices`` (untrusted names, shown inert)."""
 

@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 from friendsim_tui.tui import data
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import WorkspaceChanged, WorkspaceFailed, WorkspaceLoaded, WorkspacesLoaded
-from friendsim_tui.tui.screens.dialogs import TextPrompt
+from friendsim_tui.tui.screens.dialogs import TextPrompt, rename_prompt
 from friendsim_tui.tui.text import fmt_range, inert, inert_content, inert_text, plural, share_bar
 from friendsim_tui.tui.widgets.row_table import RowTable
 
@@ -291,14 +291,8 @@ class HomeScreen(Screen):
                     f"Renamed {inert(speaker.name)} to {inert(new_name)}",
                 )
 
-        self.app.push_screen(
-            TextPrompt(
-                Content.assemble("Rename ", inert_content(speaker.name, limit=40)),
-                value=speaker.name,
-                hint=Content("Typing the name of another friend merges the two."),
-            ),
-            renamed,
-        )
+        hint = "Typing the name of another friend merges the two."
+        self.app.push_screen(rename_prompt(speaker.name, speaker.name, hint), renamed)
 
     def action_toggle_exclude(self) -> None:
         speaker, summary = self._speaker(), self.summary

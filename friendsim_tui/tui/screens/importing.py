@@ -30,7 +30,7 @@ from friendsim_tui.tui.messages import (
     TargetChecked,
     WorkProgress,
 )
-from friendsim_tui.tui.screens.dialogs import ChoicePrompt, TextPrompt
+from friendsim_tui.tui.screens.dialogs import ChoicePrompt, rename_prompt
 from friendsim_tui.tui.screens.home import check_new_workspace_name
 from friendsim_tui.tui.text import display_path, fmt_range, inert, inert_content, inert_text, plural
 from friendsim_tui.tui.widgets.file_tree import ChatFileTree
@@ -381,14 +381,8 @@ class ImportScreen(Screen):
                 self._choice(ident).name = None if name == ident.name else name
                 self._fill_identities()
 
-        self.app.push_screen(
-            TextPrompt(
-                Content.assemble("Rename ", inert_content(ident.name, limit=40)),
-                value=self._becomes(ident),
-                hint=Content("The name the model will use. Another speaker's name merges the two."),
-            ),
-            renamed,
-        )
+        hint = "The name the model will use. Another speaker's name merges the two."
+        self.app.push_screen(rename_prompt(ident.name, self._becomes(ident), hint), renamed)
 
     def action_merge(self) -> None:
         ident = self._ident()
