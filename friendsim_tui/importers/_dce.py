@@ -37,9 +37,12 @@ _SYSTEM_PATTERN = re.compile(
 )
 
 
+_SYSTEM_PREFIXES = ("Added ", "Removed ", "Started a call ", "Changed the channel name: ")
+
+
 def is_system_text(text: str) -> bool:
     """True for DCE's fallback text of a system event (``Joined the server.``, ``Pinned a message.``...)."""
-    return text in _SYSTEM_TEXTS or (text[:1] in ("A", "R", "S", "C") and _SYSTEM_PATTERN.match(text) is not None)
+    return text in _SYSTEM_TEXTS or (text.startswith(_SYSTEM_PREFIXES) and _SYSTEM_PATTERN.match(text) is not None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ class _State:
         self.report = report
         self.conversation = conversation
         self.ids = _dce.ContentKeys(conversation)
-        self.authors: dict[tuple[str, str], list] = {}  # (id, raw name) -> [key, display name, kept]
+        self.authors: dict[tuple[str, str], list] = {}  # (id, raw name) -> [key, display name, kept, raw name]
         self.kept = 0
         self.first = float("inf")
         self.last = float("-inf")
@@ -166,6 +166,7 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
     skip = report.skip
     is_system = _dce.is_system_text
     authors = state.authors
+    by_id: dict[str, list] = {}  # the last author seen under each id: the fast path
     ids = state.ids
     conversation = state.conversation
     new = tuple.__new__
@@ -173,8 +174,9 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
     hour_base = dates.hour_base
     id_prefix = conversation + "\x1f"
     seen = ids.seen
-    hour = offset = ""
+    hour = offset = run_date = ""
     base = 0.0
+    run_seen: dict[str, int] = {}
     prev_line = start_line  # physical lines consumed before the current record
     n = 0
     kept = 0
@@ -204,7 +206,8 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
                         continue
                     try:
                         # DCE's round-trip format (2023-09-23T13:15:48.3790000+03:00) inline, by the hour.
-                        if len(date) == 33 and date[19] == "." and date[16] == ":" and date[13] == ":":
+                        precise = len(date) == 33 and date[19] == "." and date[16] == ":" and date[13] == ":"
+                        if precise:
                             if date[:13] != hour or date[27:] != offset:
                                 hour, offset = date[:13], date[27:]
                                 base = hour_base(date)
@@ -219,9 +222,12 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
                         hour = ""
                         report.unparseable(f"line {line}", f"bad date: {exc}")
                         continue
-                    who = authors.get((author_id, author))
-                    if who is None:
-                        who = authors[(author_id, author)] = [*_dce.speaker_for(author_id, author), 0]
+                    who = by_id.get(author_id)
+                    if who is None or who[3] != author:  # a new author, or an id seen under another name
+                        who = authors.get((author_id, author))
+                        if who is None:
+                            who = authors[(author_id, author)] = [*_dce.speaker_for(author_id, author), 0, author]
+                        by_id[author_id] = who
                     who[2] += 1
                     kept += 1
                     if ts < lo:
@@ -229,15 +235,25 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
                     if ts > hi:
                         hi = ts
                     key = who[0]
-                    # ids as in _dce.ContentKeys, inline
+                    # ids as in _dce.ContentKeys, inline. A 100 ns date is as good as unique: the same row
+                    # again is the same message (an overlapping export pasted in), so the count of earlier
+                    # identical rows only runs over rows with this very date, which saves a dict of every id.
                     sid = f"{int(ts):08x}." + blake2b(
                         f"{id_prefix}{date}\x1f{key}\x1f{content}".encode("utf-8", "surrogatepass"), digest_size=12
                     ).hexdigest()
-                    if sid in seen:
-                        seen[sid] += 1
-                        sid = f"{sid}.{seen[sid]}"
+                    if precise:
+                        if date != run_date:
+                            run_date = date
+                            if run_seen:
+                                run_seen = {}
+                        counts = run_seen
                     else:
-                        seen[sid] = 0
+                        counts = seen
+                    if sid in counts:
+                        counts[sid] += 1
+                        sid = f"{sid}.{counts[sid]}"
+                    else:
+                        counts[sid] = 0
                     yield new(Message, (name, sid, conversation, title, key, who[1], ts, content, None))
                 return None
             except csv.Error as exc:

@@ -147,24 +147,26 @@ def import_paths(
                 batch: list[tuple] = []
                 append = batch.append
                 conv_ids: dict[tuple[str, str], int] = {}
-                spk_ids: dict[tuple[str, str], int] = {}
-                last_conv: tuple | None = None
+                spk_ids: dict[str, dict[str, int]] = {}  # source -> speaker key -> speaker id
+                cur_source = cur_conv = None
                 cid = 0
+                spk: dict[str, int] = {}
+                # The loop runs once per message (millions): the source and conversation rarely change.
                 for msg in parse_file(path, report, _file_progress(progress, i, len(files), path)):
                     source, source_id, conversation, title, speaker_key, speaker_name, ts, text, reply_to = msg
-                    if last_conv is None or conversation != last_conv[1] or source != last_conv[0]:
-                        last_conv = (source, conversation)
-                        cid = conv_ids.get(last_conv)
+                    if conversation != cur_conv or source != cur_source:
+                        cur_source, cur_conv = source, conversation
+                        spk = spk_ids.setdefault(source, {})
+                        cid = conv_ids.get((source, conversation))
                         if cid is None:
                             writer.settle()  # the store's connection is the writer's while it inserts
-                            cid = conv_ids[last_conv] = store.conversation_id(source, conversation, title)
-                    sk = (source, speaker_key)
-                    sid = spk_ids.get(sk)
+                            cid = conv_ids[(source, conversation)] = store.conversation_id(source, conversation, title)
+                    sid = spk.get(speaker_key)
                     if sid is None:
-                        choice = choices.get(sk)
+                        choice = choices.get((source, speaker_key))
                         name = (choice.name if choice and choice.name else speaker_name).strip() or speaker_key
                         writer.settle()
-                        sid = spk_ids[sk] = store.speaker_id(source, speaker_key, name)
+                        sid = spk[speaker_key] = store.speaker_id(source, speaker_key, name)
                         if choice and choice.exclude:
                             excluded_speakers.add(sid)
                     kept_by_speaker[sid] += 1

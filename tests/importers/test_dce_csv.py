@@ -161,6 +161,13 @@ def test_ids_are_stable_and_duplicates_within_a_file_are_kept(tmp_path):
     assert len({m.source_id for m in first}) == 2
 
 
+def test_an_iso_row_pasted_twice_is_one_message(tmp_path, data_dir):
+    same = row("1", "ann", "2023-09-23T13:15:48.3790000+03:00", "lol", "", "")
+    later = row("1", "ann", "2023-09-23T13:16:48.3790000+03:00", "lol", "", "")
+    p = write(tmp_path, HEADER + same + later + same)
+    assert import_paths("w", [p]).messages_added == 2
+
+
 def test_reimport_adds_nothing_twice(tmp_path, data_dir):
     path = FIXTURES / "Friends - general [111222333].csv"
     first = import_paths("w", [path])
@@ -176,7 +183,7 @@ def test_large_generated_file_imports_with_progress(tmp_path, data_dir):
     rng = random.Random(5)
     lines = [HEADER]
     for i in range(3000):
-        lines.append(row(str(i % 7), f"user{i % 7}", f"2023-09-{1 + i // 1000:02d}T{i % 24:02d}:{i % 60:02d}:01.1230000+00:00",
+        lines.append(row(str(i % 7), f"user{i % 7}", f"2023-09-{1 + i // 1000:02d}T{i // 60 % 24:02d}:{i % 60:02d}:01.1230000+00:00",
                          "x" * rng.randint(1, 40) + ("\nmore" if i % 10 == 0 else ""), "", ""))
     p = write(tmp_path, "".join(lines))
     seen = []
