@@ -17,6 +17,7 @@ from textual.strip import Strip
 from tui_helpers import on_home, wait_until
 
 from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
+from friendsim_tui import tui
 from friendsim_tui.services import training
 from friendsim_tui.tui.screens.dashboard import DashboardScreen
 from friendsim_tui.tui.screens.new_run import NewRunScreen
@@ -29,8 +30,13 @@ SNAP_SIZE = (110, 34)
 GiB = 2**30
 
 
+APP_CSS = Path(tui.__file__).parent / "app.tcss"
+
+
 class DashApp(App):
-    """A bare host for the screen, as the app shell pushes it."""
+    """A host for the screen with the app's stylesheet, as the app shell pushes it."""
+
+    CSS_PATH = APP_CSS
 
     def __init__(self, run_dir: Path) -> None:
         super().__init__()
@@ -336,6 +342,8 @@ def test_snapshot_finished_on_a_gpu(run, snap_compare):
 
 
 class TrainApp(App):
+    CSS_PATH = APP_CSS
+
     def __init__(self, open_running: bool = False) -> None:
         super().__init__()
         self.open_running = open_running

@@ -124,11 +124,11 @@ class DashboardScreen(Screen):
     def compose(self) -> ComposeResult:
         yield RunHeader(id="run-header")
         with ChartRow():
-            yield LossChart(id="loss-chart")
-            yield DevicePanel(id="device")
-        yield RunProgress(id="progress")
+            yield LossChart(id="run-loss")
+            yield DevicePanel(id="run-device")
+        yield RunProgress(id="run-progress")
         yield RunStatus(id="run-status")
-        yield SamplesPanel(id="samples")
+        yield SamplesPanel(id="run-samples")
         yield Footer()
 
     def on_mount(self) -> None:

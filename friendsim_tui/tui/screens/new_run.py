@@ -59,7 +59,7 @@ class NewRunScreen(Screen):
     def compose(self) -> ComposeResult:
         yield RunHeader(Content.assemble("Train ", inert_content(self.workspace)))
         with VerticalScroll():
-            yield RunList(id="runs")
+            yield RunList(id="run-list")
             yield RunForm(self.defaults, id="run-form")
         yield Footer()
 
@@ -107,7 +107,7 @@ class NewRunScreen(Screen):
 
     # -- actions -----------------------------------------------------------------------------------
 
-    @on(OptionList.OptionSelected, "#runs")
+    @on(OptionList.OptionSelected, "#run-list")
     def _attach_run(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self._open(event.option.id)

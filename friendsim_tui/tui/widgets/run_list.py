@@ -12,7 +12,7 @@ from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
 from friendsim_tui.tui.text import inert
 
 _MARKS = {RUNNING: ("◷", "$success"), DONE: ("✓", "$success"), STOPPED: ("■", "$warning"), FAILED: ("✗", "$error")}
-NAME_WIDTH = 30
+NAME_WIDTH = 28
 
 
 def run_row(run: dict[str, Any]) -> Content:
@@ -26,7 +26,7 @@ def run_row(run: dict[str, Any]) -> Content:
     if isinstance(run.get("eval_loss"), (int, float)):
         facts.append(f"eval {run['eval_loss']:.3f}")
     if run.get("base"):
-        facts.append(inert(str(run["base"]), limit=40) + (" LoRA" if run.get("lora") else ""))
+        facts.append(inert(str(run["base"]), limit=24) + (" LoRA" if run.get("lora") else ""))
     name = inert(str(run.get("name", "?")), limit=NAME_WIDTH).ljust(NAME_WIDTH)
     return Content.assemble((mark, style), " ", (name, "bold"), " ", (" · ".join(facts), "$text-muted"))
 
