@@ -263,19 +263,38 @@ async def test_detach_leaves_the_run_alone(run):
         assert not (run.dir / "STOP").exists()
 
 
+class Exited:
+    """A launched train process that has already exited with ``returncode``."""
+
+    def __init__(self, returncode: int) -> None:
+        self.returncode = returncode
+
+    def poll(self) -> int:
+        return self.returncode
+
+
+@run_async
+async def test_a_stopped_process_exit_code_is_not_a_failure(run):
+    run.start()
+    run.steps(1, 4)
+    run.write({"type": "done", "status": "stopped", "reason": "SIGTERM", "step": 4, "max_steps": 1200})
+    app = App()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = DashboardScreen(run.dir, workspace="weekend-crew", process=Exited(3), poll_interval=0.05)
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.process is None, "the exit noticed")
+        assert screen.state.status == STOPPED and screen.process_error is None
+        assert "■ stopped" in text_of(screen.query_one(RunStatus))
+
+
 @run_async
 async def test_a_launched_process_that_dies_early_shows_its_error(run, monkeypatch):
-    class Dead:
-        returncode = 2
-
-        def poll(self):
-            return 2
 
     log = run.dir / "train.log"
     log.write_text("an earlier try's output\n")
     app = App()
     async with app.run_test(size=SNAP_SIZE) as pilot:
-        screen = DashboardScreen(run.dir, workspace="weekend-crew", process=Dead(), poll_interval=0.05)
+        screen = DashboardScreen(run.dir, workspace="weekend-crew", process=Exited(2), poll_interval=0.05)
         with open(log, "a") as fh:  # what the launched process wrote before dying
             fh.write("Traceback...\nfriendsim-tui: unknown base 'gtp2'\n")
         await app.push_screen(screen)

@@ -86,13 +86,16 @@ class DashboardScreen(Screen):
     class EventsRead(Message):
         """What one tail read brought (posted from the reading thread)."""
 
-        def __init__(self, results: list[ReadResult], status: str | None = None, log_line: str | None = None) -> None:
+        def __init__(self, results: list[ReadResult], status: str | None = None, log_line: str | None = None,
+                     exited: tuple[subprocess.Popen, int] | None = None) -> None:
             super().__init__()
             self.results = results
             self.status = status
             """What the run's lock and run.json say, when this read checked (else None)."""
             self.log_line = log_line
             """The train process's latest output line, while it starts up (else None)."""
+            self.exited = exited
+            """(process, exit code) when the process this app started had exited before the read."""
 
     def __init__(
         self,
@@ -151,8 +154,12 @@ class DashboardScreen(Screen):
     @work(thread=True, exit_on_error=False, group="events")
     def _read_events(self, check_alive: bool = False, read_log: bool = False) -> None:
         results: list[ReadResult] = []
-        status = log_line = None
+        status = log_line = exited = None
         try:
+            # Whether our process exited is asked before reading: everything it wrote is then read too.
+            process = self.process
+            if process is not None and process.poll() is not None:
+                exited = (process, process.returncode)
             if read_log:  # loading a base or building a tokenizer takes a while: say what it is doing
                 log_line = _log_tail(self.run_dir / TRAIN_LOG, self._log_start, lines=1) or None
             # Liveness first, events second: a process that wrote its end and then exited is never
@@ -165,7 +172,7 @@ class DashboardScreen(Screen):
                 if not result.more:
                     break
         finally:
-            self.post_message(self.EventsRead(results, status, log_line))
+            self.post_message(self.EventsRead(results, status, log_line, exited))
 
     def on_dashboard_screen_events_read(self, message: EventsRead) -> None:
         self._reading = False
@@ -174,7 +181,8 @@ class DashboardScreen(Screen):
             self.log_line = message.log_line
             changed.append(True)
         more = bool(message.results) and message.results[-1].more
-        changed.append(self._check_process())
+        if message.exited and not more and message.exited[0] is self.process:
+            changed.append(self._process_exited(message.exited[1]))
         if message.status is not None and message.status != RUNNING and self.state.status == RUNNING:
             # The process is gone without writing its end (killed, out of memory, power loss).
             self.state.mark_gone(message.status)
@@ -184,11 +192,9 @@ class DashboardScreen(Screen):
         if more:
             self.poll()  # catching up with a long file: keep reading without waiting for the timer
 
-    def _check_process(self) -> bool:
-        """Notice a train process we started that exited without writing its end to the events file."""
-        if self.process is None or self.process.poll() is None:
-            return False
-        code, self.process = self.process.returncode, None
+    def _process_exited(self, code: int) -> bool:
+        """The train process we started has exited: a failure when it did not write its end first."""
+        self.process = None
         if code != 0 and not self.state.finished:
             detail = _log_tail(self.run_dir / TRAIN_LOG, self._log_start)
             self.process_error = detail or f"the training process exited with code {code}"
