@@ -348,7 +348,8 @@ def test_snapshot_mid_run(run, snap_compare):
 
 
 def test_snapshot_finished_on_a_gpu(run, snap_compare):
-    run.start(max_steps=400, device="NVIDIA H100 80GB HBM3", device_kind="cuda", lora={"r": 16}, threads=16)
+    run.start(max_steps=400, device="NVIDIA H100 80GB HBM3", device_kind="cuda", lora=True, lora_r=16, threads=16,
+              world_size=2)
     run.steps(1, 400, max_steps=400, cuda_allocated=3.2 * GiB, cuda_reserved=4.0 * GiB, cuda_peak=3.6 * GiB,
               cuda_total=80 * GiB, gpu_util=87)
     run.write({"type": "eval", "step": 400, "loss": 2.41, "perplexity": 11.1},

@@ -203,6 +203,9 @@ def device_lines(state: RunState) -> list[Content]:
     head = inert(name, limit=60)
     if kind == "cpu" and threads:
         head += f" · {threads} thread{'s' if threads != 1 else ''}"
+    world = _number(start.get("world_size"))
+    if world and world > 1:
+        head += f" · {world:.0f} processes"  # torchrun / accelerate launch: rank 0's readouts below
     lines = [Content.styled(head, "bold")]
     precision = start.get("precision")
     if precision:
