@@ -97,3 +97,20 @@ def test_invalid_workspace_name(capsys, data_dir, transcript):
 def test_config_command(capsys, data_dir, flag):
     code, out, _ = run(capsys, "config", *flag)
     assert code == 0 and out.strip()
+
+
+def test_folder_import_skips_non_chat_files_with_a_warning(capsys, data_dir, tmp_path):
+    export = tmp_path / "export"
+    (export / "inbox" / "maya_123").mkdir(parents=True)
+    (export / "inbox" / "maya_123" / "chat.txt").write_text("Maya: hi\nJonas: Well, hello.\n")
+    (export / "autofill_information.json").write_text('{"autofill": []}')
+    (export / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    code, out, _ = run(capsys, "import", str(export), "-w", "crew", "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["messages_added"] == 2
+    assert any("autofill_information.json" in w and "not a supported chat export" in w for w in summary["warnings"])
+    assert any("photo.jpg" in w for w in summary["warnings"])
+    # Named explicitly, the same non-chat file is an error.
+    code, _, err = run(capsys, "import", str(export / "autofill_information.json"), "-w", "crew")
+    assert code == 1 and "autofill_information.json" in err

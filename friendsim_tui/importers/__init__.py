@@ -118,3 +118,26 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
         else:
             files.append(p)
     return files, ignored
+
+
+def chat_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The chat exports among ``paths``, each checked by detection before anything is read in full.
+
+    A file named explicitly must be a chat export (else :class:`ChatImportError`). Inside a folder,
+    files that are not (a Facebook export's settings JSON, notes...) are left out with a warning.
+    Returns (files, warnings).
+    """
+    explicit = {Path(p).expanduser() for p in paths if not Path(p).expanduser().is_dir()}
+    files, ignored = expand_paths(paths)
+    warnings = [f"ignored {p} (media or web file, not a chat export)" for p in ignored]
+    chats = []
+    for path in files:
+        try:
+            detect(path)
+        except ChatImportError as exc:
+            if path in explicit:
+                raise
+            warnings.append(f"skipped {exc}")
+            continue
+        chats.append(path)
+    return chats, warnings

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from friendsim_tui.importers import expand_paths, parse_file
+from friendsim_tui.importers import chat_files, expand_paths, parse_file
 from friendsim_tui.importers.base import ChatImportError, ImportReport
 from friendsim_tui.store import Store
 
@@ -126,17 +126,12 @@ def import_paths(
     ``choices`` maps (source, speaker key) to a rename or exclusion decided in the preview.
     """
     choices = choices or {}
-    files, ignored = expand_paths(paths)
+    # Check every file's format before touching the workspace, so a wrong path fails fast.
+    files, warnings = chat_files(paths)
     if not files:
         raise ChatImportError(", ".join(map(str, paths)) or "(no paths)", "no chat export files found")
-    # Check every file's format before touching the workspace, so a wrong path fails fast.
-    from friendsim_tui.importers import detect
-
-    for path in files:
-        detect(path)
     store = Store.for_workspace(workspace, create=create)
     reports: list[ImportReport] = []
-    warnings = [f"ignored {p} (not a chat export file type)" for p in ignored]
     kept_by_speaker: Counter = Counter()
     try:
         with store.transaction(), _Writer(store) as writer:
