@@ -31,13 +31,7 @@ SUPPORTED = (
 
 
 def formats() -> list[ModuleType]:
-    out = []
-    for m in _MODULES:
-        try:
-            out.append(importlib.import_module(f"friendsim_tui.importers.{m}"))
-        except ModuleNotFoundError:  # TEMP: while importers are being written
-            pass
-    return out
+    return [importlib.import_module(f"friendsim_tui.importers.{m}") for m in _MODULES]
 
 
 def format_by_name(name: str) -> ModuleType:
