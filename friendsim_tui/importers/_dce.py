@@ -49,11 +49,16 @@ def is_system_text(text: str) -> bool:
 # Speakers
 
 
-def speaker_for(author_id: str, author: str) -> tuple[str, str]:
-    """(speaker key, display name) for a DCE author: keyed by the Discord user id when the export has it."""
+def speaker_for(author_id: str, author: str) -> tuple[str, str] | None:
+    """(speaker key, display name) for a DCE author: keyed by the Discord user id when the export has it.
+
+    None when there is neither an id nor a name (a damaged record).
+    """
+    if not author_id and not author.strip():
+        return None
     name = strip_discriminator(author.strip())
     key = f"discord:{author_id}" if author_id else author
-    return key, name or author or key
+    return key, name or key
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,14 +238,6 @@ def _year(y: str) -> int:
 
 def _epoch(y: int, mo: int, d: int, h: int, mi: int, s: int) -> float:
     return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc).timestamp()
-
-
-def local_fields(text: str) -> tuple[int, int, bool] | None:
-    """(first, second, year_first) numbers of a localized date, for inferring day/month order."""
-    m = _LOCAL.match(text)
-    if m is None:
-        return None
-    return int(m.group(1)), int(m.group(3)), len(m.group(1)) > 2
 
 
 class DayOrder:

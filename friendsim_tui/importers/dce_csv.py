@@ -2,8 +2,11 @@
 
 Read with the csv module (content keeps raw newlines), streamed, with every date style DCE has written.
 The file has no message ids and no channel: the conversation comes from DCE's default file name
-(``Guild - Channel [123456789].csv``) and ids from :class:`ContentIds`, prefixed with the time so that
-ids of one export sort in time order (which keeps the store's uniqueness index fast on big imports).
+(``Guild - Channel [123456789].csv``) and ids from content (:class:`_dce.ContentKeys`), prefixed with the
+time so that ids of one export sort in time order (which keeps the store's uniqueness index fast).
+
+Speed matters here (a 1M-message export should import in seconds), so the per-row loop inlines the
+round-trip date format and the id computation; everything unusual takes the general path.
 """
 
 from __future__ import annotations
@@ -226,7 +229,11 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
                     if who is None or who[3] != author:  # a new author, or an id seen under another name
                         who = authors.get((author_id, author))
                         if who is None:
-                            who = authors[(author_id, author)] = [*_dce.speaker_for(author_id, author), 0, author]
+                            ident = _dce.speaker_for(author_id, author)
+                            if ident is None:
+                                report.unparseable(f"line {line}", "no author")
+                                continue
+                            who = authors[(author_id, author)] = [*ident, 0, author]
                         by_id[author_id] = who
                     who[2] += 1
                     kept += 1

@@ -150,7 +150,11 @@ def _messages(fh, body_start, conversation, title, dates, report, progress, tota
             return None
         who = speakers.get(author)
         if who is None:
-            who = speakers[author] = _dce.speaker_for("", author)
+            who = _dce.speaker_for("", author)
+            if who is None:
+                report.unparseable(f"line {lineno}", "no author")
+                return None
+            speakers[author] = who
         ts = dates(date)
         return report.keep(Message(name, ids(ts, date, who[0], text), conversation, title, who[0], who[1], ts, text))
 

@@ -132,9 +132,11 @@ def test_rows_after_a_damaged_row_are_still_read(tmp_path):
     text += row("1", "ann", "not a date", "b", "", "")
     text += '"1","ann"\n'
     text += row("1", "ann", "2023-09-23T13:17:48.3790000+03:00", "c", "", "")
+    text += row("", " ", "2023-09-23T13:18:48.3790000+03:00", "who said this?", "", "")
     msgs, report = parse(write(tmp_path, text))
     assert [m.text for m in msgs] == ["a", "c"]
-    assert [p.where for p in report.problems] == ["line 3", "line 4", "line 5"]
+    assert [p.where for p in report.problems] == ["line 3", "line 4", "line 5", "line 7"]
+    assert report.problems[3].detail == "no author"
     assert "bad date" in report.problems[1].detail and "expected 6 fields" in report.problems[2].detail
 
 
