@@ -172,13 +172,20 @@ def test_usage_errors(capsys, workspace, tmp_path):
 
 
 def test_generate_help_stays_light():
-    probe = (
-        "import sys, contextlib, io\n"
-        "from friendsim_tui import cli\n"
-        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
-        "    cli.main(['generate', '--help'])\n"
-        "import friendsim_tui.services.chat, friendsim_tui.engine.sample, friendsim_tui.store.chats\n"
-        "print(sorted(m for m in ('torch', 'transformers', 'textual') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    """--help, and importing the chat modules, never pull in torch, transformers or textual."""
+    code = ("import sys; from friendsim_tui import cli, services; import friendsim_tui.services.chat, "
+            "friendsim_tui.engine.sample, friendsim_tui.store.chats\n"
+            "try: cli.main(['generate', '--help'])\nexcept SystemExit: pass\n"
+            "print([m for m in ('torch', 'transformers', 'textual') if m in sys.modules], file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "--conversation" in done.stdout and done.stderr.strip() == "[]"
+
+
+def test_saved_session_settings_are_checked():
+    from friendsim_tui.config import ChatConfig
+    from friendsim_tui.services.chat import settings_from
+
+    got = settings_from({"temperature": 0.9, "top_k": 10.0, "candidates": 50, "bogus": 1, "top_p": "x"},
+                        ChatConfig(max_new_tokens=30))
+    assert got == ChatConfig(temperature=0.9, top_k=10, max_new_tokens=30)  # candidates 50 is out of range
+    assert settings_from(None) == ChatConfig()

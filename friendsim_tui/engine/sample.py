@@ -197,20 +197,23 @@ def _processors():
 _PROCESSORS = None
 
 
-def _pick_device(precision: str):
-    """(torch device, load dtype, autocast dtype or None)."""
+def _pick_device(precision: str, device: str | None = None):
+    """(torch device, weights dtype, autocast dtype or None) for ``precision``.
+
+    auto: bf16 where the hardware does it fast (CUDA with bf16, CPUs with AVX512-BF16/AMX: see
+    devices.choose_precision), fp16 on older CUDA GPUs, else fp32. ``autocast`` keeps fp32 weights and
+    runs the matmuls in bf16 (an option to compare; see benchmarks/bench_candidates.py).
+    """
     import torch
 
     from friendsim_tui.engine import devices
 
-    info = devices.detect()
+    info = devices.detect(device)
+    dev = torch.device(info.torch_device)
+    if precision == "autocast":
+        return dev, torch.float32, torch.bfloat16 if info.bf16 else None
     chosen = devices.choose_precision(info, precision)
-    dtype = devices.autocast_dtype(chosen)
-    if info.kind == "cpu":
-        # bf16 on a CPU pays only with AVX512-BF16/AMX (choose_precision checks); keep fp32 weights and let
-        # autocast run the matmuls in bf16, which measured faster than bf16 weights on such CPUs.
-        return torch.device("cpu"), torch.float32, dtype
-    return torch.device(info.torch_device), (dtype or torch.float32), None
+    return dev, devices.autocast_dtype(chosen) or torch.float32, None
 
 
 class Sampler:
@@ -249,9 +252,7 @@ class Sampler:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        dev, dtype, autocast = _pick_device(precision)
-        if device is not None:
-            dev, dtype, autocast = torch.device(device), torch.float32, None
+        dev, dtype, autocast = _pick_device(precision, device)
         from transformers.utils import logging as hf_logging
 
         kw = {"trust_remote_code": False, "local_files_only": True}
@@ -266,6 +267,9 @@ class Sampler:
             if bars:
                 hf_logging.enable_progress_bar()
         self.model = model.to(dev).eval()
+        # Rows that finished are padded with <|end|>; generate passes its own pad id, and without one here
+        # GPT-2 warns about padding on every decode step that feeds a turn-end token.
+        self.model.config.pad_token_id = None
         self.device = dev
         self.autocast = autocast
         vocab = self.tokenizer.get_vocab()
@@ -478,7 +482,7 @@ class Sampler:
                 raise SampleError(f"this model knows only {player!r}: there is nobody else to answer")
         first = [self.speaker_ids[self.spec.speakers.index(s)] for s in allowed]
         budget, new_tokens = self._budget(settings.max_new_tokens + 1)
-        with self._lock:
+        with self._lock, torch.inference_mode(), self._autocast():  # one autocast: weights cast once per call
             self._cancel.clear()
             if seed is not None:
                 torch.manual_seed(seed)
@@ -549,7 +553,7 @@ class Sampler:
             return []
         prompt_pairs = [(self.resolve_speaker(s), t) for s, t in _pairs(prompt_turns)]
         budget, new_tokens = self._budget(settings.max_new_tokens * turns + turns)
-        with self._lock:
+        with self._lock, torch.inference_mode(), self._autocast():
             self._cancel.clear()
             if seed is not None:
                 torch.manual_seed(seed)

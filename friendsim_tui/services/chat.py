@@ -159,31 +159,52 @@ def check_history(speakers: list[str], workspace: str, history: list[tuple[str, 
     return out
 
 
-def sample_candidates(sampler: "Sampler", history: list[tuple[str, str]], player: str, n: int,
-                      settings: ChatConfig, force_speaker: str | None = None, seed: int | None = None
-                      ) -> tuple[list["Candidate"], float]:
-    """Candidates and the seconds sampling took; ChatError when the model gives nothing usable."""
+def _timed(call):
+    """(result, seconds) of a sampler call; SampleError becomes ChatError."""
     from friendsim_tui.engine.sample import SampleError
 
     t0 = time.perf_counter()
     try:
-        out = sampler.candidates(history, player, n, settings, force_speaker=force_speaker, seed=seed)
+        out = call()
     except SampleError as exc:
         raise ChatError(str(exc)) from None
     return out, time.perf_counter() - t0
+
+
+def sample_candidates(sampler: "Sampler", history: list[tuple[str, str]], player: str, n: int,
+                      settings: ChatConfig, force_speaker: str | None = None, seed: int | None = None
+                      ) -> tuple[list["Candidate"], float]:
+    """Candidates and the seconds sampling took; ChatError when the model gives nothing usable."""
+    return _timed(lambda: sampler.candidates(history, player, n, settings, force_speaker=force_speaker, seed=seed))
 
 
 def sample_conversations(sampler: "Sampler", prompt_turns: list[tuple[str, str]], turns: int, n: int,
                          settings: ChatConfig, opening: str | None = None, seed: int | None = None
                          ) -> tuple[list[list["Candidate"]], float]:
-    from friendsim_tui.engine.sample import SampleError
+    """Whole conversations and the seconds sampling took."""
+    return _timed(lambda: sampler.conversation(prompt_turns, turns, n, settings, opening=opening, seed=seed))
 
-    t0 = time.perf_counter()
-    try:
-        out = sampler.conversation(prompt_turns, turns, n, settings, opening=opening, seed=seed)
-    except SampleError as exc:
-        raise ChatError(str(exc)) from None
-    return out, time.perf_counter() - t0
+
+def settings_from(saved: dict | None, base: ChatConfig | None = None) -> ChatConfig:
+    """A session's saved sampling settings over ``base`` (the config file's [chat]); unknown keys and bad
+    values are ignored, so an old session never blocks the chat screen."""
+    import dataclasses
+
+    from friendsim_tui.config import ConfigError
+
+    out = base or ChatConfig()
+    for f in dataclasses.fields(ChatConfig):
+        value = (saved or {}).get(f.name)
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        value = int(value) if f.type in (int, "int") else float(value)
+        trial = dataclasses.replace(out, **{f.name: value})
+        try:
+            trial.validate("session settings")
+        except ConfigError:
+            continue
+        out = trial
+    return out
 
 
 def split_prompt(speakers: list[str], text: str, speaker: str | None) -> tuple[list[tuple[str, str]], str | None]:

@@ -1,0 +1,234 @@
+"""How long one role-play turn takes: 5 candidates after ~200 tokens of history, ours vs the original.
+
+    python benchmarks/bench_candidates.py [--runs 5] [--shapes gpt2,distilgpt2,scratch:tiny] [--precision auto]
+
+For each model shape (random weights, built here: the hub is not needed) this prints
+
+- ours: ``Sampler.candidates(history, player, n=5, ChatConfig())`` — the history is run through the model
+  once at batch 1, its KV cache is shared by 5 rows sampled in one ``generate`` call, each row stops at
+  its own ``<|eot|>``; median wall time over ``--runs`` runs after one warm-up.
+- original: the original project's simulate_conversation.py approach on the same model, same prompt, same
+  precision, same run: ``generate(num_return_sequences=3, max_new_tokens=256)`` with plain sampling,
+  keeping the first line of each continuation.
+
+Turn length, honestly: a model with random weights never chooses ``<|eot|>``, so our rows would run to
+``max_new_tokens`` (60, the ChatConfig default) every time. Two figures are printed for ours:
+``ours@60`` (no row ever ends early: the worst case any model can give) and ``ours@chat`` (each row is
+made to end its turn after a length drawn from a chat-like distribution, median 12 tokens, as a trained
+model does — the forcing is a logits processor added here, in the benchmark only). The original always
+generates 256 tokens, because it never stops at the end of a turn. The ratio uses ours@chat, and ours@60
+is printed next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SHAPES = {
+    # name: (n_layer, n_head, n_embd, vocab, context)
+    "gpt2": (12, 12, 768, 50257, 1024),
+    "distilgpt2": (6, 12, 768, 50257, 1024),
+    "scratch:tiny": (4, 4, 256, 4096, 256),
+}
+SPEAKERS = ["Alice", "Bob Smith", "Carol", "Dan"]
+# Token lengths of chat turns: short replies dominate (median 12), a few long ones.
+CHAT_TURN_LENGTHS = [3, 5, 6, 8, 9, 10, 11, 12, 12, 13, 14, 16, 18, 22, 28, 40]
+WORDS = ("ok lol yeah sure tonight pizza later work car game see you what time eight nine maybe why "
+         "because honestly never again haha nice one who is driving bring snacks").split()
+
+
+def synthetic_tokenizer(vocab_size: int, special_tokens: list[str]):
+    """A GPT-2-style byte-level BPE with exactly ``vocab_size`` entries (256 bytes + merges of byte pairs +
+    <|endoftext|>) and our special tokens added: the real gpt2 files are on the hub, out of reach here.
+    Only its size matters for speed; every id decodes to some text."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from friendsim_tui.engine.bases import add_chat_tokens
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {ch: i for i, ch in enumerate(alphabet)}
+    merges = []
+    for a in alphabet:
+        for b in alphabet:
+            if len(vocab) >= vocab_size - 1:
+                break
+            vocab[a + b] = len(vocab)
+            merges.append((a, b))
+    vocab["<|endoftext|>"] = len(vocab)
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=1_000_000)
+    add_chat_tokens(fast, special_tokens)
+    return fast
+
+
+def build(shape: str, folder: Path) -> Path:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from friendsim_tui.engine.text import ChatSpec
+
+    n_layer, n_head, n_embd, vocab, ctx = SHAPES[shape]
+    spec = ChatSpec(speakers=SPEAKERS, workspace="bench")
+    tok = synthetic_tokenizer(vocab, spec.special_tokens())
+    cfg = GPT2Config(n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_positions=ctx, vocab_size=len(tok),
+                     bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(cfg).eval()
+    model.save_pretrained(folder, safe_serialization=True)
+    tok.save_pretrained(folder)
+    spec.save(folder)
+    return folder
+
+
+def history_of(sampler, tokens: int = 200) -> list[tuple[str, str]]:
+    rnd = random.Random(0)
+    turns: list[tuple[str, str]] = []
+    while len(sampler.prompt_ids(turns, 10_000)[0]) < tokens:
+        turns.append((SPEAKERS[len(turns) % len(SPEAKERS)], " ".join(rnd.choices(WORDS, k=rnd.randint(2, 9)))))
+    return turns
+
+
+@contextlib.contextmanager
+def chat_length_turns(sampler, seed: int):
+    """Make each row end its turn after a chat-like length (what a trained model does on its own)."""
+    import torch
+    from transformers import LogitsProcessor
+
+    rnd = random.Random(seed)
+    eot = sampler.eot_id
+    real = sampler.model.generate
+
+    class EndTurnAt(LogitsProcessor):
+        def __init__(self, prompt_len: int, lengths: list[int]):
+            self.prompt_len, self.lengths = prompt_len, torch.tensor(lengths)
+
+        def __call__(self, input_ids, scores):
+            done = (input_ids.shape[1] - self.prompt_len - 1) >= self.lengths[: scores.shape[0]]
+            if done.any():
+                scores[done] = torch.finfo(scores.dtype).min
+                scores[done, eot] = 0.0
+            return scores
+
+    def generate(*args, input_ids=None, logits_processor=None, **kwargs):
+        lengths = [rnd.choice(CHAT_TURN_LENGTHS) for _ in range(input_ids.shape[0])]
+        logits_processor.append(EndTurnAt(input_ids.shape[1], lengths))
+        return real(*args, input_ids=input_ids, logits_processor=logits_processor, **kwargs)
+
+    sampler.model.generate = generate
+    try:
+        yield
+    finally:
+        del sampler.model.generate
+
+
+def original(sampler, history, settings):
+    """simulate_conversation.py: 3 continuations of 256 tokens, plain sampling, first line of each kept."""
+    import torch
+
+    ids = torch.tensor([sampler.prompt_ids(history, 10_000)[0]])
+    with torch.inference_mode(), sampler._autocast():
+        out = sampler.model.generate(
+            input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=True,
+            max_new_tokens=original_new_tokens(sampler, ids.shape[1]),
+            num_return_sequences=3, temperature=settings.temperature, top_k=settings.top_k,
+            repetition_penalty=settings.repetition_penalty, pad_token_id=sampler.end_id, eos_token_id=None,
+        )
+    texts = sampler.tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
+    return [t.split("\n", 1)[0] for t in texts]
+
+
+def original_new_tokens(sampler, prompt_len: int) -> int:
+    """256, or what still fits in the context (scratch:tiny has only 256 positions)."""
+    return min(256, sampler.context - prompt_len)
+
+
+def timed(fn, runs: int) -> tuple[float, list[float]]:
+    fn()  # warm-up: allocator, oneDNN kernels
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=5, help="timed runs of ours (after a warm-up)")
+    ap.add_argument("--original-runs", type=int, default=3, help="timed runs of the original approach")
+    ap.add_argument("--shapes", default="gpt2,distilgpt2,scratch:tiny")
+    ap.add_argument("--precision", default="auto", help="auto (bf16 autocast where the CPU has it), fp32, bf16")
+    ap.add_argument("--compare-fp32", action="store_true", help="also time ours in fp32 (is bf16 worth it here?)")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    from friendsim_tui.config import ChatConfig
+    from friendsim_tui.engine import devices
+    from friendsim_tui.engine.sample import Sampler
+
+    settings = ChatConfig()
+    info = devices.detect()
+    print(f"device: {info.kind} ({info.name}), torch threads {torch.get_num_threads()}, "
+          f"fast bf16: {info.bf16}; ChatConfig defaults: temperature {settings.temperature}, top_k {settings.top_k}, "
+          f"repetition_penalty {settings.repetition_penalty}, max_new_tokens {settings.max_new_tokens}")
+    print("ours@60: rows never end early (random weights); ours@chat: rows end after chat-like lengths "
+          f"(median {statistics.median(CHAT_TURN_LENGTHS)} tokens); original: 3 x 256 tokens, first line kept")
+    ok = True
+    for shape in args.shapes.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            folder = build(shape, Path(tmp) / "model")
+            sampler = Sampler(folder, precision=args.precision)
+            build_s = time.perf_counter() - t0
+            history = history_of(sampler)
+            prompt_len = len(sampler.prompt_ids(history, 10_000)[0])
+            n_params = sum(p.numel() for p in sampler.model.parameters())
+            player = SPEAKERS[0]
+
+            def ours():
+                out = sampler.candidates(history, player, 5, settings)
+                assert len(out) == 5 and all(c.speaker != player for c in out), out
+
+            full, full_all = timed(ours, args.runs)
+            with chat_length_turns(sampler, seed=1):
+                chat, chat_all = timed(ours, args.runs)
+            orig, orig_all = timed(lambda: original(sampler, history, settings), args.original_runs)
+            prec = "bf16 autocast" if sampler.autocast is not None else str(sampler.model.dtype).replace("torch.", "")
+            print(f"\n{shape}-shaped: {n_params / 1e6:.1f}M params, {prec}, prompt {prompt_len} tokens "
+                  f"(built+loaded in {build_s:.1f}s)")
+            print(f"  ours@chat  5 candidates    median {chat:6.3f}s  runs {' '.join(f'{t:.3f}' for t in chat_all)}")
+            print(f"  ours@60    5 candidates    median {full:6.3f}s  runs {' '.join(f'{t:.3f}' for t in full_all)}")
+            orig_new = original_new_tokens(sampler, prompt_len)
+            print(f"  original   3 x {orig_new:<3} tok   median {orig:6.3f}s  runs {' '.join(f'{t:.3f}' for t in orig_all)}")
+            print(f"  speed-up: {orig / chat:.1f}x (ours@chat), {orig / full:.1f}x (ours@60)")
+            if orig_new < 256:
+                print(f"  (the original is capped at {orig_new} new tokens here: 256 do not fit in the "
+                      f"{sampler.context}-token context after the prompt)")
+            if args.compare_fp32 and sampler.autocast is not None:
+                sampler.autocast = None
+                with chat_length_turns(sampler, seed=1):
+                    fp32, _ = timed(ours, args.runs)
+                print(f"  ours@chat in fp32 (no autocast): median {fp32:.3f}s")
+            if shape == "gpt2":
+                target = chat < 1.0 and orig / chat >= 5
+                ok &= target
+                print(f"  target (gpt2: median < 1.0 s and >= 5x): {'met' if target else 'NOT met'}")
+            del sampler
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
