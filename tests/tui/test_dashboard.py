@@ -363,6 +363,7 @@ def test_snapshot_finished_on_a_gpu(run, snap_compare):
 
 class TrainApp(App):
     CSS_PATH = APP_CSS
+    cursor_blink = False  # read by the form's TextInputs, as FriendSimApp's is in tests
 
     def __init__(self, open_running: bool = False) -> None:
         super().__init__()
