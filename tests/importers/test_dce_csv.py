@@ -181,6 +181,24 @@ def test_reimport_adds_nothing_twice(tmp_path, data_dir):
     assert texts[1] == 'yeah "barely"\nwhy'
 
 
+def test_a_failure_after_batches_were_inserted_leaves_the_workspace_as_it_was(tmp_path, data_dir, monkeypatch):
+    import_paths("w", [FIXTURES / "Friends - general [111222333].csv"])
+    rows = [row("1", "ann", f"2023-09-23T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.0000000+00:00", f"m{i}", "", "")
+            for i in range(45_000)]  # more than two insert batches
+    big = write(tmp_path, HEADER + "".join(rows), name="big.csv")
+    real = dce_csv.parse
+
+    def fails_at_the_end(path, report, progress=None):
+        yield from real(path, report, progress)
+        raise ChatImportError(path, "disk on fire", "line 45002")
+
+    monkeypatch.setattr(dce_csv, "parse", fails_at_the_end)
+    with pytest.raises(ChatImportError, match="disk on fire"):
+        import_paths("w", [big])
+    with Store.for_workspace("w") as store:
+        assert store.message_count() == 4 and len(store.imports()) == 1
+
+
 def test_large_generated_file_imports_with_progress(tmp_path, data_dir):
     rng = random.Random(5)
     lines = [HEADER]
