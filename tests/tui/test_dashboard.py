@@ -145,6 +145,20 @@ async def test_live_run_updates_chart_and_progress(run):
 
 
 @run_async
+async def test_closing_and_reopening_the_app_mid_run_rebuilds_the_dashboard(run):
+    run.start()
+    run.steps(1, 8)
+    async with watching(run, 8) as (screen, pilot):
+        await pilot.press("d")
+    run.steps(9, 20)  # training went on while the app was closed
+    run.write({"type": "eval", "step": 20, "loss": 3.0})
+    async with watching(run, 20) as (screen, pilot):
+        await wait_until(pilot, lambda: screen.state.evals, "the eval")
+        assert screen.state.steps == list(range(1, 21)) and screen.state.status == RUNNING
+        assert "step 20/1,200" in text_of(screen.query_one(RunProgress))
+
+
+@run_async
 async def test_partial_last_line_waits_for_its_end(run):
     run.start()
     run.steps(1, 5)
