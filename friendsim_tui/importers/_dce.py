@@ -54,6 +54,8 @@ def speaker_for(author_id: str, author: str) -> tuple[str, str] | None:
 
     None when there is neither an id nor a name (a damaged record).
     """
+    if not author_id.isdigit():  # absent, or mangled (Excel shows big numbers as 1.00E+17)
+        author_id = ""
     if not author_id and not author.strip():
         return None
     name = strip_discriminator(author.strip())

@@ -207,6 +207,8 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
                     if is_system(content):
                         skip(SYSTEM)
                         continue
+                    if "\r" in content:  # Windows line ends inside a field (a re-saved file)
+                        content = content.replace("\r\n", "\n")
                     try:
                         # DCE's round-trip format (2023-09-23T13:15:48.3790000+03:00) inline, by the hour.
                         precise = len(date) == 33 and date[19] == "." and date[16] == ":" and date[13] == ":"

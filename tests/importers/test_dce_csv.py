@@ -109,6 +109,15 @@ def test_bom_semicolons_and_excel_quoting(tmp_path):
     assert [m.text for m in msgs] == ["one; two", "plain"]
 
 
+def test_excel_mangled_ids_and_windows_line_ends(tmp_path):
+    text = "AuthorID;Author;Date;Content;Attachments;Reactions\r\n"
+    text += '1,00E+17;ann;23/09/2023 13:15;"two\r\nlines";;\r\n'
+    text += "1,00E+17;bob;23/09/2023 13:16;hi;;\r\n"
+    msgs, _ = parse(write(tmp_path, text))
+    assert [(m.speaker_key, m.text) for m in msgs] == [("ann", "two\nlines"), ("bob", "hi")]
+    assert msgs[0].timestamp == utc(2023, 9, 23, 13, 15)
+
+
 def test_field_larger_than_csv_default_limit(tmp_path):
     big = "x" * 200_000  # the csv module refuses fields over 131,072 characters by default
     msgs, _ = parse(write(tmp_path, HEADER + row("1", "ann", "2023-09-23T13:15:48.3790000+03:00", big, "", "")))
