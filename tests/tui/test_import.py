@@ -39,7 +39,9 @@ async def test_i_opens_import_for_the_current_workspace(workspaces, make_app):
 async def test_a_path_previews_formats_counts_and_speakers(workspaces, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await preview_in_import(pilot, app, "~/exports/new chat.txt")
+        await open_import(pilot, app)
+        await pilot.press(*"~/exports/new chat.txt", "enter")  # the path field has the focus
+        await wait_until(pilot, lambda: app.screen.preview is not None, "the preview")
         summary = static_text(app, "#preview-summary")
         assert "new chat.txt · Plain transcript (Name: text) · 5 messages" in summary
         assert "5 messages · 2000-01-01" in summary
@@ -198,10 +200,10 @@ async def test_hostile_file_and_speaker_names_stay_inert(hostile, make_app):
         await preview_in_import(pilot, app, "[@click=app.quit]chat.txt", "markup")
         assert static_text(app, "#preview-summary").startswith("✓ [@click=app.quit]chat.txt · Plain transcript")
         assert [r[0] for r in speaker_rows(app, "#identities")] == ["[bold]x[/]", "␛[31mred", "[@click=app.quit]y"]
+        await pilot.click("#preview-summary", offset=(4, 0))
         for y in range(1, 4):
-            await pilot.click("#preview-summary", offset=(4, 0))
             await pilot.click("#identities", offset=(3, y), times=2)
-            await pilot.click("#files", offset=(8, y))
+        await pilot.click("#files", offset=(8, 1))
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen.id == "home", "home")
         assert app.is_running

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -35,9 +36,10 @@ class RowTable(DataTable, inherit_bindings=False):
         self._columns = list(columns)
         self._add_columns()
 
-    def _add_columns(self) -> None:
-        for label, key in self._columns:
-            self.add_column(label, key=key)
+    def _add_columns(self, widths: Sequence[int | None] = ()) -> None:
+        widths = list(widths) or [None] * len(self._columns)
+        for (label, key), width in zip(self._columns, widths):
+            self.add_column(label, key=key, width=width)
 
     def selected_key(self) -> str | None:
         """The key of the row under the cursor."""
@@ -49,11 +51,17 @@ class RowTable(DataTable, inherit_bindings=False):
     def replace_rows(self, rows: Iterable[tuple[str, Sequence[Text]]]) -> None:
         """Show ``rows`` ((key, cells) pairs), keeping the cursor on the same key when it is still there.
 
-        Columns are rebuilt too, so their widths fit the new rows (not the widest row ever shown).
+        Columns are rebuilt with widths measured here, so they fit the new rows at once (DataTable
+        would otherwise widen auto-width columns later, on idle, after a first frame too narrow).
         """
+        rows = list(rows)
+        widths = [
+            max([cell_len(label), *(_width(cells[i]) for _, cells in rows)])
+            for i, (label, _key) in enumerate(self._columns)
+        ]
         keep = self.selected_key()
         self.clear(columns=True)
-        self._add_columns()
+        self._add_columns(widths)
         for key, cells in rows:
             self.add_row(*cells, key=key)
         if keep is not None and self.row_count:
@@ -61,3 +69,7 @@ class RowTable(DataTable, inherit_bindings=False):
                 self.move_cursor(row=self.get_row_index(keep))
             except Exception:  # the row is gone
                 pass
+
+
+def _width(cell: Text | int | float) -> int:
+    return cell.cell_len if isinstance(cell, Text) else len(str(cell))
