@@ -109,7 +109,7 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
     return None
 
 
-def _num(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
     """A finite number from an event field, or None (missing, null, a string, NaN...)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -118,7 +118,7 @@ def _num(value: Any) -> float | None:
 
 
 def _int(value: Any) -> int | None:
-    value = _num(value)
+    value = as_number(value)
     return int(value) if value is not None else None
 
 
@@ -196,29 +196,29 @@ class RunState:
         self._rewind(step)
         self.step = step
         self.max_steps = _int(e.get("max_steps")) or self.max_steps
-        loss = _num(e.get("loss"))
+        loss = as_number(e.get("loss"))
         if loss is not None:
             self.steps.append(step)
             self.losses.append(loss)
-        tps = _num(e.get("tokens_per_second"))
+        tps = as_number(e.get("tokens_per_second"))
         if tps is not None:
             self.tokens_per_second.append(tps)
-        step_time = _num(e.get("step_time"))
+        step_time = as_number(e.get("step_time"))
         if step_time is not None and step_time > 0:
             self.step_times.append(step_time)
-        rss = _num(e.get("rss"))
+        rss = as_number(e.get("rss"))
         if rss is not None:
             self.peak_rss = max(rss, self.peak_rss or 0.0)
-        peak = _num(e.get("rss_peak"))
+        peak = as_number(e.get("rss_peak"))
         if peak is not None:
             self.peak_rss = max(peak, self.peak_rss or 0.0)
         self.last = dict(e)
 
     def _on_eval(self, e: dict[str, Any]) -> None:
-        step, loss = _int(e.get("step")), _num(e.get("eval_loss", e.get("loss")))
+        step, loss = _int(e.get("step")), as_number(e.get("eval_loss", e.get("loss")))
         if step is None or loss is None:
             return
-        ppl = _num(e.get("perplexity"))
+        ppl = as_number(e.get("perplexity"))
         if ppl is None and loss < 50:
             ppl = math.exp(loss)
         self.evals = [ev for ev in self.evals if ev[0] != step]

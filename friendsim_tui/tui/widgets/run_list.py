@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
+from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED, as_number
 from friendsim_tui.tui.text import inert
 
 _MARKS = {RUNNING: ("◷", "$success"), DONE: ("✓", "$success"), STOPPED: ("■", "$warning"), FAILED: ("✗", "$error")}
@@ -21,10 +21,10 @@ def run_row(run: dict[str, Any]) -> Content:
     mark, style = _MARKS.get(status, ("?", "$text-muted"))
     step, max_steps = run.get("step") or 0, run.get("max_steps")
     facts = [f"step {step:,}/{max_steps:,}" if isinstance(max_steps, int) else f"step {step:,}", status]
-    if isinstance(run.get("loss"), (int, float)):
-        facts.append(f"loss {run['loss']:.3f}")
-    if isinstance(run.get("eval_loss"), (int, float)):
-        facts.append(f"eval {run['eval_loss']:.3f}")
+    for label, key in (("loss", "loss"), ("eval", "eval_loss")):
+        value = as_number(run.get(key))
+        if value is not None:
+            facts.append(f"{label} {value:.3f}")
     if run.get("base"):
         facts.append(inert(str(run["base"]), limit=24) + (" LoRA" if run.get("lora") else ""))
     name = inert(str(run.get("name", "?")), limit=NAME_WIDTH).ljust(NAME_WIDTH)

@@ -21,6 +21,7 @@ from friendsim_tui.tui.events import (
     RUNNING,
     STOPPED,
     RunState,
+    as_number,
     format_bytes,
     format_count,
     format_duration,
@@ -38,10 +39,6 @@ def _first(data: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def device_info(start: dict[str, Any]) -> tuple[str, str, int | None]:
     """(name, kind, threads) from a start event whose ``device`` is a name or a DeviceInfo dict."""
     dev = start.get("device")
@@ -56,13 +53,13 @@ def device_info(start: dict[str, Any]) -> tuple[str, str, int | None]:
     if not kind:
         low = name.lower()
         kind = "cuda" if ("nvidia" in low or "cuda" in low) else "mps" if "mps" in low else "cpu"
-    return name, kind.lower(), int(threads) if _number(threads) else None
+    return name, kind.lower(), int(threads) if as_number(threads) else None
 
 
 def describe_training(start: dict[str, Any]) -> str:
     """"base gpt2 (124M) · full fine-tune · bf16 autocast on CPU" from a start event."""
     base = str(start.get("base") or "?")
-    params = _number(start.get("params"))
+    params = as_number(start.get("params"))
     parts = [f"base {base}" + (f" ({format_count(params)})" if params else "")]
     lora = start.get("lora")
     if lora:
@@ -130,7 +127,7 @@ class RunHeader(Static):
     def show(self, state: RunState, workspace: str, run: str) -> None:
         title = Content.assemble("Training ", inert_content(workspace), " · ", inert_content(run))
         detail = describe_training(state.start) if state.start else "waiting for the run to start"
-        self.update(Content.assemble(title, (" · " + detail, "not bold $text-muted")))
+        self.update(Content.assemble(title, (" · " + inert(detail), "not bold $text-muted")))
 
 
 class RunProgress(Widget):
@@ -155,9 +152,9 @@ class RunProgress(Widget):
         s = self._state
         total = s.max_steps
         head = f"step {s.step:,}/{total:,} " if total else f"step {s.step:,} "
-        epoch = _number(s.last.get("epoch"))
+        epoch = as_number(s.last.get("epoch"))
         tail = [f"  epoch {epoch:.2f}" if epoch is not None else ""]
-        lr = _number(s.last.get("lr"))
+        lr = as_number(s.last.get("lr"))
         if lr is not None:
             tail.append(f"  lr {format_lr(lr)}")
         if s.seconds_per_step is not None:
@@ -166,7 +163,7 @@ class RunProgress(Widget):
         if s.status == RUNNING:
             tail.append(f"  ETA {format_duration(s.eta_seconds)}")
         elif s.last.get("elapsed") is not None:
-            tail.append(f"  took {format_duration(_number(s.last.get('elapsed')))}")
+            tail.append(f"  took {format_duration(as_number(s.last.get('elapsed')))}")
         rest = "".join(tail)
         fraction = s.progress or 0.0
         pct = f" {fraction * 100:3.0f}%"
@@ -203,7 +200,7 @@ def device_lines(state: RunState) -> list[Content]:
     head = inert(name, limit=60)
     if kind == "cpu" and threads:
         head += f" · {threads} thread{'s' if threads != 1 else ''}"
-    world = _number(start.get("world_size"))
+    world = as_number(start.get("world_size"))
     if world and world > 1:
         head += f" · {world:.0f} processes"  # torchrun / accelerate launch: rank 0's readouts below
     lines = [Content.styled(head, "bold")]
@@ -211,25 +208,25 @@ def device_lines(state: RunState) -> list[Content]:
     if precision:
         lines.append(Content.styled(f"precision {inert(str(precision))}", "$text-muted"))
     fmt = format_bytes
-    alloc = _number(_first(last, "cuda_allocated"))
+    alloc = as_number(_first(last, "cuda_allocated"))
     if alloc is not None:
-        reserved = _number(_first(last, "cuda_reserved"))
-        peak = _number(_first(last, "cuda_peak", "cuda_max_allocated"))
-        total = _number(_first(last, "cuda_total", "gpu_total"))
+        reserved = as_number(_first(last, "cuda_reserved"))
+        peak = as_number(_first(last, "cuda_peak", "cuda_max_allocated"))
+        total = as_number(_first(last, "cuda_total", "gpu_total"))
         lines.append(Content(f"allocated {fmt(alloc)}  reserved {fmt(reserved)}"))
         line = f"peak {fmt(peak)}" + (f" / {fmt(total)}" if total else "")
-        util = _number(_first(last, "gpu_util", "gpu_utilization"))
+        util = as_number(_first(last, "gpu_util", "gpu_utilization"))
         if util is not None:
             line += f"  util {util:.0f}%"
         lines.append(Content(line))
-    rss = _number(_first(last, "rss", "process_rss"))
+    rss = as_number(_first(last, "rss", "process_rss"))
     if rss is not None:
         lines.append(Content(f"process  {fmt(rss)}   peak {fmt(state.peak_rss)}"))
-    used = _number(_first(last, "system_used", "sys_used"))
-    total = _number(_first(last, "system_total", "sys_total"))
+    used = as_number(_first(last, "system_used", "sys_used"))
+    total = as_number(_first(last, "system_total", "sys_total"))
     if used is not None and total:
         lines.append(Content(f"system   {fmt(used)} / {fmt(total)}"))
-    tokens, elapsed = _number(last.get("tokens")), _number(last.get("elapsed"))
+    tokens, elapsed = as_number(last.get("tokens")), as_number(last.get("elapsed"))
     if tokens is not None:
         took = f" in {format_duration(elapsed)}" if elapsed is not None else ""
         lines.append(Content.styled(f"trained on {format_count(tokens)} tokens{took}", "$text-muted"))
