@@ -145,11 +145,14 @@ async def test_live_run_updates_chart_and_progress(run):
 
 
 @run_async
-async def test_closing_and_reopening_the_app_mid_run_rebuilds_the_dashboard(run):
+async def test_detach_then_reopen_mid_run_rebuilds_the_dashboard(run):
     run.start()
     run.steps(1, 8)
     async with watching(run, 8) as (screen, pilot):
-        await pilot.press("d")
+        await pilot.press("d")  # detach: the screen goes, the run is left alone
+        await pilot.pause()
+        assert not isinstance(screen.app.screen, DashboardScreen)
+        assert not (run.dir / "STOP").exists()
     run.steps(9, 20)  # training went on while the app was closed
     run.write({"type": "eval", "step": 20, "loss": 3.0})
     async with watching(run, 20) as (screen, pilot):
@@ -264,27 +267,6 @@ async def test_untrusted_samples_show_literally(run):
         await pilot.click(SamplesPanel, offset=(5, 3))
         await pilot.pause()
         assert screen.app.is_running and screen.app.screen is screen
-
-
-@run_async
-async def test_detach_leaves_the_run_alone(run):
-    run.start()
-    run.steps(1, 3)
-    async with watching(run, 3) as (screen, pilot):
-        await pilot.press("d")
-        await pilot.pause()
-        assert not isinstance(screen.app.screen, DashboardScreen)
-        assert not (run.dir / "STOP").exists()
-
-
-class Exited:
-    """A launched train process that has already exited with ``returncode``."""
-
-    def __init__(self, returncode: int) -> None:
-        self.returncode = returncode
-
-    def poll(self) -> int:
-        return self.returncode
 
 
 @run_async
