@@ -269,6 +269,16 @@ async def test_untrusted_samples_show_literally(run):
         assert screen.app.is_running and screen.app.screen is screen
 
 
+class Exited:
+    """A launched train process that has already exited with ``returncode``."""
+
+    def __init__(self, returncode: int) -> None:
+        self.returncode = returncode
+
+    def poll(self) -> int:
+        return self.returncode
+
+
 @run_async
 async def test_a_stopped_process_exit_code_is_not_a_failure(run):
     run.start()
