@@ -24,6 +24,8 @@ class WorkspaceSummary:
     messages: int
     date_range: tuple[float, float] | None
     speakers: tuple[Speaker, ...]
+    runs: tuple[dict, ...] = ()
+    """Training runs, newest first (services.training.list_runs)."""
 
     @property
     def friends(self) -> int:
@@ -49,7 +51,17 @@ def workspace_exists(name: str) -> bool:
 
 def load_summary(name: str) -> WorkspaceSummary:
     with Store.for_workspace(name) as store:
-        return WorkspaceSummary(name, store.message_count(), store.date_range(), tuple(store.speakers()))
+        counts = store.message_count(), store.date_range(), tuple(store.speakers())
+    return WorkspaceSummary(name, *counts, runs=tuple(_runs(name)))
+
+
+def _runs(name: str) -> list[dict]:
+    from friendsim_tui.services import training
+
+    try:
+        return training.list_runs(name)
+    except Exception:  # a damaged run folder must not hide the workspace
+        return []
 
 
 def speaker_names(name: str) -> list[str]:

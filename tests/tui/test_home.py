@@ -113,3 +113,22 @@ async def test_hostile_names_stay_inert(hostile, make_app):
         assert workspace_speakers("markup")["[@click=app.quit]y"] == (1, False)
         svg = app.export_screenshot()
         assert "[@click=app.quit]y" in svg and "\x1b" not in svg
+
+
+async def test_runs_of_the_workspace_are_listed(workspaces, make_app):
+    import json
+
+    from friendsim_tui.services.training import run_dir
+
+    for name, status, updated in (("gpt2-1120", "done", 2.0), ("smollm-lora", "stopped", 1.0)):
+        folder = run_dir("family", name)
+        folder.mkdir(parents=True)
+        (folder / "run.json").write_text(json.dumps({"status": status, "updated": updated, "base": "gpt2"}))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: on_home(app, "family"), "home")
+        runs = static_text(app, "#runs").splitlines()
+        assert [line.split()[:2] for line in runs] == [["✓", "gpt2-1120"], ["■", "smollm-lora"]]
+        await pilot.press("down")
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew"), "weekend-crew")
+        assert static_text(app, "#runs") == "No trained runs yet."

@@ -22,6 +22,7 @@ from friendsim_tui.tui.text import fmt_range, inert, inert_content, inert_text, 
 from friendsim_tui.tui.widgets.row_table import RowTable
 
 NEW_WORKSPACE = "new"
+MAX_RUNS_SHOWN = 5
 _LIST_NAME_WIDTH = 17
 
 
@@ -47,6 +48,8 @@ class HomeScreen(Screen):
     BINDINGS = [
         Binding("i", "import_chats", "Import"),
         Binding("t", "train", "Train"),
+        Binding("c", "chat", "Chat"),
+        Binding("g", "conversation", "Conversation from prompt"),
         Binding("n", "new_workspace", "New workspace"),
         Binding("r", "rename_speaker", "Rename"),
         Binding("x", "toggle_exclude", "Exclude/include"),
@@ -84,6 +87,11 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#speakers").display = False
         self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Back from another screen (a run may have started or finished): refresh what is shown."""
+        if self.summary is not None and self.app.workspace:
+            self._load_summary(self.app.workspace)
 
     # -- loading (thread workers; results come back as messages) ---------------------------------
     def reload(self, select: str | None = None) -> None:
@@ -171,6 +179,7 @@ class HomeScreen(Screen):
         if summary.name != self.app.workspace:
             return  # the user has moved on
         self.summary = summary
+        self._show_runs(summary)
         line = self.query_one("#summary-line", Static)
         table = self.query_one("#speakers", RowTable)
         if not summary.messages:
@@ -200,6 +209,18 @@ class HomeScreen(Screen):
         table.display = True
         self.refresh_bindings()
 
+    def _show_runs(self, summary: data.WorkspaceSummary) -> None:
+        from friendsim_tui.tui.widgets.run_list import run_row
+
+        runs = self.query_one("#runs", Static)
+        if not summary.runs:
+            runs.update(Content("No trained runs yet.").stylize("dim"))
+            return
+        lines = [run_row(run) for run in summary.runs[:MAX_RUNS_SHOWN]]
+        if len(summary.runs) > MAX_RUNS_SHOWN:
+            lines.append(Content(f"… and {plural(len(summary.runs) - MAX_RUNS_SHOWN, 'older run')} (t)").stylize("dim"))
+        runs.update(Content("\n").join(lines))
+
     def _show_empty(self) -> None:
         self.app.workspace = None
         self.summary = None
@@ -214,6 +235,7 @@ class HomeScreen(Screen):
         table = self.query_one("#speakers", RowTable)
         table.clear()
         table.display = False
+        self.query_one("#runs", Static).update(Content("No trained runs yet.").stylize("dim"))
         self.refresh_bindings()
 
     @on(WorkspaceFailed)
@@ -257,6 +279,18 @@ class HomeScreen(Screen):
         from friendsim_tui.tui.screens.new_run import NewRunScreen
 
         self.app.push_screen(NewRunScreen(self.app.workspace, open_running=True))
+
+    def action_chat(self, need_player: bool = True) -> None:
+        """Pick a trained run and the friend you play (or, without a run, an offer to train one)."""
+        if not self.app.workspace:
+            self.notify("Pick or import a workspace first.", severity="warning")
+            return
+        from friendsim_tui.tui.screens.chat import ChatSetupScreen
+
+        self.app.push_screen(ChatSetupScreen(self.app.workspace, need_player=need_player))
+
+    def action_conversation(self) -> None:
+        self.action_chat(need_player=False)
 
     def action_new_workspace(self) -> None:
         def check(name: str) -> str | None:
@@ -317,6 +351,9 @@ class HomeScreen(Screen):
             PaletteCommand("Import chats…", "Preview and import chat exports (i)", self.action_import_chats),
             PaletteCommand("New workspace…", "Create an empty workspace (n)", self.action_new_workspace),
             PaletteCommand("Train…", "Start a training run or follow one (t)", self.action_train),
+            PaletteCommand("Chat…", "Role-play as one friend with a trained run (c)", self.action_chat),
+            PaletteCommand("Conversation from a prompt…", "The model writes whole conversations (g)",
+                           self.action_conversation),
         ]
         for name in self.app.workspace_names:
             if name != self.app.workspace:
