@@ -201,9 +201,10 @@ def import_paths(
 class _Writer:
     """Inserts batches on a worker thread while the next batch is parsed.
 
-    ``Store.insert_messages`` hands SQLite a whole batch in one statement, during which the GIL is free,
-    so parsing (Python) and inserting (SQLite) overlap. At most one batch is in flight; ``settle()`` waits
-    for it, and must be called before anything else uses the store's connection. Still one transaction.
+    SQLite does its part of each insert with the GIL released, so parsing (Python, this thread) and
+    inserting (SQLite, the worker) partly overlap on a machine with two or more cores. At most one
+    batch is in flight; ``settle()`` waits for it, and must be called before anything else uses the
+    store's connection. It is all still one transaction.
     """
 
     def __init__(self, store: Store) -> None:
