@@ -56,12 +56,13 @@ class TrainConfig:
     batch_size: int = 0
     """Micro-batch size; 0 picks one that fits the device."""
     grad_accum: int = 0
-    """Gradient accumulation steps; 0 picks one for an effective batch of about 16 blocks."""
+    """Gradient accumulation steps; 0 picks one for an effective batch of about 16 blocks (8 from scratch)."""
     learning_rate: float = 0.0
     """0 picks a default for the base (higher for scratch and LoRA)."""
     max_steps: int = 0
     """0 trains for `epochs` instead."""
-    epochs: float = 3.0
+    epochs: float = 0.0
+    """0 picks one: 3 for a pretrained base, 8 from scratch (a fresh model needs more passes over a chat)."""
     warmup_ratio: float = 0.05
     weight_decay: float = 0.01
     save_steps: int = 200
@@ -87,8 +88,8 @@ class TrainConfig:
             raise ConfigError(f"{where}: train.schedule must be one of cosine, linear, constant")
         if self.compile not in ("auto", "on", "off"):
             raise ConfigError(f"{where}: train.compile must be one of auto, on, off")
-        if self.epochs <= 0 or not 0 <= self.warmup_ratio < 1:
-            raise ConfigError(f"{where}: train.epochs must be > 0 and train.warmup_ratio in [0, 1)")
+        if self.epochs < 0 or not 0 <= self.warmup_ratio < 1:
+            raise ConfigError(f"{where}: train.epochs must be >= 0 and train.warmup_ratio in [0, 1)")
         for name in ("block_size", "save_steps", "eval_steps", "sample_steps", "eval_max_blocks"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{where}: train.{name} must be > 0")

@@ -190,6 +190,17 @@ def test_a_running_run_is_refused_and_listed_as_running(crew):
         sleeper.kill()
         sleeper.wait()
     assert training.run_status(crew, "busy")["status"] == "done"  # the lock's process is gone
+    with pytest.raises(engine.TrainError, match="already finished"):
+        engine.train(crew, tiny_config(), "busy", resume=True, log=lambda s: None)
+
+
+def test_preflight_memory_estimate_warns_before_a_run_that_cannot_fit(crew, monkeypatch):
+    monkeypatch.setattr(engine.Trainer, "_available_memory", lambda self: 1000)
+    logs: list[str] = []
+    result = engine.train(crew, tiny_config(max_steps=1), "tight", log=logs.append)
+    warning = next(e for e in read_events(result.run_dir) if e["type"] == "warning")
+    assert "may run out of memory" in warning["message"] and warning["memory_estimate"] > 1000
+    assert any(line.startswith("warning: this run needs about") for line in logs)
 
 
 def test_bad_input_messages(data_dir, crew):
