@@ -107,8 +107,12 @@ async def test_hostile_names_stay_inert(hostile, make_app):
         await pilot.press("end", "r")  # the clicks focused the table
         await wait_until(pilot, lambda: app.screen.query("#prompt-input"), "the rename dialog")
         assert app.screen.query_one("#prompt-input").value == "[@click=app.quit]y"
-        await pilot.press("escape")
-        await pilot.pause()
+        await pilot.press("escape", "up", "r")
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), "the rename dialog")
+        assert app.screen.query_one("#prompt-input").value == "␛[31mred"  # never a raw escape in an Input
+        await pilot.press("enter")  # unchanged: the name keeps its real characters
+        await wait_until(pilot, lambda: app.screen.id == "home", "home")
+        assert "\x1b[31mred" in workspace_speakers("markup")
         assert app.is_running
         assert workspace_speakers("markup")["[@click=app.quit]y"] == (1, False)
         svg = app.export_screenshot()

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from friendsim_tui.tui.text import inert_content
+from friendsim_tui.tui.text import inert, inert_content
 from friendsim_tui.tui.widgets.text_input import TextInput
 
 
@@ -40,7 +40,8 @@ class TextPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
             box.border_title = self._title
-            yield TextInput(self._value, placeholder=self._placeholder, id="prompt-input")
+            # An Input draws its value as is: control characters in a name would reach the terminal.
+            yield TextInput(inert(self._value), placeholder=self._placeholder, id="prompt-input")
             yield Static(self._hint or Content(""), classes="dialog-hint")
             yield Static(Content(""), classes="dialog-error", id="prompt-error")
             yield Static(Content("enter OK · esc Cancel"), classes="dialog-keys")
@@ -49,6 +50,8 @@ class TextPrompt(ModalScreen[str | None]):
     def submit(self, event: Input.Submitted) -> None:
         event.stop()
         value = event.value.strip()
+        if value == inert(self._value).strip():
+            value = self._value.strip()  # left as it was shown: keep the original characters
         error = "cannot be empty" if not value else (self._check(value) if self._check else None)
         if error:
             self.query_one("#prompt-error", Static).update(inert_content(error))

@@ -50,9 +50,9 @@ class HomeScreen(Screen):
         Binding("t", "train", "Train"),
         Binding("c", "chat", "Chat"),
         Binding("g", "conversation", "Conversation from prompt"),
-        Binding("n", "new_workspace", "New workspace"),
+        Binding("n", "new_workspace", "New"),
         Binding("r", "rename_speaker", "Rename"),
-        Binding("x", "toggle_exclude", "Exclude/include"),
+        Binding("x", "toggle_exclude", "Exclude"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -82,7 +82,7 @@ class HomeScreen(Screen):
                 )
                 yield Static(Content("Runs"), classes="section-title", id="runs-title")
                 yield Static(Content("No trained runs yet.").stylize("dim"), id="runs")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#speakers").display = False
@@ -240,7 +240,7 @@ class HomeScreen(Screen):
 
     @on(WorkspaceFailed)
     def _failed(self, message: WorkspaceFailed) -> None:
-        self.notify(message.error, title="Workspace", severity="error", markup=False)
+        self.notify(inert(message.error), title="Workspace", severity="error", markup=False)
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

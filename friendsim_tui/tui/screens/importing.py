@@ -140,7 +140,7 @@ class ImportScreen(Screen):
         with Horizontal(id="progress-row"):
             yield ProgressBar(total=100, show_eta=True, id="progress")
             yield Static(Content(""), id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#identities").display = False
