@@ -208,3 +208,19 @@ async def test_hostile_file_and_speaker_names_stay_inert(hostile, make_app):
         await wait_until(pilot, lambda: app.screen.id == "home", "home")
         assert app.is_running
         assert workspace_speakers("markup")["[bold]x[/]"] == (2, False)  # nothing imported by clicks
+
+
+async def test_progress_messages_move_the_bar(workspaces, make_app):
+    from textual.widgets import ProgressBar
+
+    from friendsim_tui.tui.messages import WorkProgress
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app)
+        screen = app.screen
+        screen._working(True)
+        screen.post_message(WorkProgress(0.68, "Importing weekend crew.json  (2/3)"))
+        bar = screen.query_one("#progress", ProgressBar)
+        await wait_until(pilot, lambda: bar.progress == 68, "the bar")
+        assert bar.display and static_text(app, "#status") == "Importing weekend crew.json  (2/3)"
