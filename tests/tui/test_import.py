@@ -7,6 +7,7 @@ import time
 from textual.widgets import Input
 from tui_helpers import (
     SIZE,
+    browser_ready,
     on_home,
     open_import,
     preview_in_import,
@@ -57,9 +58,7 @@ async def test_pick_a_file_in_the_browser(workspaces, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_import(pilot, app)
-        tree = app.screen.query_one("#files")
-        await wait_until(pilot, lambda: len(tree.root.children) == 2, "the folder listing")
-        tree.focus()
+        (await browser_ready(pilot, app, 2)).focus()
         await pilot.press("down", "down", "enter")  # junk.bin, then "new chat.txt"
         await wait_until(pilot, lambda: app.screen.preview is not None, "the preview")
         assert app.screen.query_one("#path", Input).value == "~/exports/new chat.txt"
@@ -72,9 +71,7 @@ async def test_add_a_folder_from_the_browser(workspaces, make_app, home):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_import(pilot, app)
-        tree = app.screen.query_one("#files")
-        await wait_until(pilot, lambda: len(tree.root.children) == 3, "the folder listing")
-        tree.focus()
+        (await browser_ready(pilot, app, 3)).focus()
         await pilot.press("a")  # the highlighted root: the whole ~/exports folder
         await wait_until(pilot, lambda: app.screen.preview is not None, "the preview")
         summary = static_text(app, "#preview-summary").splitlines()

@@ -5,15 +5,14 @@ Update with ``pytest tests/tui --snapshot-update`` and look at the report before
 
 from __future__ import annotations
 
-from tui_helpers import SIZE, on_home, open_import, preview_path, wait_until
+from tui_helpers import SIZE, browser_ready, on_home, open_import, preview_path, wait_until
 
 
 async def _preview(pilot, workspace: str, folder_entries: int, typed: str) -> None:
     """Open Import for ``workspace``, let the browser and the target check settle, preview ``typed``."""
     app = pilot.app
     await open_import(pilot, app, workspace)
-    tree = app.screen.query_one("#files")
-    await wait_until(pilot, lambda: len(tree.root.children) == folder_entries, "the folder listing")
+    await browser_ready(pilot, app, folder_entries)
     await wait_until(pilot, lambda: app.screen.query_one("#target-note").render().plain, "the target check")
     await preview_path(pilot, app, typed)
 

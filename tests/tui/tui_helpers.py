@@ -115,3 +115,10 @@ async def preview_in_import(pilot, app, typed: str, workspace: str | None = None
     """From Home: open Import for ``workspace`` and preview ``typed``."""
     await open_import(pilot, app, workspace)
     await preview_path(pilot, app, typed)
+
+
+async def browser_ready(pilot, app, entries: int):
+    """The Import screen's file browser once it lists ``entries`` entries at its root."""
+    tree = app.screen.query_one("#files")
+    await wait_until(pilot, lambda: len(tree.root.children) == entries, "the folder listing")
+    return tree
