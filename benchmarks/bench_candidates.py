@@ -17,7 +17,11 @@ Turn length, honestly: a model with random weights never chooses ``<|eot|>``, so
 made to end its turn after a length drawn from a chat-like distribution, median 12 tokens, as a trained
 model does — the forcing is a logits processor added here, in the benchmark only). The original always
 generates 256 tokens, because it never stops at the end of a turn. The ratio uses ours@chat, and ours@60
-is printed next to it.
+is printed next to it. ``swipe`` is ours@chat again on the same history: the previous call's prompt
+cache is reused, as when the user asks for more candidates for the same turn.
+
+The machine this runs on may be shared: the load average is printed with each shape, and ``--threads 1``
+shows what contention for the two cores costs.
 """
 
 from __future__ import annotations
@@ -154,6 +158,36 @@ def original_new_tokens(sampler, prompt_len: int) -> int:
     return min(256, sampler.context - prompt_len)
 
 
+def loop_gap(work) -> tuple[float, float]:
+    """Run ``work`` in a thread (as the chat screen's worker does) while an asyncio loop ticks every 5 ms:
+    (longest gap between ticks, seconds the work took). Torch releases the GIL inside its kernels; this
+    checks that the Python around them does not starve the event loop."""
+    import asyncio
+    import threading
+
+    async def watch():
+        done = threading.Event()
+        took = [0.0]
+
+        def run():
+            t0 = time.perf_counter()
+            try:
+                work()
+            finally:
+                took[0] = time.perf_counter() - t0
+                done.set()
+
+        threading.Thread(target=run, daemon=True).start()
+        worst, last = 0.0, time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            worst, last = max(worst, now - last - 0.005), now
+        return worst, took[0]
+
+    return asyncio.run(watch())
+
+
 def timed(fn, runs: int) -> tuple[float, list[float]]:
     fn()  # warm-up: allocator, oneDNN kernels
     times = []
@@ -169,11 +203,19 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="timed runs of ours (after a warm-up)")
     ap.add_argument("--original-runs", type=int, default=3, help="timed runs of the original approach")
     ap.add_argument("--shapes", default="gpt2,distilgpt2,scratch:tiny")
-    ap.add_argument("--precision", default="auto", help="auto (bf16 autocast where the CPU has it), fp32, bf16")
-    ap.add_argument("--compare-fp32", action="store_true", help="also time ours in fp32 (is bf16 worth it here?)")
+    ap.add_argument("--precision", default="auto",
+                    help="auto (bf16 where the hardware has it), fp32, bf16, autocast (fp32 weights, bf16 matmuls)")
+    ap.add_argument("--compare", default="", metavar="P,P",
+                    help="also time ours@chat with these precisions (fp32, bf16, autocast): is bf16 worth it here?")
+    ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     args = ap.parse_args(argv)
 
+    import os
+
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     from friendsim_tui.config import ChatConfig
     from friendsim_tui.engine import devices
@@ -198,30 +240,42 @@ def main(argv=None) -> int:
             n_params = sum(p.numel() for p in sampler.model.parameters())
             player = SPEAKERS[0]
 
-            def ours():
+            def ours(cold: bool = True):
+                if cold:  # a new history every turn: no help from the previous call's prompt cache
+                    sampler.forget_prefix()
                 out = sampler.candidates(history, player, 5, settings)
                 assert len(out) == 5 and all(c.speaker != player for c in out), out
 
             full, full_all = timed(ours, args.runs)
             with chat_length_turns(sampler, seed=1):
                 chat, chat_all = timed(ours, args.runs)
+                swipe, _ = timed(lambda: ours(cold=False), args.runs)
             orig, orig_all = timed(lambda: original(sampler, history, settings), args.original_runs)
-            prec = "bf16 autocast" if sampler.autocast is not None else str(sampler.model.dtype).replace("torch.", "")
+            prec = "fp32 weights, bf16 autocast" if sampler.autocast is not None else \
+                str(sampler.model.dtype).replace("torch.", "") + " weights"
             print(f"\n{shape}-shaped: {n_params / 1e6:.1f}M params, {prec}, prompt {prompt_len} tokens "
-                  f"(built+loaded in {build_s:.1f}s)")
+                  f"(built+loaded in {build_s:.1f}s); load average now {os.getloadavg()[0]:.1f} "
+                  f"on {os.cpu_count()} CPUs")
             print(f"  ours@chat  5 candidates    median {chat:6.3f}s  runs {' '.join(f'{t:.3f}' for t in chat_all)}")
             print(f"  ours@60    5 candidates    median {full:6.3f}s  runs {' '.join(f'{t:.3f}' for t in full_all)}")
             orig_new = original_new_tokens(sampler, prompt_len)
             print(f"  original   3 x {orig_new:<3} tok   median {orig:6.3f}s  runs {' '.join(f'{t:.3f}' for t in orig_all)}")
+            print(f"  swipe      5 more, same history (prompt cached)  median {swipe:6.3f}s")
+            with chat_length_turns(sampler, seed=2):
+                gap, took = loop_gap(ours)
+            print(f"  event loop while sampling in a thread: longest extra gap {gap * 1000:.0f} ms "
+                  f"(sampling took {took:.2f}s)")
             print(f"  speed-up: {orig / chat:.1f}x (ours@chat), {orig / full:.1f}x (ours@60)")
             if orig_new < 256:
                 print(f"  (the original is capped at {orig_new} new tokens here: 256 do not fit in the "
                       f"{sampler.context}-token context after the prompt)")
-            if args.compare_fp32 and sampler.autocast is not None:
-                sampler.autocast = None
-                with chat_length_turns(sampler, seed=1):
-                    fp32, _ = timed(ours, args.runs)
-                print(f"  ours@chat in fp32 (no autocast): median {fp32:.3f}s")
+            for alt in [p for p in args.compare.split(",") if p and p != args.precision]:
+                other = Sampler(folder, precision=alt)
+                with chat_length_turns(other, seed=1):
+                    alt_s, _ = timed(lambda: other.candidates(history, player, 5, settings) and other.forget_prefix(),
+                                     args.runs)
+                print(f"  ours@chat with precision={alt}: median {alt_s:.3f}s")
+                del other
             if shape == "gpt2":
                 target = chat < 1.0 and orig / chat >= 5
                 ok &= target

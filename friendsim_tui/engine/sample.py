@@ -246,6 +246,8 @@ class Sampler:
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._turn_ids: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
+        self._prefix: tuple[list[int], object] | None = None
+        self._window: tuple[int, tuple[str, str]] | None = None
 
     # -- loading ------------------------------------------------------------------------------
     def _load(self, precision: str, device: str | None) -> None:
@@ -316,20 +318,36 @@ class Sampler:
             self._turn_ids.move_to_end(key)
         return ids
 
-    def prompt_ids(self, history: Turns, budget: int) -> tuple[list[int], int]:
+    def prompt_ids(self, history: Turns, budget: int, sticky: bool = False) -> tuple[list[int], int]:
         """Token ids for the history within ``budget`` tokens, and how many (oldest) turns were dropped.
 
         Newest turns are kept first; a turn is kept whole or not at all. ``<|session|>`` opens the prompt
         only when the whole history fits (otherwise the prompt starts mid-conversation at a turn
         boundary, as training blocks do). If even the newest turn alone is too long, its speaker token and
         the end of its text are kept, so the model still sees who spoke last.
+
+        ``sticky`` (what sampling uses): once the history overflows, the window keeps starting at the
+        same turn while it still fits, and a new start leaves some room (a quarter of the budget, at most
+        128 tokens), so the next turns extend the previous prompt and its cached prefix is reused
+        instead of re-running the whole window on every turn.
         """
         turns = [(self.resolve_speaker(s), t) for s, t in _pairs(history)]
+        if sticky and self._window is not None:
+            start, key = self._window
+            if 0 < start < len(turns) and turns[start] == key:
+                body = [i for turn in turns[start:] for i in self._turn_tokens(*turn)]
+                if len(body) <= budget:
+                    return body, start
         kept: list[list[int]] = []
         used = 1  # room for <|session|>
+        limit = budget
         for speaker, text in reversed(turns):
             ids = self._turn_tokens(speaker, text)
-            if used + len(ids) > budget:
+            if used + len(ids) > limit:
+                if sticky:  # it overflows: start lower, leaving room to grow
+                    limit = budget - min(budget // 4, 128)
+                    while kept and used > limit:
+                        used -= len(kept.pop())
                 break
             kept.append(ids)
             used += len(ids)
@@ -340,6 +358,8 @@ class Sampler:
             ids = self._turn_tokens(*turns[-1])
             room = max(budget - 2, 0)
             return [ids[0], *ids[1:-1][-room:], ids[-1]] if room else [ids[0]], dropped
+        if sticky:
+            self._window = (dropped, turns[dropped])
         return [i for ids in reversed(kept) for i in ids], dropped
 
     def _budget(self, new_tokens: int) -> tuple[int, int]:
@@ -419,17 +439,43 @@ class Sampler:
         return torch.autocast(self.device.type, dtype=self.autocast)
 
     def _prefill(self, ids: list[int]):
-        """Run all but the last prompt token once at batch 1; its KV cache is then shared by every row."""
+        """Run all but the last prompt token once at batch 1; its KV cache is then shared by every row.
+
+        The previous call's cache is reused for the prompt's longest common prefix, so a swipe (same
+        history) or the next turn (history grew at the end) only runs the new tokens.
+        """
         import torch
 
         prompt = torch.tensor([ids], device=self.device)
         if len(ids) < 2:
             return prompt, None
-        with torch.inference_mode(), self._autocast():
-            head = prompt[:, :-1]
-            out = self.model(input_ids=head, attention_mask=torch.ones_like(head), use_cache=True, logits_to_keep=1)
-        cache = getattr(out, "cache", None) or out.past_key_values
+        head = ids[:-1]
+        cache, start = None, 0
+        if self._prefix is not None:
+            old, old_cache = self._prefix
+            same = 0
+            for a, b in zip(old, head):
+                if a != b:
+                    break
+                same += 1
+            if same:
+                cache, start = copy.deepcopy(old_cache), same
+                if same < len(old):
+                    cache.crop(same - len(old))  # negative: drop that many from the end (v4 and v5)
+        if start < len(head):
+            with torch.inference_mode(), self._autocast():
+                new = prompt[:, start:-1]
+                out = self.model(input_ids=new, attention_mask=torch.ones(1, len(head), dtype=torch.long,
+                                                                          device=self.device),
+                                 use_cache=True, logits_to_keep=1, **({self._cache_kw: cache} if cache else {}))
+            cache = getattr(out, "cache", None) or out.past_key_values
+        self._prefix = (head, cache)  # generate() only ever sees copies of it
         return prompt, cache
+
+    def forget_prefix(self) -> None:
+        """Drop the cached prompt prefix (frees memory; the next call runs its whole prompt)."""
+        with self._lock:
+            self._prefix = None
 
     def parse(self, ids: list[int]) -> list[Candidate]:
         """Generated ids -> turns. Text is decoded without special tokens; a turn's speaker is its token."""
@@ -486,7 +532,7 @@ class Sampler:
             self._cancel.clear()
             if seed is not None:
                 torch.manual_seed(seed)
-            ids, _ = self.prompt_ids(history, budget)
+            ids, _ = self.prompt_ids(history, budget, sticky=True)
             prompt, cache = self._prefill(ids)
             seen = {t.strip() for t in exclude}
             got: list[Candidate] = []
@@ -557,7 +603,7 @@ class Sampler:
             self._cancel.clear()
             if seed is not None:
                 torch.manual_seed(seed)
-            ids, _ = self.prompt_ids(prompt_pairs, budget)
+            ids, _ = self.prompt_ids(prompt_pairs, budget, sticky=True)
             heads = [[Candidate(s, t) for s, t in prompt_pairs] for _ in range(n)]
             if opening is not None and opening.strip():
                 openers = self._sample_speakers(ids, n, settings)

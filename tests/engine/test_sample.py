@@ -132,6 +132,26 @@ def test_history_longer_than_the_context_is_trimmed_from_the_oldest_turn(sampler
     assert out and all(c.speaker != "Alice" for c in out)
 
 
+def test_a_long_chat_keeps_its_window_start_so_the_prompt_cache_still_helps(sampler, monkeypatch):
+    history = [(s, f"{t} number {i}") for i, (s, t) in enumerate(LINES * 20)]
+    budget, _ = sampler._budget(HOT.max_new_tokens + 1)
+    ids, start = sampler.prompt_ids(history, budget, sticky=True)
+    assert len(ids) <= budget - min(budget // 4, 128) and ids == sampler.prompt_ids(history[start:], budget)[0][1:]
+    grown = history + [("Alice", "one more"), ("Bob Smith", "and another")]
+    ids2, start2 = sampler.prompt_ids(grown, budget, sticky=True)
+    assert start2 == start and ids2[:len(ids)] == ids  # same start: the old prompt is a prefix of the new
+    calls = []
+    real = sampler.model.forward
+    monkeypatch.setattr(sampler.model, "forward", lambda *a, **k: calls.append(k["input_ids"].shape) or real(*a, **k))
+    sampler.candidates(history, "Alice", 2, HOT, seed=13)
+    calls.clear()
+    sampler.candidates(grown, "Alice", 2, HOT, seed=14)
+    assert calls[0] == (1, len(ids2) - len(ids))  # only the two new turns go through the model
+    much_longer = grown + history[:40]
+    ids3, start3 = sampler.prompt_ids(much_longer, budget, sticky=True)
+    assert start3 > start and len(ids3) <= budget  # no longer fits: a new, later start
+
+
 def test_a_single_turn_longer_than_the_context_keeps_its_end(sampler):
     huge = [("Alice", "word " * 2000 + "the end")]
     ids, dropped = sampler.prompt_ids(huge, 50)
@@ -151,6 +171,7 @@ def test_history_is_encoded_once_and_candidates_are_one_batch(sampler, monkeypat
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sampler.model, "forward", spy)
+    sampler.forget_prefix()
     history = LINES[:5]
     prompt_len = len(sampler.prompt_ids(history, 10_000)[0])
     out = sampler.candidates(history, "Alice", 3, dataclasses.replace(HOT, temperature=0.8), seed=8)
@@ -158,6 +179,15 @@ def test_history_is_encoded_once_and_candidates_are_one_batch(sampler, monkeypat
     assert calls[0] == (1, prompt_len - 1)  # the history, once, at batch 1
     assert calls[1] == (3, 1)  # then every row continues from the shared cache
     assert all(c[1] == 1 for c in calls[1:])
+    # a swipe (same history) runs no history tokens at all; the next turn only runs what is new
+    calls.clear()
+    sampler.candidates(history, "Alice", 2, HOT, seed=9)
+    assert calls[0] == (2, 1)
+    calls.clear()
+    longer = history + [("Alice", "and one more thing")]
+    sampler.candidates(longer, "Alice", 2, HOT, seed=10)
+    assert calls[0] == (1, len(sampler.prompt_ids(longer, 10_000)[0]) - prompt_len)
+    assert calls[1] == (2, 1)
 
 
 def test_markup_and_control_characters_are_plain_text(sampler, monkeypatch):
