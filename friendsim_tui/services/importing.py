@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -131,9 +133,13 @@ def import_paths(
     if not files:
         raise ChatImportError(", ".join(map(str, paths)) or "(no paths)", "no chat export files found")
     store = Store.for_workspace(workspace, create=create)
+    # COMMIT would otherwise also copy the whole write-ahead log into the database file (a checkpoint)
+    # before returning; that is upkeep, not part of the transaction, so it is done after (_checkpoint).
+    in_background = False
     reports: list[ImportReport] = []
     kept_by_speaker: Counter = Counter()
     try:
+        store.conn.execute("PRAGMA wal_autocheckpoint=0")
         with store.transaction(), _Writer(store) as writer:
             import_id = store.begin_import()
             excluded_speakers: set[int] = set()
@@ -179,7 +185,7 @@ def import_paths(
             added = writer.added
             for sid in excluded_speakers:
                 store.set_excluded(sid, True)
-            names = {sp.id: sp.name for sp in store.speakers()}
+            names = dict(store.conn.execute("SELECT id, name FROM speakers"))  # not speakers(): it counts
             skipped: Counter = Counter()
             for r in reports:
                 skipped.update(r.skipped)
@@ -193,9 +199,32 @@ def import_paths(
                 warnings=warnings,
             )
             store.finish_import(import_id, result.to_json())
+        in_background = result.messages_added >= BACKGROUND_CHECKPOINT
     finally:
-        store.close()
+        _checkpoint(store, in_background)
     return result
+
+
+BACKGROUND_CHECKPOINT = 50_000
+"""Imports adding at least this many messages return before their checkpoint ends (a thread finishes it)."""
+
+
+def _checkpoint(store: Store, in_background: bool) -> None:
+    """Copy the import's log into the database file, then close the store; large imports do it on a
+    (non-daemon) thread, so the import returns as soon as its transaction is committed."""
+
+    def run() -> None:
+        try:
+            store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never blocks other connections
+        except sqlite3.Error:
+            pass  # the next connection to close or commit checkpoints instead
+        finally:
+            store.close()
+
+    if in_background:
+        threading.Thread(target=run, name="friendsim-checkpoint").start()
+    else:
+        run()
 
 
 class _Writer:

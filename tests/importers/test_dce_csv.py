@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from friendsim_tui import paths
 from friendsim_tui.importers import detect, dce_csv
 from friendsim_tui.importers.base import ChatImportError, ImportReport
+from friendsim_tui.services import importing
 from friendsim_tui.services.importing import import_paths
 from friendsim_tui.store import Store
 
@@ -206,6 +209,18 @@ def test_a_failure_after_batches_were_inserted_leaves_the_workspace_as_it_was(tm
         import_paths("w", [big])
     with Store.for_workspace("w") as store:
         assert store.message_count() == 4 and len(store.imports()) == 1
+
+
+def test_a_large_import_returns_before_its_checkpoint_which_a_thread_finishes(data_dir, monkeypatch):
+    monkeypatch.setattr(importing, "BACKGROUND_CHECKPOINT", 1)
+    assert import_paths("w", [FIXTURES / "Friends - general [111222333].csv"]).messages_added == 4
+    for thread in threading.enumerate():
+        if thread.name == "friendsim-checkpoint":
+            thread.join()
+    db = paths.workspace_dir("w") / "workspace.sqlite3"
+    assert not Path(f"{db}-wal").exists()  # the last connection checkpointed and closed
+    with Store.for_workspace("w") as store:
+        assert store.message_count() == 4
 
 
 def test_large_generated_file_imports_with_progress(tmp_path, data_dir):
