@@ -34,12 +34,11 @@ class WorkspaceFailed(Message):
 
 
 class PreviewReady(Message):
-    def __init__(self, paths: list, preview: Preview, existing: list[str]) -> None:
+    def __init__(self, paths: list, preview: Preview) -> None:
         super().__init__()
         self.paths = paths
+        """The selection that was read (a newer selection makes this preview stale)."""
         self.preview = preview
-        self.existing = existing
-        """Speaker names already in the target workspace."""
 
 
 class WorkProgress(Message):
@@ -88,3 +87,72 @@ class TargetChecked(Message):
         self.target = target
         self.exists = exists
         self.existing = existing
+
+
+# -- Chat and Conversation from a prompt ------------------------------------------------------------
+
+
+class ModelLoaded(Message):
+    """A run's model is loaded (``sampler``: an engine Sampler or anything with its interface)."""
+
+    def __init__(self, run: str, sampler: object) -> None:
+        super().__init__()
+        self.run = run
+        self.sampler = sampler
+
+
+class ModelFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class SessionOpened(Message):
+    """A chat session was resumed or started: the session and the turns of its current path."""
+
+    def __init__(self, session: object, turns: list) -> None:
+        super().__init__()
+        self.session = session
+        self.turns = turns
+
+
+class CandidateSampled(Message):
+    """One candidate arrived while sampling (request ``token``)."""
+
+    def __init__(self, token: int, speaker: str, text: str) -> None:
+        super().__init__()
+        self.token = token
+        self.speaker = speaker
+        self.text = text
+
+
+class SamplingDone(Message):
+    """Sampling request ``token`` ended: ``results`` (candidates or conversations), or ``error``."""
+
+    def __init__(self, token: int, kind: str, results: list, error: str | None = None,
+                 cancelled: bool = False, seconds: float = 0.0) -> None:
+        super().__init__()
+        self.token = token
+        self.kind = kind
+        self.results = results
+        self.error = error
+        self.cancelled = cancelled
+        self.seconds = seconds
+
+
+class ConversationSampled(Message):
+    """One whole conversation arrived while sampling (request ``token``)."""
+
+    def __init__(self, token: int, turns: list) -> None:
+        super().__init__()
+        self.token = token
+        self.turns = turns
+
+
+class FileSaved(Message):
+    """An export was written (``path``), or could not be (``error``)."""
+
+    def __init__(self, path: object = None, error: str | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.error = error

@@ -1,0 +1,877 @@
+"""Role-play: pick a trained run and the friend you play, then chat with the others.
+
+The model is loaded once per screen in a thread worker; every sampling request runs in another
+(exclusive) thread worker and streams candidates back as messages. Session writes go through one
+writer thread in order (:class:`SessionWriter`), so the event loop never touches SQLite or torch.
+
+Keys (the candidate list focused): 1–9 pick, enter picks the highlighted one, r more candidates for the
+same turn (swipe), e edit the highlighted candidate then take it, u undo, i suggest your own reply,
+f force who answers; in the input, enter sends what you typed, or with nothing typed lets the others
+keep talking; esc leaves the input for the list. ctrl+s settings, ctrl+e export, esc back.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from friendsim_tui.config import ChatConfig, ConfigError
+from friendsim_tui.tui.commands import PaletteCommand
+from friendsim_tui.tui.messages import (
+    CandidateSampled,
+    FileSaved,
+    ModelFailed,
+    ModelLoaded,
+    SamplingDone,
+    SessionOpened,
+)
+from friendsim_tui.tui.screens.dialogs import ChoicePrompt, TextPrompt
+from friendsim_tui.tui.text import display_path, inert, inert_content
+from friendsim_tui.tui.widgets.candidates import CandidatePanel
+from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
+from friendsim_tui.tui.widgets.text_input import TextInput
+
+OpenSampler = Callable[[str, "str | None"], tuple[Any, Any]]
+"""(workspace, run) -> (RunChoice, sampler): services.chat.open_sampler, or a scripted one in tests."""
+
+EXPORT_FORMATS = ("Markdown (.md)", "Plain text (.txt)")
+
+
+# -- helpers shared with the Conversation screen -------------------------------------------------------
+
+
+def default_open_sampler(workspace: str, run: str | None) -> tuple[Any, Any]:
+    from friendsim_tui.services import chat as chat_service
+
+    return chat_service.open_sampler(workspace, run)
+
+
+def chat_defaults(app) -> ChatConfig:
+    config = getattr(app, "config", None)
+    return getattr(config, "chat", None) or ChatConfig()
+
+
+def settings_from(saved: dict, defaults: ChatConfig) -> ChatConfig:
+    """``defaults`` overridden by a session's saved settings; anything unusable is ignored."""
+    known = {f.name: f.type for f in fields(ChatConfig)}
+    values = asdict(defaults)
+    for key, value in (saved or {}).items():
+        if key in known and isinstance(value, (int, float)) and not isinstance(value, bool):
+            values[key] = int(value) if known[key] in (int, "int") else float(value)
+    try:
+        cfg = ChatConfig(**values)
+        cfg.validate("saved settings")
+    except (ConfigError, TypeError, ValueError):
+        return defaults
+    return cfg
+
+
+def settings_line(cfg: ChatConfig) -> str:
+    parts = [f"T {cfg.temperature:g}", f"top-k {cfg.top_k}"]
+    if cfg.top_p < 1:
+        parts.append(f"top-p {cfg.top_p:g}")
+    parts += [f"rep {cfg.repetition_penalty:g}", f"N {cfg.candidates}"]
+    return " · ".join(parts)
+
+
+def export_path(workspace: str, stem: str, ext: str) -> Path:
+    """A new file under the workspace's private ``exports`` folder."""
+    from friendsim_tui import paths
+
+    folder = paths.private_dir(paths.workspace_dir(workspace) / "exports")
+    return folder / f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.{ext}"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new file readable by its owner only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def pairs(turns: Sequence) -> list[tuple[str, str]]:
+    """(speaker, text) pairs from Candidates, stored turns or pairs."""
+    return [(t[0], t[1]) if isinstance(t, (tuple, list)) else (t["speaker"], t["text"]) if isinstance(t, dict)
+            else (t.speaker, t.text) for t in turns]
+
+
+# -- settings panel ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: type
+    low: float | None = None
+    high: float | None = None
+
+
+SAMPLING_FIELDS = (
+    Field("temperature", "Temperature", float),
+    Field("top_k", "Top-k (0: off)", int),
+    Field("top_p", "Top-p", float),
+    Field("repetition_penalty", "Repetition penalty", float),
+    Field("candidates", "Candidates per turn (N)", int),
+    Field("max_new_tokens", "Max tokens per turn", int),
+)
+
+
+class SettingsScreen(ModalScreen["dict | None"]):
+    """Edit numbers; returns {name: value} (checked by ``check``) or None on esc."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Apply", priority=True)]
+
+    def __init__(self, title: str, specs: Sequence[Field], values: dict, check: Callable[[dict], str | None]):
+        super().__init__(classes="dialog")
+        self._title = title
+        self._specs = list(specs)
+        self._values = values
+        self._check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box", id="settings-box") as box:
+            box.border_title = Content(self._title)
+            for spec in self._specs:
+                with Horizontal(classes="setting-row"):
+                    yield Static(Content(spec.label), classes="setting-label")
+                    yield TextInput(f"{self._values[spec.name]:g}" if spec.kind is float else str(self._values[spec.name]),
+                                    id=f"set-{spec.name}", classes="setting-input")
+            yield Static(Content(""), classes="dialog-error", id="settings-error")
+            yield Static(Content("enter / ctrl+s Apply · esc Cancel"), classes="dialog-keys")
+
+    def _read(self) -> tuple[dict, str | None]:
+        out: dict = {}
+        for spec in self._specs:
+            raw = self.query_one(f"#set-{spec.name}", Input).value.strip()
+            try:
+                value = spec.kind(float(raw)) if spec.kind is int and "." not in raw else spec.kind(raw)
+            except ValueError:
+                return out, f"{spec.label}: not a number: {inert(raw, 20)}"
+            if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+                return out, f"{spec.label}: between {spec.low:g} and {spec.high:g}"
+            out[spec.name] = value
+        return out, self._check(out)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        values, error = self._read()
+        if error:
+            self.query_one("#settings-error", Static).update(inert_content(error))
+            return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def check_chat_settings(values: dict) -> str | None:
+    try:
+        ChatConfig(**{k: v for k, v in values.items() if k in {f.name for f in fields(ChatConfig)}}).validate("settings")
+    except ConfigError as exc:
+        return str(exc).removeprefix("settings: ")
+    return None
+
+
+# -- session writes, in order, off the event loop ---------------------------------------------------------
+
+
+class SessionWriter:
+    """A queue of jobs ``job(chat_store)`` run one after another by one thread with its own connection."""
+
+    def __init__(self, workspace: str, on_error: Callable[[str], None]) -> None:
+        self.workspace = workspace
+        self.on_error = on_error
+        self._jobs: queue.Queue = queue.Queue()
+
+    def put(self, job: Callable[[Any], None]) -> None:
+        self._jobs.put(job)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    def run(self) -> None:
+        """The thread's loop; returns after :meth:`close` once every earlier job has run."""
+        from friendsim_tui.store import Store
+        from friendsim_tui.store.chats import ChatStore
+
+        try:
+            store = Store.for_workspace(self.workspace)
+        except Exception as exc:
+            self.on_error(f"cannot open workspace {self.workspace}: {exc}")
+            return
+        chats = ChatStore(store)
+        try:
+            while (job := self._jobs.get()) is not None:
+                try:
+                    job(chats)
+                except Exception as exc:  # one failed write must not stop the later ones
+                    self.on_error(f"could not save the chat: {exc}")
+        finally:
+            store.close()
+
+
+# -- the chat -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    text: str
+    source: str
+    candidates: tuple[tuple[str, str], ...] = ()
+
+
+class ChatScreen(Screen):
+    BINDINGS = [
+        Binding("1", "pick(0)", "Pick", key_display="1-9"),
+        *(Binding(str(i), f"pick({i - 1})", show=False) for i in range(2, 10)),
+        Binding("r", "more", "More"),
+        Binding("e", "edit", "Edit"),
+        Binding("u", "undo", "Undo"),
+        Binding("i", "impersonate", "Suggest"),
+        Binding("f", "force", "Force"),
+        Binding("ctrl+s", "settings", "Settings", priority=True),
+        Binding("ctrl+e", "export", "Export", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, workspace: str, run: str, player: str, *, speakers: Sequence[str] = (),
+                 open_sampler: OpenSampler | None = None, sampler: Any = None,
+                 seed_turns: Sequence | None = None, resume: bool = True) -> None:
+        super().__init__(id="chat")
+        self.workspace = workspace
+        self.run = run
+        self.player = player
+        self.speakers = list(speakers)
+        self._open_sampler = open_sampler or default_open_sampler
+        self.sampler = sampler
+        self._seed = pairs(seed_turns) if seed_turns else None
+        self._resume = resume and not seed_turns
+        self.session = None
+        self.turns: list[Turn] = []
+        self.candidates: list[tuple[str, str]] = []
+        self.settings = ChatConfig()
+        self.sampling: str | None = None
+        """The kind of request in flight ("candidates", "impersonate"), None when idle."""
+        self._token = 0
+        self._wanted: int = 0
+        self.last_sample_seconds: float | None = None
+        self.writer: SessionWriter | None = None
+
+    # -- layout -------------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(Content(""), id="chat-header")
+        yield ChatLog(speakers=self.speakers, id="chat-log")
+        yield CandidatePanel(speakers=self.speakers, id="candidates")
+        with Horizontal(id="chat-input-row"):
+            yield Static(Content(">"), id="chat-prompt-mark")
+            yield TextInput(placeholder=f"type as {inert(self.player, 30)}…   (empty enter: let them keep talking)",
+                            id="chat-input")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.settings = chat_defaults(self.app)
+        self._update_header()
+        self.query_one(CandidatePanel).set_candidates([])
+        self.writer = SessionWriter(self.workspace, self._writer_error)
+        self._run_writer()
+        self._open_session()
+        if self.sampler is None:
+            self._status("loading model…", spinning=True)
+            self._load_model()
+        else:
+            self.post_message(ModelLoaded(self.run, self.sampler))
+        self.query_one("#chat-input").focus()
+
+    def on_unmount(self) -> None:
+        self._cancel_sampling()
+        if self.writer is not None:
+            self.writer.close()
+
+    @property
+    def log_widget(self) -> ChatLog:
+        return self.query_one("#chat-log", ChatLog)
+
+    @property
+    def panel(self) -> CandidatePanel:
+        return self.query_one(CandidatePanel)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#chat-input", Input)
+
+    def _update_header(self) -> None:
+        others = [s for s in self.speakers if s != self.player]
+        parts = [Content("Playing as "), inert_content(self.player, "bold")]
+        if others:
+            parts += [Content(" · with "), inert_content(", ".join(others), limit=50)]
+        parts += [Content(" · run "), inert_content(self.run, limit=30), Content(" · " + settings_line(self.settings))]
+        self.query_one("#chat-header", Static).update(Content.assemble(*parts))
+
+    def _status(self, text: str, spinning: bool = False) -> None:
+        self.panel.set_status(text, spinning)
+
+    def _idle_hint(self) -> None:
+        if self.candidates:
+            self._status("1-9 pick · r more · e edit · f force who answers")
+        else:
+            self._status(f"Your turn as {inert(self.player, 30)}: type, or press enter on an empty line to let "
+                         "the others keep talking.")
+
+    # -- workers: the writer, the session, the model -------------------------------------------------------
+    @work(thread=True, group="writer", exit_on_error=False)
+    def _run_writer(self) -> None:
+        assert self.writer is not None
+        self.writer.run()
+
+    def _writer_error(self, error: str) -> None:
+        self.post_message(ModelFailed(error))
+
+    def _write(self, job: Callable[[Any], None]) -> None:
+        if self.writer is not None:
+            self.writer.put(job)
+
+    def _open_session(self) -> None:
+        run, player, seed, resume = self.run, self.player, self._seed, self._resume
+        defaults = asdict(self.settings)
+        post = self.post_message
+
+        def job(chats) -> None:
+            found = [s for s in chats.list_sessions(run) if s.player == player] if resume else []
+            session = found[0] if found else chats.new_session(run, player, settings=defaults)
+            for speaker, text in seed or ():
+                chats.add_turn(session.id, speaker, text, "model", candidates=[(speaker, text)], chosen=0)
+            post(SessionOpened(chats.session(session.id), chats.path(session.id)))
+
+        self._write(job)
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def _load_model(self) -> None:
+        try:
+            choice, sampler = self._open_sampler(self.workspace, self.run)
+        except Exception as exc:  # ChatError, or anything a damaged model folder throws
+            self.post_message(ModelFailed(f"cannot load the model of run {self.run}: {exc}"))
+            return
+        self.post_message(ModelLoaded(getattr(choice, "name", self.run), sampler))
+
+    @on(SessionOpened)
+    def _session_opened(self, message: SessionOpened) -> None:
+        self.session = message.session
+        self.settings = settings_from(self.session.settings, self.settings)
+        self.turns = [Turn(t.speaker, t.text, t.source, tuple(pairs(t.candidates))) for t in message.turns]
+        self.log_widget.set_entries([self._entry(t) for t in self.turns])
+        self._update_header()
+        if self.session.pending:
+            self._set_candidates(pairs(self.session.pending))
+        if self.sampler is not None:
+            self._ready()
+
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        self.sampler = message.sampler
+        speakers = list(getattr(self.sampler, "speakers", []) or [])
+        if speakers:
+            self.speakers = speakers
+            self.log_widget.speakers = speakers
+            self.panel.speakers = speakers
+            self.log_widget.set_entries([self._entry(t) for t in self.turns])
+        self._update_header()
+        if self.session is not None:
+            self._ready()
+
+    def _ready(self) -> None:
+        """Model and session are both here: show the candidates on offer, or ask for some."""
+        if self.candidates:
+            self._idle_hint()
+            self._focus_list()
+        elif self.turns and self.turns[-1].source == "player":
+            self._request()  # resumed right after the player's own line
+        else:
+            self._idle_hint()
+
+    @on(ModelFailed)
+    def _model_failed(self, message: ModelFailed) -> None:
+        self._status(message.error)
+        self.notify(message.error, title="Chat", severity="error", markup=False)
+
+    # -- showing turns ----------------------------------------------------------------------------------
+    def _entry(self, turn: Turn) -> LogEntry:
+        tag = {"player": " (you)", "edited": " (edited)"}.get(turn.source, "")
+        if turn.speaker == self.player and turn.source != "player":
+            tag = " (you)"
+        return LogEntry(turn.speaker, turn.text, tag)
+
+    def _append_turn(self, turn: Turn) -> None:
+        self.turns.append(turn)
+        self.log_widget.append(self._entry(turn))
+
+    def _set_candidates(self, items: Sequence[tuple[str, str]]) -> None:
+        self.candidates = list(items)
+        self.panel.set_candidates(self.candidates)
+
+    def _focus_list(self) -> None:
+        if self.candidates and not (self.input.has_focus and self.input.value):
+            self.panel.option_list.focus()
+
+    # -- sampling -----------------------------------------------------------------------------------------
+    def _cancel_sampling(self) -> None:
+        if self.sampling and self.sampler is not None:
+            self.sampler.cancel()
+        self.sampling = None
+        self._token += 1  # whatever is still in flight is stale now
+
+    def _request(self, kind: str = "candidates", *, force: str | None = None, more: bool = False) -> None:
+        if self.sampler is None or self.session is None:
+            self.notify("The model is still loading.", severity="warning")
+            return
+        self._cancel_sampling()
+        if not more:
+            self._set_candidates([])
+        token = self._token
+        self.sampling = kind
+        history = [(t.speaker, t.text) for t in self.turns]
+        n = 1 if kind == "impersonate" else self.settings.candidates
+        self._wanted = n
+        exclude = [t for _, t in self.candidates] if more else []
+        if kind == "impersonate":
+            self._status(f"suggesting a line for {inert(self.player, 30)}…", spinning=True)
+        else:
+            self._status(f"sampling {n} {'more ' if more else ''}…", spinning=True)
+        self._sample(token, kind, history, n, self.settings, force, exclude)
+
+    @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
+    def _sample(self, token: int, kind: str, history: list, n: int, settings: ChatConfig,
+                force: str | None, exclude: list[str]) -> None:
+        from friendsim_tui.engine.sample import SampleCancelled  # (torch-free module)
+
+        sampler, post = self.sampler, self.post_message
+        t0 = time.perf_counter()
+        try:
+            if kind == "impersonate":
+                got = sampler.impersonate(history, self.player, settings, n=1, exclude=exclude)
+            else:
+                got = sampler.candidates(
+                    history, self.player, n, settings, force_speaker=force, exclude=exclude,
+                    on_candidate=lambda c: post(CandidateSampled(token, c.speaker, c.text)),
+                )
+        except SampleCancelled:
+            post(SamplingDone(token, kind, [], cancelled=True))
+        except Exception as exc:  # SampleError says why in one line; anything else is a bug worth seeing
+            post(SamplingDone(token, kind, [], error=str(exc) or type(exc).__name__))
+        else:
+            post(SamplingDone(token, kind, pairs(got), seconds=time.perf_counter() - t0))
+
+    @on(CandidateSampled)
+    def _candidate_sampled(self, message: CandidateSampled) -> None:
+        if message.token != self._token or self.sampling != "candidates":
+            return
+        item = (message.speaker, message.text)
+        if item not in self.candidates:
+            self._set_candidates([*self.candidates, item])
+            self._wanted -= 1
+            if self._wanted > 0:
+                self._status(f"sampling {self._wanted} more…", spinning=True)
+            self._focus_list()
+
+    @on(SamplingDone)
+    def _sampling_done(self, message: SamplingDone) -> None:
+        if message.token != self._token:
+            return
+        self.sampling = None
+        if message.error:
+            self._status(f"sampling failed: {inert(message.error)}")
+            self.notify(message.error, title="Sampling", severity="error", markup=False)
+            return
+        if message.cancelled:
+            self._idle_hint()
+            return
+        self.last_sample_seconds = message.seconds
+        if message.kind == "impersonate":
+            if message.results:
+                self.input.value = message.results[0][1]
+                self.input.cursor_position = len(self.input.value)
+                self.input.focus()
+            self._idle_hint()
+            return
+        new = [c for c in message.results if c not in self.candidates]
+        if new:
+            self._set_candidates([*self.candidates, *new])
+        sid, offered = self.session.id, list(self.candidates)
+        self._write(lambda chats: chats.set_pending(sid, offered))
+        self._idle_hint()
+        self._focus_list()
+
+    # -- taking turns -------------------------------------------------------------------------------------
+    def _take(self, index: int, text: str | None = None) -> None:
+        if self.session is None or not 0 <= index < len(self.candidates):
+            return
+        self._cancel_sampling()
+        speaker, original = self.candidates[index]
+        offered = list(self.candidates)
+        source = "model" if text is None or text == original else "edited"
+        text = original if text is None else text
+        self._append_turn(Turn(speaker, text, source, tuple(offered)))
+        sid = self.session.id
+        self._write(lambda chats: chats.add_turn(sid, speaker, text, source, candidates=offered, chosen=index))
+        self._set_candidates([])
+        self._idle_hint()
+        self.input.focus()
+
+    def _say(self, text: str) -> None:
+        if self.session is None:
+            self.notify("The session is still opening.", severity="warning")
+            return
+        self._cancel_sampling()
+        offered = list(self.candidates)
+        self._append_turn(Turn(self.player, text, "player", tuple(offered)))
+        sid, player = self.session.id, self.player
+        self._write(lambda chats: chats.add_turn(sid, player, text, "player", candidates=offered))
+        self._set_candidates([])
+        self._request()
+
+    @on(Input.Submitted, "#chat-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value
+        if text.strip():
+            self.input.value = ""
+            self._say(text.strip())
+        elif self.sampling != "candidates":
+            self._request(more=bool(self.candidates))
+
+    @on(OptionList.OptionSelected, "#candidate-list")
+    def _option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._take(event.option_index)
+
+    # -- actions ------------------------------------------------------------------------------------------
+    def action_pick(self, index: int) -> None:
+        if index < len(self.candidates):
+            self._take(index)
+        elif self.candidates:
+            self.notify(f"There are {len(self.candidates)} candidates.", severity="warning")
+
+    def action_more(self) -> None:
+        self._request(more=True)
+
+    def action_edit(self) -> None:
+        if not self.candidates:
+            self.notify("No candidate to edit yet.", severity="warning")
+            return
+        index = self.panel.option_list.highlighted or 0
+        speaker, text = self.candidates[index]
+
+        def edited(value: str | None) -> None:
+            if value is not None:
+                self._take(index, value)
+
+        self.app.push_screen(
+            TextPrompt(Content.assemble("Edit ", inert_content(speaker, limit=30), "'s reply"), value=text,
+                       hint=Content("Enter takes the edited reply.")),
+            edited,
+        )
+
+    def action_undo(self) -> None:
+        if self.session is None or not self.turns:
+            self.notify("Nothing to undo.", severity="warning")
+            return
+        self._cancel_sampling()
+        turn = self.turns.pop()
+        self.log_widget.pop()
+        sid = self.session.id
+        self._write(lambda chats: chats.undo(sid))
+        if turn.source == "player":
+            self._set_candidates([])
+            self.input.value = turn.text
+            self.input.focus()
+        else:  # its candidates are on offer again: another pick starts a new branch
+            offered = list(turn.candidates)
+            self._set_candidates(offered)
+            self._write(lambda chats: chats.set_pending(sid, offered))
+            self._focus_list()
+        self._idle_hint()
+
+    def action_impersonate(self) -> None:
+        self._request("impersonate", more=True)
+
+    def action_force(self) -> None:
+        others = [s for s in self.speakers if s != self.player]
+        if not others:
+            self.notify("The model is still loading.", severity="warning")
+            return
+
+        def forced(name: str | None) -> None:
+            if name:
+                self._request(force=name)
+
+        self.app.push_screen(ChoicePrompt(Content("Who answers next?"), others), forced)
+
+    def action_settings(self) -> None:
+        def applied(values: dict | None) -> None:
+            if not values:
+                return
+            self.settings = ChatConfig(**values)
+            self._update_header()
+            if self.session is not None:
+                sid, saved = self.session.id, dict(values)
+                self._write(lambda chats: chats.save_settings(sid, saved))
+            self.notify("Sampling settings applied and saved for this session.")
+
+        self.app.push_screen(
+            SettingsScreen("Sampling settings", SAMPLING_FIELDS, asdict(self.settings), check_chat_settings), applied
+        )
+
+    def action_export(self) -> None:
+        if self.session is None:
+            return
+
+        def chosen(fmt: str | None) -> None:
+            if fmt:
+                self._export(markdown=fmt == EXPORT_FORMATS[0])
+
+        self.app.push_screen(ChoicePrompt(Content("Export this chat as"), list(EXPORT_FORMATS)), chosen)
+
+    def _export(self, markdown: bool) -> None:
+        sid, workspace, post = self.session.id, self.workspace, self.post_message
+
+        def job(chats) -> None:
+            try:
+                text = chats.export_markdown(sid) if markdown else chats.export_text(sid)
+                path = export_path(workspace, f"chat-{sid}", "md" if markdown else "txt")
+                write_private(path, text)
+            except Exception as exc:
+                post(FileSaved(error=f"export failed: {exc}"))
+                return
+            post(FileSaved(path))
+
+        self._write(job)
+
+    @on(FileSaved)
+    def _saved(self, message: FileSaved) -> None:
+        if message.error:
+            self.notify(message.error, title="Export", severity="error", markup=False)
+        else:
+            self.notify(f"Saved to {display_path(message.path)}", title="Export", markup=False)
+
+    def action_back(self) -> None:
+        """esc in the input moves to the candidates (or the log); esc elsewhere leaves the chat."""
+        if self.input.has_focus:
+            (self.panel.option_list if self.candidates else self.log_widget).focus()
+            return
+        self._cancel_sampling()
+        self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pick", "edit"):
+            return True if self.candidates else None
+        return True
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [
+            PaletteCommand("More candidates", "Sample more candidates for this turn (r)", self.action_more),
+            PaletteCommand("Undo last turn", "Step back one turn; a new pick starts a branch (u)", self.action_undo),
+            PaletteCommand("Suggest my reply", "The model suggests your next line (i)", self.action_impersonate),
+            PaletteCommand("Force who answers…", "Pick the friend who answers next (f)", self.action_force),
+            PaletteCommand("Sampling settings…", "Temperature, top-k, top-p, repetition, N, max tokens (ctrl+s)",
+                           self.action_settings),
+            PaletteCommand("Export chat…", "Save the session as Markdown or plain text (ctrl+e)", self.action_export),
+        ]
+
+
+# -- setup: which run, which friend ---------------------------------------------------------------------------
+
+
+class ChatSetupScreen(Screen):
+    """The workspace's completed runs and, for the highlighted one, the friends its model knows.
+
+    ``need_player`` False (Conversation from a prompt): enter on a run opens the conversation screen.
+    """
+
+    BINDINGS = [
+        Binding("t", "train", "Train"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, workspace: str, *, need_player: bool = True, open_sampler: OpenSampler | None = None) -> None:
+        super().__init__(id="chat-setup")
+        self.workspace = workspace
+        self.need_player = need_player
+        self._open_sampler = open_sampler
+        self.runs: list[dict] | None = None
+        self.speakers: dict[str, list[str]] = {}
+
+    def compose(self) -> ComposeResult:
+        what = "Chat" if self.need_player else "Conversation from a prompt"
+        yield Static(Content.assemble(f"{what} · ", inert_content(self.workspace)), id="setup-title")
+        yield Static(Content("Loading runs…").stylize("dim"), id="setup-note")
+        with Horizontal(id="setup-body"):
+            runs = OptionList(id="setup-runs")
+            runs.border_title = Content("Trained run")
+            yield runs
+            if self.need_player:
+                players = OptionList(id="setup-players")
+                players.border_title = Content("You play")
+                yield players
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#setup-body").display = False
+        self._load_runs()
+
+    class RunsLoaded(Message):
+        def __init__(self, runs: list[dict] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.runs = runs
+            self.error = error
+
+    class SpeakersLoaded(Message):
+        def __init__(self, run: str, speakers: list[str] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.run = run
+            self.speakers = speakers
+            self.error = error
+
+    @work(thread=True, exclusive=True, group="runs", exit_on_error=False)
+    def _load_runs(self) -> None:
+        from friendsim_tui.services import chat as chat_service
+
+        try:
+            runs = chat_service.completed_runs(self.workspace)
+        except Exception as exc:
+            self.post_message(self.RunsLoaded(None, f"cannot list runs: {exc}"))
+            return
+        self.post_message(self.RunsLoaded(runs))
+
+    @work(thread=True, exclusive=True, group="speakers", exit_on_error=False)
+    def _load_speakers(self, run: str) -> None:
+        from friendsim_tui.services import chat as chat_service
+
+        try:
+            speakers = chat_service.model_speakers(chat_service.find_run(self.workspace, run))
+        except Exception as exc:
+            self.post_message(self.SpeakersLoaded(run, None, str(exc)))
+            return
+        self.post_message(self.SpeakersLoaded(run, speakers))
+
+    @on(RunsLoaded)
+    def _runs_loaded(self, message: RunsLoaded) -> None:
+        note = self.query_one("#setup-note", Static)
+        self.runs = message.runs or []
+        if message.error:
+            note.update(inert_content(message.error))
+            return
+        if not self.runs:
+            note.update(Content.assemble(
+                "No trained run in workspace ", inert_content(self.workspace, "bold"),
+                " yet: press t to train one, then come back here."))
+            return
+        what = "the friend you play" if self.need_player else "a run"
+        note.update(Content(f"Pick a run, then {what} (enter)."))
+        listing = self.query_one("#setup-runs", OptionList)
+        listing.set_options(Option(self._run_prompt(r), id=f"run{i}") for i, r in enumerate(self.runs))
+        self.query_one("#setup-body").display = True
+        listing.highlighted = 0
+        listing.focus()
+        self._load_speakers(self.runs[0]["name"])
+
+    @staticmethod
+    def _run_prompt(run: dict) -> Content:
+        details = [f"{run.get('base') or '?'}"]
+        if run.get("eval_loss") is not None:
+            try:
+                import math
+
+                details.append(f"eval ppl {math.exp(float(run['eval_loss'])):.1f}")
+            except (OverflowError, TypeError, ValueError):
+                pass
+        return Content.assemble(("✓ ", "green"), inert_content(run["name"], limit=30), "  ",
+                                inert_content(" · ".join(details), "dim"))
+
+    def _run(self) -> dict | None:
+        listing = self.query_one("#setup-runs", OptionList)
+        if not self.runs or listing.highlighted is None:
+            return None
+        return self.runs[listing.highlighted]
+
+    @on(OptionList.OptionHighlighted, "#setup-runs")
+    def _run_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        run = self._run()
+        if run is not None and self.need_player:
+            if run["name"] in self.speakers:
+                self._show_speakers(run["name"])
+            else:
+                self._load_speakers(run["name"])
+
+    @on(SpeakersLoaded)
+    def _speakers_loaded(self, message: SpeakersLoaded) -> None:
+        if message.error:
+            self.query_one("#setup-note", Static).update(inert_content(message.error))
+            return
+        self.speakers[message.run] = message.speakers or []
+        run = self._run()
+        if run is not None and run["name"] == message.run:
+            self._show_speakers(message.run)
+
+    def _show_speakers(self, run: str) -> None:
+        if not self.need_player:
+            return
+        players = self.query_one("#setup-players", OptionList)
+        players.set_options(Option(inert_content(s), id=f"sp{i}") for i, s in enumerate(self.speakers.get(run, [])))
+        if players.option_count:
+            players.highlighted = 0
+
+    @on(OptionList.OptionSelected, "#setup-runs")
+    def _run_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        run = self._run()
+        if run is None:
+            return
+        if not self.need_player:
+            from friendsim_tui.tui.screens.conversation import ConversationScreen
+
+            self.app.push_screen(ConversationScreen(self.workspace, run["name"], open_sampler=self._open_sampler))
+        else:
+            self.query_one("#setup-players", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#setup-players")
+    def _player_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        run = self._run()
+        if run is None:
+            return
+        speakers = self.speakers.get(run["name"], [])
+        player = speakers[event.option_index]
+        self.app.push_screen(ChatScreen(self.workspace, run["name"], player, speakers=speakers,
+                                        open_sampler=self._open_sampler))
+
+    def action_train(self) -> None:
+        from friendsim_tui.tui.screens.new_run import NewRunScreen
+
+        self.app.push_screen(NewRunScreen(self.workspace, open_running=True))
+
+    def on_screen_resume(self) -> None:
+        if self.runs is not None and not self.runs:  # back from Train: maybe there is a run now
+            self._load_runs()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

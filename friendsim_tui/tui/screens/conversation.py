@@ -1,0 +1,331 @@
+"""Conversation from a prompt: an opening line (or none) and the model writes whole conversations among
+the friends, several samples side by side.
+
+``Name: text`` with a name the model knows says who opens; other text is an opening line whose speaker
+the model picks; an empty prompt lets the model open. The model is loaded once in a thread worker and
+each generation runs in another, streaming finished conversations back as messages. 1–3 continue in
+the chat from that sample (a new session that starts with its turns, the model already loaded).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from friendsim_tui.config import ChatConfig
+from friendsim_tui.tui.commands import PaletteCommand
+from friendsim_tui.tui.messages import ConversationSampled, FileSaved, ModelFailed, ModelLoaded, SamplingDone
+from friendsim_tui.tui.screens.chat import (
+    EXPORT_FORMATS,
+    SAMPLING_FIELDS,
+    ChatScreen,
+    Field,
+    OpenSampler,
+    SettingsScreen,
+    chat_defaults,
+    check_chat_settings,
+    default_open_sampler,
+    export_path,
+    pairs,
+    settings_line,
+    write_private,
+)
+from friendsim_tui.tui.screens.dialogs import ChoicePrompt
+from friendsim_tui.tui.text import display_path, inert, inert_content
+from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
+from friendsim_tui.tui.widgets.text_input import TextInput
+
+MAX_SAMPLES = 4
+CONVERSATION_FIELDS = (
+    Field("samples", "Samples side by side", int, 1, MAX_SAMPLES),
+    Field("turns", "Turns per conversation", int, 1, 100),
+    *SAMPLING_FIELDS[:4],
+    SAMPLING_FIELDS[5],
+)
+
+
+def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[tuple[str, str]]],
+                      markdown: bool) -> str:
+    """The samples as Markdown or a plain transcript; every name and text made inert (and escaped)."""
+    from friendsim_tui.store.chats import inert as plain, md_escape
+
+    if markdown:
+        out = [f"# Conversation from a prompt · {md_escape(workspace)}", "",
+               f"*Model run {md_escape(run)}; prompt: {md_escape(prompt) if prompt else 'none'}*", ""]
+        for i, sample in enumerate(samples, 1):
+            out += [f"## Sample {i}", ""]
+            for speaker, text in sample:
+                out += [f"**{md_escape(speaker)}**: " + "  \n".join(md_escape(x) for x in text.split("\n")), ""]
+        return "\n".join(out)
+    out = [f"Conversation from a prompt · {plain(workspace)} · run {plain(run)}", f"Prompt: {plain(prompt)}", ""]
+    for i, sample in enumerate(samples, 1):
+        out.append(f"-- Sample {i} --")
+        for speaker, text in sample:
+            first, *rest = plain(text).split("\n")
+            out.append(f"{plain(speaker)}: {first}")
+            out.extend(f"  {r}" for r in rest)
+        out.append("")
+    return "\n".join(out)
+
+
+class ConversationScreen(Screen):
+    BINDINGS = [
+        Binding("1", "continue_chat(0)", "Continue in chat", key_display="1-3"),
+        *(Binding(str(i), f"continue_chat({i - 1})", show=False) for i in range(2, MAX_SAMPLES + 1)),
+        Binding("ctrl+s", "settings", "Settings", priority=True),
+        Binding("ctrl+e", "export", "Export", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None = None, sampler: Any = None,
+                 samples: int = 3, turns: int = 12) -> None:
+        super().__init__(id="conversation")
+        self.workspace = workspace
+        self.run = run
+        self._open_sampler = open_sampler or default_open_sampler
+        self.sampler = sampler
+        self.n = samples
+        self.turns = turns
+        self.settings = ChatConfig()
+        self.samples: list[list[tuple[str, str]]] = []
+        self.prompt = ""
+        self.sampling = False
+        self._token = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(""), id="conv-header")
+        with Horizontal(id="conv-prompt-row"):
+            yield Static(Content("Prompt "), classes="field-label")
+            yield TextInput(placeholder="Maya: who's up for karaoke friday?   (or empty: the model opens)",
+                            id="conv-prompt")
+        yield Horizontal(id="conv-samples")
+        yield Static(Content(""), id="conv-status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.settings = chat_defaults(self.app)
+        await self._build_columns()
+        self._update_header()
+        if self.sampler is None:
+            self._status("loading model…")
+            self._load_model()
+        else:
+            self.post_message(ModelLoaded(self.run, self.sampler))
+        self.query_one("#conv-prompt").focus()
+
+    def on_unmount(self) -> None:
+        self._cancel()
+
+    @property
+    def speakers(self) -> list[str]:
+        return list(getattr(self.sampler, "speakers", []) or [])
+
+    def _columns(self) -> list[ChatLog]:
+        return list(self.query(".conv-sample").results(ChatLog))
+
+    async def _build_columns(self) -> None:
+        box = self.query_one("#conv-samples", Horizontal)
+        await box.remove_children()
+        columns = []
+        for i in range(self.n):
+            column = ChatLog(inline=True, speakers=self.speakers, classes="conv-sample", id=f"sample-{i + 1}")
+            column.border_title = Content(f"Sample {i + 1}")
+            columns.append(column)
+        await box.mount_all(columns)
+
+    def _update_header(self) -> None:
+        self.query_one("#conv-header", Static).update(Content.assemble(
+            "Conversation from a prompt · ", inert_content(self.workspace, limit=30), " · run ",
+            inert_content(self.run, limit=30), f" · {self.n} samples · {self.turns} turns · ",
+            settings_line(self.settings).rsplit(" · N ", 1)[0],
+        ))
+
+    def _status(self, text: str) -> None:
+        self.query_one("#conv-status", Static).update(Content(text))
+
+    # -- model ------------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def _load_model(self) -> None:
+        try:
+            choice, sampler = self._open_sampler(self.workspace, self.run)
+        except Exception as exc:
+            self.post_message(ModelFailed(f"cannot load the model of run {self.run}: {exc}"))
+            return
+        self.post_message(ModelLoaded(getattr(choice, "name", self.run), sampler))
+
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        self.sampler = message.sampler
+        for column in self._columns():
+            column.speakers = self.speakers
+        self._status("Type an opening line (or nothing) and press enter.")
+
+    @on(ModelFailed)
+    def _model_failed(self, message: ModelFailed) -> None:
+        self._status(inert(message.error))
+        self.notify(message.error, title="Conversation", severity="error", markup=False)
+
+    # -- generating -------------------------------------------------------------------------------------
+    def _cancel(self) -> None:
+        if self.sampling and self.sampler is not None:
+            self.sampler.cancel()
+        self.sampling = False
+        self._token += 1
+
+    @on(Input.Submitted, "#conv-prompt")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.generate(event.value.strip())
+
+    def generate(self, prompt: str) -> None:
+        if self.sampler is None:
+            self.notify("The model is still loading.", severity="warning")
+            return
+        from friendsim_tui.services.chat import split_prompt
+
+        self._cancel()
+        self.prompt = prompt
+        self.samples = []
+        for column in self._columns():
+            column.clear()
+        prompt_turns, opening = split_prompt(self.speakers, prompt, None) if prompt else ([], None)
+        self.sampling = True
+        self._status(f"writing {self.n} conversations of {self.turns} turns…")
+        self._sample(self._token, prompt_turns, opening, self.n, self.turns, self.settings)
+
+    @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
+    def _sample(self, token: int, prompt_turns: list, opening: str | None, n: int, turns: int,
+                settings: ChatConfig) -> None:
+        from friendsim_tui.engine.sample import SampleCancelled  # (torch-free module)
+
+        post = self.post_message
+        t0 = time.perf_counter()
+        try:
+            got = self.sampler.conversation(
+                prompt_turns, turns, n, settings, opening=opening,
+                on_conversation=lambda conv: post(ConversationSampled(token, pairs(conv))),
+            )
+        except SampleCancelled:
+            post(SamplingDone(token, "conversation", [], cancelled=True))
+        except Exception as exc:
+            post(SamplingDone(token, "conversation", [], error=str(exc) or type(exc).__name__))
+        else:
+            post(SamplingDone(token, "conversation", [pairs(c) for c in got], seconds=time.perf_counter() - t0))
+
+    def _show(self, sample: list[tuple[str, str]]) -> None:
+        if sample in self.samples or len(self.samples) >= self.n:
+            return
+        self.samples.append(sample)
+        column = self._columns()[len(self.samples) - 1]
+        column.set_entries([LogEntry(s, t) for s, t in sample])
+
+    @on(ConversationSampled)
+    def _conversation_sampled(self, message: ConversationSampled) -> None:
+        if message.token == self._token:
+            self._show(message.turns)
+
+    @on(SamplingDone)
+    def _sampling_done(self, message: SamplingDone) -> None:
+        if message.token != self._token:
+            return
+        self.sampling = False
+        if message.error:
+            self._status(f"generation failed: {inert(message.error)}")
+            self.notify(message.error, title="Conversation", severity="error", markup=False)
+            return
+        for sample in message.results:
+            self._show(sample)
+        if not message.cancelled:
+            took = f" in {message.seconds:.0f}s" if message.seconds >= 1 else ""
+            self._status(f"{len(self.samples)} samples{took} · 1-{len(self.samples)} continue in the chat from a "
+                         "sample · enter generates again")
+            if self.samples and not self.query_one("#conv-prompt", Input).value:
+                self._columns()[0].focus()
+
+    # -- actions ----------------------------------------------------------------------------------------
+    def action_continue_chat(self, index: int) -> None:
+        if index >= len(self.samples):
+            if self.samples:
+                self.notify(f"There are {len(self.samples)} samples.", severity="warning")
+            return
+        sample = self.samples[index]
+
+        def play(player: str | None) -> None:
+            if player:
+                self.app.push_screen(ChatScreen(self.workspace, self.run, player, speakers=self.speakers,
+                                                sampler=self.sampler, seed_turns=sample, resume=False))
+
+        self.app.push_screen(ChoicePrompt(Content(f"Continue sample {index + 1}: you play…"), self.speakers), play)
+
+    def action_settings(self) -> None:
+        def applied(values: dict | None) -> None:
+            if not values:
+                return
+            n, self.turns = values.pop("samples"), values.pop("turns")
+            self.settings = ChatConfig(**{**asdict(self.settings), **values})
+            if n != self.n:
+                self.n = n
+                self.samples = self.samples[:n]
+                self.call_later(self._rebuild)
+            self._update_header()
+
+        values = {**asdict(self.settings), "samples": self.n, "turns": self.turns}
+        self.app.push_screen(SettingsScreen("Conversation settings", CONVERSATION_FIELDS, values,
+                                            check_chat_settings), applied)
+
+    async def _rebuild(self) -> None:
+        await self._build_columns()
+        for column, sample in zip(self._columns(), self.samples):
+            column.set_entries([LogEntry(s, t) for s, t in sample])
+
+    def action_export(self) -> None:
+        if not self.samples:
+            self.notify("Nothing to export yet: generate first.", severity="warning")
+            return
+
+        def chosen(fmt: str | None) -> None:
+            if fmt:
+                self._export(fmt == EXPORT_FORMATS[0], list(self.samples))
+
+        self.app.push_screen(ChoicePrompt(Content("Export these samples as"), list(EXPORT_FORMATS)), chosen)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, markdown: bool, samples: list) -> None:
+        try:
+            path = export_path(self.workspace, "conversation", "md" if markdown else "txt")
+            write_private(path, conversation_text(self.workspace, self.run, self.prompt, samples, markdown))
+        except Exception as exc:
+            self.post_message(FileSaved(error=f"export failed: {exc}"))
+            return
+        self.post_message(FileSaved(path))
+
+    @on(FileSaved)
+    def _saved(self, message: FileSaved) -> None:
+        if message.error:
+            self.notify(message.error, title="Export", severity="error", markup=False)
+        else:
+            self.notify(f"Saved to {display_path(message.path)}", title="Export", markup=False)
+
+    def action_back(self) -> None:
+        prompt = self.query_one("#conv-prompt", Input)
+        if prompt.has_focus and self.samples:
+            self._columns()[0].focus()
+            return
+        self._cancel()
+        self.app.pop_screen()
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [
+            PaletteCommand("Conversation settings…", "Samples, turns and sampling (ctrl+s)", self.action_settings),
+            PaletteCommand("Export samples…", "Save the samples as Markdown or plain text (ctrl+e)",
+                           self.action_export),
+        ]

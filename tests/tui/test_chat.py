@@ -1,0 +1,416 @@
+"""The Chat screen, driven by a scripted sampler (deterministic, no torch): candidates, picks, swipes,
+edits, undo and branches, impersonation, forced speakers, settings, export, resume, a slow model that
+must not stall the event loop, and hostile text that stays inert."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from chat_helpers import SPEAKERS, ScreenHost, ScriptedSampler, opener
+from tui_helpers import SIZE, on_home, wait_until
+
+from friendsim_tui.store import Store
+from friendsim_tui.store.chats import ChatStore
+from friendsim_tui.tui.screens.chat import ChatScreen, ChatSetupScreen
+
+WS, RUN = "weekend-crew", "gpt2-1120"
+HOSTILE_TEXTS = ["[bold]x[/] and [/] here", "[@click=app.quit]y[/] click me", "\x1b[31mred\x1b[0m [0]"]
+
+
+@pytest.fixture
+def workspace(home):
+    Store.for_workspace(WS, create=True).close()
+    return WS
+
+
+def chats_of(fn):
+    """Run ``fn(chat_store)`` on a fresh connection (the screen writes from its own thread)."""
+    store = Store.for_workspace(WS)
+    try:
+        return fn(ChatStore(store))
+    finally:
+        store.close()
+
+
+def chat_app(sampler: ScriptedSampler, **kwargs) -> ScreenHost:
+    return ScreenHost(lambda: ChatScreen(WS, RUN, "Maya", speakers=SPEAKERS, open_sampler=opener(sampler), **kwargs))
+
+
+def log_lines(app) -> list[str]:
+    return [line.rstrip() for line in app.screen.log_widget.plain_lines()]
+
+
+async def ready(pilot) -> ChatScreen:
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: screen.sampler is not None and screen.session is not None, "model and session")
+    return screen
+
+
+async def candidates_in(pilot, n: int) -> ChatScreen:
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: len(screen.candidates) >= n and screen.sampling is None, f"{n} candidates")
+    return screen
+
+
+async def say(pilot, text: str) -> None:
+    screen = pilot.app.screen
+    screen.input.focus()
+    screen.input.value = text
+    await pilot.press("enter")
+
+
+def saved_turns():
+    def read(chats):
+        session = chats.list_sessions(RUN)[0]
+        return session, chats.path(session.id)
+
+    return chats_of(read)
+
+
+async def test_candidates_numbered_then_pick_records_all_and_the_choice(workspace):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await say(pilot, "who's up for karaoke?")
+        await candidates_in(pilot, 3)
+        options = screen.panel.option_list
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert [p.split()[0] for p in prompts] == ["1", "2", "3"]
+        assert "Jonas line 0" in prompts[0] and "pixel_dan line 1" in prompts[1]
+        assert sampler.calls[0]["history"] == [("Maya", "who's up for karaoke?")]
+        assert sampler.calls[0]["n"] == 3 and sampler.calls[0]["player"] == "Maya"
+        assert options.has_focus
+        await pilot.press("2")
+        assert log_lines(app)[-1].split() == ["pixel_dan", "pixel_dan", "line", "1"]
+        assert "Maya (you)" in log_lines(app)[0]
+        assert screen.candidates == [] and screen.input.has_focus
+        await wait_until(pilot, lambda: len(saved_turns()[1]) == 2, "the pick saved")
+    session, turns = saved_turns()
+    assert [(t.speaker, t.text, t.source) for t in turns] == [
+        ("Maya", "who's up for karaoke?", "player"), ("pixel_dan", "pixel_dan line 1", "model")]
+    assert turns[1].chosen == 1
+    assert [c["text"] for c in turns[1].candidates] == ["Jonas line 0", "pixel_dan line 1", "Jonas line 2"]
+
+
+async def test_more_edit_undo_branch_and_empty_enter(workspace):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        # empty enter: the others keep talking (nothing typed, model opens)
+        await say(pilot, "")
+        await candidates_in(pilot, 3)
+        assert sampler.calls[-1]["history"] == []
+        # r: a swipe adds candidates for the same turn, the earlier ones excluded as duplicates
+        await pilot.press("r")
+        await candidates_in(pilot, 6)
+        assert sampler.calls[-1]["exclude"] == ["Jonas line 0", "pixel_dan line 1", "Jonas line 2"]
+        assert len(screen.candidates) == 6
+        # e: edit the highlighted candidate, then take it
+        screen.panel.option_list.highlighted = 4
+        await pilot.press("e")
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), "the edit prompt")
+        app.screen.query_one("#prompt-input").value = "edited by me"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen and len(screen.turns) == 1, "the edited turn")
+        assert screen.turns[0].source == "edited" and screen.turns[0].text == "edited by me"
+        assert "(edited)" in log_lines(app)[-1]
+        # u: undo brings its candidates back; another pick starts a second branch
+        assert screen.input.has_focus
+        await pilot.press("escape", "u")
+        assert screen.turns == [] and len(screen.candidates) == 6 and log_lines(app) == []
+        await pilot.press("1")
+        assert screen.turns[0].text == "Jonas line 0"
+        await wait_until(pilot, lambda: len(saved_turns()[1]) == 1 and saved_turns()[1][0].text == "Jonas line 0",
+                         "the new branch saved")
+        # empty enter after a pick samples the next turn with the new history
+        await say(pilot, "")
+        await candidates_in(pilot, 3)
+        assert sampler.calls[-1]["history"] == [("Jonas", "Jonas line 0")]
+        await pilot.press("u")  # the list has focus: undo the model turn
+        assert screen.turns == []
+    session, _ = saved_turns()
+    roots = chats_of(lambda chats: chats.children(session.id, None))
+    assert [(t.text, t.source, t.chosen) for t in roots] == [("edited by me", "edited", 4), ("Jonas line 0", "model", 0)]
+
+
+async def test_typing_impersonate_and_force(workspace):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await say(pilot, "[bold]hi[/] all")
+        await candidates_in(pilot, 3)
+        assert log_lines(app)[0].startswith("Maya (you)") and log_lines(app)[0].endswith("[bold]hi[/] all")
+        # i: the model suggests the player's own line into the input
+        await pilot.press("i")
+        await wait_until(pilot, lambda: screen.input.value.startswith("my own line"), "the suggestion")
+        assert screen.input.has_focus and sampler.calls[-1]["kind"] == "impersonate"
+        assert len(screen.candidates) == 3, "a suggestion leaves the candidates on offer"
+        # f: force who answers
+        await pilot.press("escape")
+        assert screen.panel.option_list.has_focus
+        await pilot.press("f")
+        await wait_until(pilot, lambda: app.screen.query("#choice-list"), "the speaker choice")
+        choices = app.screen.query_one("#choice-list")
+        assert [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)] == ["Jonas", "pixel_dan"]
+        choices.highlighted = 1
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: sampler.calls[-1]["kind"] == "candidates" and sampler.calls[-1]["force"],
+                         "a forced request")
+        await candidates_in(pilot, 3)
+        assert sampler.calls[-1]["force"] == "pixel_dan"
+        assert {s for s, _ in screen.candidates} == {"pixel_dan"}
+
+
+async def test_settings_apply_to_the_next_sample_and_are_saved(workspace):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.query("#set-temperature"), "the settings panel")
+        app.screen.query_one("#set-temperature").value = "0.9"
+        app.screen.query_one("#set-candidates").value = "0"
+        await pilot.press("ctrl+s")
+        assert "between 1 and 9" in str(app.screen.query_one("#settings-error").render())
+        app.screen.query_one("#set-candidates").value = "2"
+        app.screen.query_one("#set-top_k").value = "12"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is screen, "back in the chat")
+        assert "T 0.9 · top-k 12" in str(app.screen.query_one("#chat-header").render())
+        await say(pilot, "")
+        await candidates_in(pilot, 2)
+        call = sampler.calls[-1]
+        assert call["n"] == 2 and call["settings"].temperature == 0.9 and call["settings"].top_k == 12
+        await wait_until(pilot, lambda: saved_turns()[0].settings.get("temperature") == 0.9, "settings saved")
+    assert saved_turns()[0].settings["candidates"] == 2
+
+
+async def test_export_writes_a_file_in_the_workspace(workspace, home):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    notes = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        app.notify = lambda message, **kw: notes.append(message)  # noqa: E731 (record what the user is told)
+        await say(pilot, "[@click=app.quit]hi")
+        await candidates_in(pilot, 3)
+        await pilot.press("1")
+        for fmt in (0, 1):
+            await pilot.press("ctrl+e")
+            await wait_until(pilot, lambda: app.screen.query("#choice-list"), "the format choice")
+            app.screen.query_one("#choice-list").highlighted = fmt
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: len([n for n in notes if n.startswith("Saved to")]) == fmt + 1, "export")
+        assert app.screen is screen
+    from friendsim_tui import paths
+
+    files = sorted((paths.workspace_dir(WS) / "exports").iterdir())
+    assert [f.suffix for f in files] == [".md", ".txt"]
+    md, txt = (f.read_text() for f in files)
+    assert "**Maya** (you): \\[@click=app.quit\\]hi" in md and "Jonas line 0" in md
+    assert "Maya: [@click=app.quit]hi" in txt
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    assert any(str(files[0].name) in n and n.startswith("Saved to ~/") is False or "exports" in n for n in notes)
+
+
+async def test_resume_shows_previous_turns_and_pending_candidates(workspace):
+    def seed(chats):
+        s = chats.new_session(RUN, "Maya", settings={"temperature": 0.7})
+        chats.add_turn(s.id, "Jonas", "Well, chess club is tonight.", "model", candidates=[("Jonas", "Well, chess club is tonight.")], chosen=0)
+        chats.add_turn(s.id, "Maya", "omg i forgot", "player")
+        chats.set_pending(s.id, [("Jonas", "Right. Same room."), ("pixel_dan", "pizza?")])
+        other = chats.new_session(RUN, "Jonas")  # another player's session is not resumed
+        chats.add_turn(other.id, "Jonas", "not this one", "player")
+        return s.id
+
+    sid = chats_of(seed)
+    chats_of(lambda chats: chats.set_pending(sid, [("Jonas", "Right. Same room."), ("pixel_dan", "pizza?")]))
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert screen.session.id == sid
+        assert [line.split()[0] for line in log_lines(app)] == ["Jonas", "Maya"]
+        assert screen.candidates == [("Jonas", "Right. Same room."), ("pixel_dan", "pizza?")]
+        assert screen.settings.temperature == 0.7 and sampler.calls == []
+        await pilot.press("2")
+        await wait_until(pilot, lambda: len(saved_turns()[1]) == 3, "the pick saved")
+    assert saved_turns()[1][-1].text == "pizza?"
+
+
+async def test_long_session_is_line_rendered(workspace):
+    def seed(chats):
+        s = chats.new_session(RUN, "Maya")
+        for i in range(3000):
+            chats.add_turn(s.id, SPEAKERS[i % 3], f"message {i}", "player" if i % 3 == 0 else "model")
+
+    chats_of(seed)
+    app = chat_app(ScriptedSampler())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        log = screen.log_widget
+        assert len(screen.turns) == 3000 and log.line_count == 3000
+        assert len(list(log.query("*"))) == 0, "one widget, no children per message"
+        assert log.scroll_y == log.max_scroll_y, "opens at the newest turn"
+        t0 = time.perf_counter()
+        await say(pilot, "and one more")
+        await candidates_in(pilot, 3)
+        await pilot.press("1")
+        assert time.perf_counter() - t0 < 2.0
+        assert log_lines(app)[-1].split()[-1] == "0"  # "Jonas line 0", at the bottom
+
+
+async def test_the_event_loop_never_stalls_while_a_slow_model_samples(workspace):
+    sampler = ScriptedSampler(delay=0.15)  # 0.15 s per candidate, in the worker thread
+    app = chat_app(sampler)
+    gaps: list[float] = []
+
+    async def watch(stop: asyncio.Event) -> None:
+        last = time.perf_counter()
+        while not stop.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        app.screen.query_one("#chat-input")  # drawn
+        stop = asyncio.Event()
+        watcher = asyncio.get_running_loop().create_task(watch(stop))
+        await say(pilot, "anyone?")
+        await wait_until(pilot, lambda: screen.sampling == "candidates" and screen.candidates, "the first candidate")
+        assert "more" in str(screen.panel.query_one("#candidate-status").render())
+        await candidates_in(pilot, 3)
+        await pilot.press("r")
+        await candidates_in(pilot, 6)
+        stop.set()
+        await watcher
+    longest = max(gaps)
+    print(f"longest event-loop gap while sampling: {longest * 1000:.1f} ms over {len(gaps)} ticks")
+    assert longest < 0.100
+
+
+async def test_leaving_cancels_sampling(workspace):
+    sampler = ScriptedSampler(delay=0.2)
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await say(pilot, "hello")
+        await wait_until(pilot, lambda: screen.sampling == "candidates", "sampling")
+        screen.panel.option_list.focus()
+        await pilot.press("escape")
+        assert sampler.cancelled.is_set()
+
+
+# -- setup and Home wiring ---------------------------------------------------------------------------------
+
+
+def fake_run(name: str, speakers=SPEAKERS, updated: float = 1.0) -> None:
+    """A finished run's folder as training leaves it (run.json, model/config.json, friendsim.json)."""
+    from friendsim_tui.engine.text import ChatSpec
+    from friendsim_tui.services.training import run_dir
+
+    folder = run_dir(WS, name)
+    (folder / "model").mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"status": "done", "updated": updated, "base": "gpt2"}))
+    (folder / "model" / "config.json").write_text("{}")
+    ChatSpec(speakers=list(speakers), workspace=WS).save(folder / "model")
+
+
+async def test_setup_lists_runs_and_speakers_then_opens_the_chat(workspace):
+    fake_run(RUN, updated=2.0)
+    fake_run("older", speakers=["Ann", "Bo"])
+    sampler = ScriptedSampler()
+    app = ScreenHost(lambda: ChatSetupScreen(WS, open_sampler=opener(sampler)))
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        await wait_until(pilot, lambda: setup.runs and RUN in setup.speakers, "runs and speakers")
+        players = setup.query_one("#setup-players")
+        assert [str(players.get_option_at_index(i).prompt) for i in range(players.option_count)] == SPEAKERS
+        await pilot.press("down")
+        await wait_until(pilot, lambda: "older" in setup.speakers and players.option_count == 2, "the other run")
+        await pilot.press("up", "enter")  # the newest run, then the speakers list
+        await wait_until(pilot, lambda: players.has_focus and players.option_count == 3, "players focused")
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), "the chat")
+        screen = await ready(pilot)
+        assert screen.player == "Jonas" and screen.run == RUN
+        assert "Playing as Jonas · with Maya, pixel_dan · run gpt2-1120 · T 0.4 · top-k 40 · rep 1.2" in str(
+            screen.query_one("#chat-header").render())
+
+
+async def test_home_c_without_a_run_offers_training(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen.id == "home" and app.screen.summary is not None, "home")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatSetupScreen) and app.screen.runs is not None,
+                         "the chat setup")
+        note = str(app.screen.query_one("#setup-note").render())
+        assert "No trained run in workspace" in note and "press t to train" in note
+        await pilot.press("t")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "NewRunScreen", "the Train screen")
+        await pilot.press("escape", "escape")
+        await wait_until(pilot, lambda: on_home(app, app.workspace), "home again")
+        await pilot.press("g")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatSetupScreen) and not app.screen.need_player,
+                         "the conversation setup")
+
+
+# -- snapshots ---------------------------------------------------------------------------------------------
+
+
+def _seed_history(texts):
+    def seed(chats):
+        s = chats.new_session(RUN, "Maya")
+        chats.add_turn(s.id, "Jonas", texts[0], "model", candidates=[("Jonas", texts[0])], chosen=0)
+        chats.add_turn(s.id, "Maya", texts[1], "player")
+        chats.add_turn(s.id, "pixel_dan", texts[2], "model", candidates=[("pixel_dan", texts[2])], chosen=0)
+
+    chats_of(seed)
+
+
+def _with_candidates(n: int):
+    async def run_before(pilot) -> None:
+        screen = await ready(pilot)
+        await say(pilot, "")
+        await candidates_in(pilot, n)
+        screen.panel.option_list.highlighted = 0
+
+    return run_before
+
+
+def test_snapshot_chat_with_candidates(workspace, snap_compare):
+    _seed_history(["Well, chess club is tonight. Thoughts?", "omg i forgot!! is it the usual place",
+                   "bro say less"])
+    sampler = ScriptedSampler(script=["Right. Same room as last week.", "yo i'm in if there's pizza",
+                                      "Hmm. I'll check the schedule."])
+    assert snap_compare(chat_app(sampler), terminal_size=SIZE, run_before=_with_candidates(3))
+
+
+def test_snapshot_hostile_text_is_inert_and_clicks_do_nothing(workspace, snap_compare):
+    _seed_history(HOSTILE_TEXTS)
+    sampler = ScriptedSampler(script=HOSTILE_TEXTS)
+    app = chat_app(sampler)
+
+    async def run_before(pilot) -> None:
+        await _with_candidates(3)(pilot)
+        screen = pilot.app.screen
+        log = [line.rstrip() for line in screen.log_widget.plain_lines()]
+        assert any("[@click=app.quit]y[/] click me" in line for line in log)
+        assert any("␛[31mred␛[0m [0]" in line for line in log)
+        for offset in ((16, 2), (16, 3), (16, 4), (6, 7), (8, 8), (8, 9)):  # on the texts and the candidates
+            await pilot.click(offset=offset)
+        await pilot.pause()
+        assert pilot.app.is_running and pilot.app.screen is screen
+        screen.panel.option_list.focus()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert app.return_code is None or app.return_code == 0

@@ -1,0 +1,104 @@
+"""Conversation from a prompt, driven by a scripted sampler: samples side by side, continue in the chat,
+export, settings, and a snapshot."""
+
+from __future__ import annotations
+
+import pytest
+from chat_helpers import ScreenHost, ScriptedSampler, opener
+from tui_helpers import SIZE, wait_until
+
+from friendsim_tui.store import Store
+from friendsim_tui.tui.screens.chat import ChatScreen
+from friendsim_tui.tui.screens.conversation import ConversationScreen
+
+WS, RUN = "weekend-crew", "gpt2-1120"
+
+
+@pytest.fixture
+def workspace(home):
+    Store.for_workspace(WS, create=True).close()
+    return WS
+
+
+def conv_app(sampler: ScriptedSampler) -> ScreenHost:
+    return ScreenHost(lambda: ConversationScreen(WS, RUN, open_sampler=opener(sampler), turns=4))
+
+
+def column_lines(screen, i: int) -> list[str]:
+    return [line.rstrip() for line in screen.query_one(f"#sample-{i}").plain_lines()]
+
+
+async def generate(pilot, prompt: str) -> ConversationScreen:
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: screen.sampler is not None, "the model")
+    field = screen.query_one("#conv-prompt")
+    field.focus()
+    field.value = prompt
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: len(screen.samples) == screen.n and not screen.sampling, "the samples")
+    return screen
+
+
+async def test_prompt_with_a_known_name_then_continue_in_chat(workspace):
+    sampler = ScriptedSampler()
+    app = conv_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await generate(pilot, "maya: who's up for karaoke friday?")
+        call = sampler.calls[-1]
+        assert call["prompt"] == [("Maya", "who's up for karaoke friday?")] and call["opening"] is None
+        assert call["turns"] == 4 and call["n"] == 3
+        assert " ".join(column_lines(screen, 1)[:2]) == "Maya: who's up for karaoke friday?"
+        assert "Jonas: sample 2 turn 1" in column_lines(screen, 2)
+        # 1-3 continue in the chat from that sample: pick who you play, the model stays loaded
+        await pilot.press("escape", "2")
+        await wait_until(pilot, lambda: app.screen.query("#choice-list"), "who you play")
+        app.screen.query_one("#choice-list").highlighted = 2
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.session is not None,
+                         "the chat")
+        chat = app.screen
+        assert chat.player == "pixel_dan" and chat.sampler is sampler
+        assert [(t.speaker, t.text) for t in chat.turns] == screen.samples[1]
+        await pilot.press("escape", "escape")
+        await wait_until(pilot, lambda: app.screen is screen, "back to the samples")
+
+
+async def test_empty_prompt_opening_line_settings_and_export(workspace):
+    sampler = ScriptedSampler()
+    app = conv_app(sampler)
+    notes = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await generate(pilot, "")
+        assert sampler.calls[-1]["prompt"] == [] and sampler.calls[-1]["opening"] is None
+        await generate(pilot, "anyone up for karaoke?")
+        assert sampler.calls[-1]["opening"] == "anyone up for karaoke?"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.query("#set-samples"), "the settings")
+        app.screen.query_one("#set-samples").value = "2"
+        app.screen.query_one("#set-turns").value = "6"
+        app.screen.query_one("#set-temperature").value = "0.8"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is screen and len(screen.query(".conv-sample")) == 2, "2 columns")
+        await generate(pilot, "")
+        call = sampler.calls[-1]
+        assert call["n"] == 2 and call["turns"] == 6 and call["settings"].temperature == 0.8
+        app.notify = lambda message, **kw: notes.append(message)  # noqa: E731
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: app.screen.query("#choice-list"), "the format")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: notes, "the export")
+    from friendsim_tui import paths
+
+    (path,) = (paths.workspace_dir(WS) / "exports").iterdir()
+    assert path.suffix == ".md" and "## Sample 2" in path.read_text() and "Saved to" in notes[0]
+
+
+def test_snapshot_conversation(workspace, snap_compare):
+    sampler = ScriptedSampler(script=["bro say less", "Right. 8pm?", "[bold]x[/] \x1b[31m [@click=app.quit]y",
+                                      "it's INDOORS jonas"])
+
+    async def run_before(pilot) -> None:
+        await generate(pilot, "Maya: who's up for karaoke friday?")
+        pilot.app.screen.query_one("#sample-1").focus()
+
+    assert snap_compare(conv_app(sampler), terminal_size=SIZE, run_before=run_before)
