@@ -19,7 +19,7 @@ from friendsim_tui.importers.base import ChatImportError, iso_timestamp, strip_d
 # System events: DCE writes these fallback texts in place of the content of non-conversation messages
 # (PlainTextMessageExtensions.GetFallbackContent), so in CSV and PlainText they look like ordinary messages.
 
-_SYSTEM_TEXTS = frozenset(
+SYSTEM_TEXTS = frozenset(
     {
         "Added a recipient.",
         "Removed a recipient.",
@@ -37,12 +37,12 @@ _SYSTEM_PATTERN = re.compile(
 )
 
 
-_SYSTEM_PREFIXES = ("Added ", "Removed ", "Started a call ", "Changed the channel name: ")
+SYSTEM_PREFIXES = ("Added ", "Removed ", "Started a call ", "Changed the channel name: ")
 
 
 def is_system_text(text: str) -> bool:
     """True for DCE's fallback text of a system event (``Joined the server.``, ``Pinned a message.``...)."""
-    return text in _SYSTEM_TEXTS or (text.startswith(_SYSTEM_PREFIXES) and _SYSTEM_PATTERN.match(text) is not None)
+    return text in SYSTEM_TEXTS or (text.startswith(SYSTEM_PREFIXES) and _SYSTEM_PATTERN.match(text) is not None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,8 +72,8 @@ class ContentKeys:
 
     The id hashes conversation, the date *as written*, speaker and text, plus how many identical messages
     came before it in this file, so re-importing an overlapping export adds nothing twice. It starts with
-    the time in hex, so one export's ids sort in time order: the store's uniqueness index then grows at
-    its end instead of at random places, which keeps large imports fast.
+    the hour in hex, so one export's ids sort roughly in time order: the store's uniqueness index then
+    grows near its end instead of at random places, which keeps large imports fast.
     """
 
     def __init__(self, conversation: str) -> None:
@@ -82,7 +82,7 @@ class ContentKeys:
 
     def __call__(self, ts: float, date_text: str, speaker: str, text: str) -> str:
         # dce_csv inlines this in its hot loop: keep the two in step
-        sid = f"{int(ts):08x}." + blake2b(
+        sid = f"{int(ts) // 3600:06x}." + blake2b(
             f"{self._prefix}{date_text}\x1f{speaker}\x1f{text}".encode("utf-8", "surrogatepass"), digest_size=12
         ).hexdigest()
         seen = self.seen

@@ -168,6 +168,7 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
     report = state.report
     skip = report.skip
     is_system = _dce.is_system_text
+    system_texts, system_prefixes = _dce.SYSTEM_TEXTS, _dce.SYSTEM_PREFIXES
     authors = state.authors
     by_id: dict[str, list] = {}  # the last author seen under each id: the fast path
     ids = state.ids
@@ -177,7 +178,7 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
     hour_base = dates.hour_base
     id_prefix = conversation + "\x1f"
     seen = ids.seen
-    hour = offset = run_date = ""
+    hour = offset = run_date = hour_id = ""
     base = 0.0
     run_seen: dict[str, int] = {}
     prev_line = start_line  # physical lines consumed before the current record
@@ -204,7 +205,7 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
                     if not content or content.isspace():
                         skip(MEDIA if attachments else EMPTY)
                         continue
-                    if is_system(content):
+                    if content in system_texts or (content.startswith(system_prefixes) and is_system(content)):
                         skip(SYSTEM)
                         continue
                     if "\r" in content:  # Windows line ends inside a field (a re-saved file)
@@ -216,6 +217,7 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
                             if date[:13] != hour or date[27:] != offset:
                                 hour, offset = date[:13], date[27:]
                                 base = hour_base(date)
+                                hour_id = f"{int(base) // 3600:06x}."
                             minute = int(date[14:16])
                             second = float(date[17:27])
                             if not (0 <= minute < 60 and 0 <= second < 61):
@@ -247,7 +249,7 @@ def _read(fh, start_line, delim, has_id, dates, title, state, progress, total):
                     # ids as in _dce.ContentKeys, inline. A 100 ns date is as good as unique: the same row
                     # again is the same message (an overlapping export pasted in), so the count of earlier
                     # identical rows only runs over rows with this very date, which saves a dict of every id.
-                    sid = f"{int(ts):08x}." + blake2b(
+                    sid = (hour_id if precise else f"{int(ts) // 3600:06x}.") + blake2b(
                         f"{id_prefix}{date}\x1f{key}\x1f{content}".encode("utf-8", "surrogatepass"), digest_size=12
                     ).hexdigest()
                     if precise:
