@@ -3,7 +3,7 @@
 Read with the csv module (content keeps raw newlines), streamed, with every date style DCE has written.
 The file has no message ids and no channel: the conversation comes from DCE's default file name
 (``Guild - Channel [123456789].csv``) and ids from content (:class:`_dce.ContentKeys`), prefixed with the
-time so that ids of one export sort in time order (which keeps the store's uniqueness index fast).
+hour so that ids of one export sort roughly in time order (which keeps the store's uniqueness index fast).
 
 Speed matters here (a 1M-message export should import in seconds), so the per-row loop inlines the
 round-trip date format and the id computation; everything unusual takes the general path.
