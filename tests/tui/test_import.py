@@ -128,7 +128,13 @@ async def test_import_into_a_new_workspace(workspaces, make_app):
         await preview_path(pilot, app, "~/exports")  # a folder: every chat in it
         assert "✗ junk.bin" in static_text(app, "#preview-summary")
         app.screen.query_one("#target", Input).focus()
-        await pilot.press("ctrl+u", *"sports", "enter")
+        await pilot.press("ctrl+u")
+        assert static_text(app, "#status") == "Type the name of the workspace to import into."
+        await pilot.press("enter")  # no name: nothing happens
+        assert app.screen.id == "import" and not app.screen.importing
+        await pilot.press(*"sports")
+        assert static_text(app, "#status") == "enter imports 5 messages into sports"
+        await pilot.press("enter")
         await wait_until(pilot, lambda: on_home(app, "sports"), "home with the new workspace")
         assert counts() == {"family": 3, "sports": 5, "weekend-crew": 10}
 

@@ -104,12 +104,10 @@ class ImportScreen(Screen):
         self.preview = None
         """The last preview (services.importing.Preview), for ``self.selection``."""
         self.existing: list[str] = []
-        """Speaker names already in the target workspace."""
-        self.target_exists = False
+        """Speaker names already in the target workspace (kept up to date as the target is typed)."""
         self.choices: dict = {}
         """(source, key) -> SpeakerChoice."""
         self.importing = False
-        self.result = None
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -223,21 +221,20 @@ class ImportScreen(Screen):
         self._working(True)
         self._set_status(Content.assemble("Reading ", inert_content(", ".join(display_path(p) for p in paths))))
         self.refresh_bindings()
-        self._run_preview(paths, self.target)
+        self._run_preview(paths)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _run_preview(self, paths: list[Path], target: str) -> None:
+    def _run_preview(self, paths: list[Path]) -> None:
         from friendsim_tui.services import importing
 
         try:
             preview = importing.preview(paths, _Progress(self, get_current_worker(), "Reading"))
-            existing = data.speaker_names(target) if target else []
         except _Cancelled:
             return
         except Exception as exc:  # an unreadable folder, a permission error...
             self.post_message(PreviewFailed(f"cannot read the selection: {exc}"))
             return
-        self.post_message(PreviewReady(paths, preview, existing))
+        self.post_message(PreviewReady(paths, preview))
 
     @on(WorkProgress)
     def _progress(self, message: WorkProgress) -> None:
@@ -257,22 +254,29 @@ class ImportScreen(Screen):
             return  # an older selection
         self._working(False)
         self.preview = message.preview
-        self.existing = message.existing
         self._show_preview()
+        self._ready_status()
         table = self.query_one("#identities", RowTable)
-        if self.preview.files:
+        if table.row_count:
+            table.focus()
+        self.refresh_bindings()
+
+    def _ready_status(self) -> None:
+        """What Enter will do now, once a preview is shown."""
+        if self.preview is None or self.importing:
+            return
+        if not self.preview.files:
+            self._set_status("Nothing to import: no chat export in the selection.", error=True)
+        elif not self.target or check_new_workspace_name(self.target):
+            self._set_status("Type the name of the workspace to import into.", error=True)
+        else:
             self._set_status(
                 Content.assemble(
                     ("enter", "bold"),
                     f" imports {plural(self.preview.total_kept, 'message')} into ",
-                    inert_content(self.target or "?"),
+                    inert_content(self.target),
                 )
             )
-            if table.row_count:
-                table.focus()
-        else:
-            self._set_status("Nothing to import: no chat export in the selection.", error=True)
-        self.refresh_bindings()
 
     def _show_preview(self) -> None:
         """Files (✓ read, ✗ not a chat), totals, problems, then the speakers table."""
@@ -425,6 +429,7 @@ class ImportScreen(Screen):
         self._target_changed(event.value.strip())
 
     def _target_changed(self, target: str) -> None:
+        self._ready_status()
         title = self.query_one("#import-title", Static)
         note = self.query_one("#target-note", Static)
         if not target:
@@ -453,7 +458,6 @@ class ImportScreen(Screen):
     def _target_checked(self, message: TargetChecked) -> None:
         if message.target != self.target:
             return
-        self.target_exists = message.exists
         self.existing = message.existing
         note = "existing workspace" if message.exists else "new workspace"
         self.query_one("#target-note", Static).update(Content(note).stylize("dim"))
@@ -509,7 +513,6 @@ class ImportScreen(Screen):
     @on(ImportFinished)
     def _import_finished(self, message: ImportFinished) -> None:
         self.importing = False
-        self.result = message.result
         self.dismiss(message.result)
 
     @on(ImportFailed)
