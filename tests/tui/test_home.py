@@ -136,3 +136,15 @@ async def test_runs_of_the_workspace_are_listed(workspaces, make_app):
         await pilot.press("down")
         await wait_until(pilot, lambda: on_home(app, "weekend-crew"), "weekend-crew")
         assert static_text(app, "#runs") == "No trained runs yet."
+
+
+async def test_an_unreadable_workspace_is_reported_not_fatal(workspaces, make_app, home):
+    from friendsim_tui import paths
+
+    (paths.workspace_dir("family") / "workspace.sqlite3").write_bytes(b"not a database" * 100)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "Could not list workspaces" in str(
+            app.screen.query_one("#workspaces", OptionList).get_option_at_index(0).prompt), "the error")
+        assert "cannot list workspaces" in static_text(app, "#summary-line")
+        assert app.is_running

@@ -241,6 +241,11 @@ class HomeScreen(Screen):
     @on(WorkspaceFailed)
     def _failed(self, message: WorkspaceFailed) -> None:
         self.notify(inert(message.error), title="Workspace", severity="error", markup=False)
+        if self.workspaces is None:  # the list itself could not be read: say so where it would be
+            self.query_one("#workspaces", OptionList).set_options(
+                [Option(Content("Could not list workspaces").stylize("$error"), disabled=True)]
+            )
+            self.query_one("#summary-line", Static).update(inert_content(message.error, "$error"))
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
