@@ -227,3 +227,24 @@ async def test_progress_messages_move_the_bar(workspaces, make_app):
         bar = screen.query_one("#progress", ProgressBar)
         await wait_until(pilot, lambda: bar.progress == 68, "the bar")
         assert bar.display and static_text(app, "#status") == "Importing weekend crew.json  (2/3)"
+
+
+async def test_escape_cancels_a_running_import(workspaces, make_app, monkeypatch):
+    from friendsim_tui.services import importing
+
+    def slow_import(workspace, paths, choices=None, progress=None):
+        for done in range(1000):  # stands in for a long import: only the progress callback can stop it
+            progress(0, 1, str(paths[0]), done, 1000)
+            time.sleep(0.01)
+        raise AssertionError("the import was not cancelled")
+
+    monkeypatch.setattr(importing, "import_paths", slow_import)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await preview_in_import(pilot, app, "~/exports/new chat.txt", "weekend-crew")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Importing new chat.txt" in static_text(app, "#status"), "progress")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "cancelled" in static_text(app, "#problems"), "the cancel")
+        assert app.screen.id == "import" and not app.screen.importing
+        assert counts() == {"family": 3, "weekend-crew": 10}
