@@ -197,6 +197,9 @@ def cmd_workspaces(args, config) -> int:
     if not items:
         print("No workspaces yet. Import some chats: friendsim-tui import PATH --workspace NAME")
     for w in items:
+        if "error" in w:
+            print(f"{w['name']:<24} damaged: {w['error']}")
+            continue
         print(f"{w['name']:<24} {w['messages']:>10,} messages  {w['speakers']:>4} speakers")
     return 0
 

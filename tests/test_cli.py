@@ -114,3 +114,14 @@ def test_folder_import_skips_non_chat_files_with_a_warning(capsys, data_dir, tmp
     # Named explicitly, the same non-chat file is an error.
     code, _, err = run(capsys, "import", str(export / "autofill_information.json"), "-w", "crew")
     assert code == 1 and "autofill_information.json" in err
+
+
+def test_a_damaged_workspace_does_not_hide_the_others(capsys, data_dir, transcript):
+    run(capsys, "import", str(transcript("A: hi\n")), "-w", "good")
+    bad = paths.workspaces_dir() / "bad"
+    bad.mkdir()
+    (bad / "workspace.sqlite3").write_bytes(b"this is not a database" * 100)
+    code, out, _ = run(capsys, "workspaces", "--json")
+    items = {w["name"]: w for w in json.loads(out)}
+    assert items["good"]["messages"] == 1 and "error" not in items["good"]
+    assert "cannot be read" in items["bad"]["error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import sqlite3
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Callable
 
 from friendsim_tui.importers import chat_files, expand_paths, parse_file
 from friendsim_tui.importers.base import ChatImportError, ImportReport
-from friendsim_tui.store import Store
+from friendsim_tui.store import Store, StoreError
 
 BATCH = 20_000
 
@@ -275,14 +276,14 @@ def list_workspaces() -> list[dict]:
         db = folder / "workspace.sqlite3"
         if not db.is_file():
             continue
-        with Store(db) as store:
-            out.append(
-                {
-                    "name": folder.name,
-                    "messages": store.message_count(),
-                    "speakers": len(store.speakers()),
-                    "date_range": store.date_range(),
-                    "path": str(folder),
-                }
-            )
+        entry = {"name": folder.name, "messages": 0, "speakers": 0, "date_range": None, "path": str(folder)}
+        try:
+            with Store(db) as store:
+                entry.update(
+                    messages=store.message_count(), speakers=len(store.speakers()), date_range=store.date_range()
+                )
+        except (sqlite3.DatabaseError, StoreError) as exc:
+            # One damaged workspace must not hide the others; say what is wrong with it.
+            entry["error"] = f"{db}: cannot be read ({exc})"
+        out.append(entry)
     return out
