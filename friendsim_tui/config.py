@@ -80,6 +80,9 @@ class TrainConfig:
     """torch.compile the model: auto (on CUDA only; compiling costs minutes on a small CPU), on, off."""
     eval_max_blocks: int = 64
     """Evaluate on at most this many blocks of the eval split (keeps evals quick on big workspaces)."""
+    dropout: float = 0.0
+    """Dropout while training. 0 is fastest (fused attention kernels; ~15% of a CPU step saved) and how modern
+    bases train; 0.1 can help a scratch model that sees a small chat many times."""
 
     def validate(self, where: str) -> None:
         if self.precision not in ("auto", "bf16", "fp16", "fp32"):
@@ -88,6 +91,8 @@ class TrainConfig:
             raise ConfigError(f"{where}: train.schedule must be one of cosine, linear, constant")
         if self.compile not in ("auto", "on", "off"):
             raise ConfigError(f"{where}: train.compile must be one of auto, on, off")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"{where}: train.dropout must be in [0, 1)")
         if self.epochs < 0 or not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"{where}: train.epochs must be >= 0 and train.warmup_ratio in [0, 1)")
         for name in ("block_size", "save_steps", "eval_steps", "sample_steps", "eval_max_blocks"):

@@ -227,6 +227,23 @@ def test_lr_schedule_and_plan():
                             world=2, auto_b=8, lr=1e-3, precision="bf16")
     assert (plan.batch_size, plan.grad_accum, plan.blocks_per_step) == (8, 1, 16)
     assert plan.max_steps == 13  # ceil(2 epochs * 100 blocks / 16)
+    scratch = engine.make_plan(tiny_config(batch_size=0, grad_accum=0, max_steps=0, epochs=0), n_blocks=100,
+                               world=1, auto_b=16, lr=2e-3, precision="bf16", scratch=True)
+    assert (scratch.batch_size, scratch.grad_accum, scratch.blocks_per_step, scratch.max_steps) == (8, 1, 8, 100)
+
+
+def test_fast_kernels_keep_the_model_function():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(n_layer=2, n_embd=64, n_head=2, vocab_size=300, n_positions=32)).eval()
+    x = torch.randint(0, 300, (2, 32))
+    with torch.no_grad():
+        before = model(input_ids=x).logits
+        engine.fast_training_kernels(model, 0.0)
+        after = model(input_ids=x).logits
+    assert torch.allclose(before, after, atol=1e-5)
+    assert all(m.p == 0.0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
 
 
 def test_a_failed_checkpoint_save_keeps_the_previous_one_and_training_goes_on(crew, monkeypatch):
