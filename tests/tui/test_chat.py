@@ -62,6 +62,12 @@ async def say(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
+async def offered(pilot, text: str, n: int = 3) -> ChatScreen:
+    """Say ``text`` (empty: let the others talk) and wait for ``n`` candidates."""
+    await say(pilot, text)
+    return await candidates_in(pilot, n)
+
+
 def saved_turns():
     def read(chats):
         session = chats.list_sessions(RUN)[0]
@@ -75,8 +81,7 @@ async def test_candidates_numbered_then_pick_records_all_and_the_choice(workspac
     app = chat_app(sampler)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await say(pilot, "who's up for karaoke?")
-        await candidates_in(pilot, 3)
+        await offered(pilot, "who's up for karaoke?", 3)
         options = screen.panel.option_list
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert [p.split()[0] for p in prompts] == ["1", "2", "3"]
@@ -102,8 +107,7 @@ async def test_more_edit_undo_branch_and_empty_enter(workspace):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         # empty enter: the others keep talking (nothing typed, model opens)
-        await say(pilot, "")
-        await candidates_in(pilot, 3)
+        await offered(pilot, "", 3)
         assert sampler.calls[-1]["history"] == []
         # r: a swipe adds candidates for the same turn, the earlier ones excluded as duplicates
         await pilot.press("r")
@@ -128,14 +132,18 @@ async def test_more_edit_undo_branch_and_empty_enter(workspace):
         await wait_until(pilot, lambda: len(saved_turns()[1]) == 1 and saved_turns()[1][0].text == "Jonas line 0",
                          "the new branch saved")
         # empty enter after a pick samples the next turn with the new history
-        await say(pilot, "")
-        await candidates_in(pilot, 3)
+        await offered(pilot, "", 3)
         assert sampler.calls[-1]["history"] == [("Jonas", "Jonas line 0")]
         await pilot.press("u")  # the list has focus: undo the model turn
         assert screen.turns == []
+        # undoing the player's own line puts it back in the input
+        await offered(pilot, "my line", 3)
+        await pilot.press("u")
+        assert screen.input.value == "my line" and screen.input.has_focus and screen.candidates == []
     session, _ = saved_turns()
     roots = chats_of(lambda chats: chats.children(session.id, None))
-    assert [(t.text, t.source, t.chosen) for t in roots] == [("edited by me", "edited", 4), ("Jonas line 0", "model", 0)]
+    assert [(t.text, t.source, t.chosen) for t in roots] == [
+        ("edited by me", "edited", 4), ("Jonas line 0", "model", 0), ("my line", "player", None)]
 
 
 async def test_typing_impersonate_and_force(workspace):
@@ -143,8 +151,7 @@ async def test_typing_impersonate_and_force(workspace):
     app = chat_app(sampler)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        await say(pilot, "[bold]hi[/] all")
-        await candidates_in(pilot, 3)
+        await offered(pilot, "[bold]hi[/] all", 3)
         assert log_lines(app)[0].startswith("Maya (you)") and log_lines(app)[0].endswith("[bold]hi[/] all")
         # i: the model suggests the player's own line into the input
         await pilot.press("i")
@@ -183,8 +190,7 @@ async def test_settings_apply_to_the_next_sample_and_are_saved(workspace):
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen is screen, "back in the chat")
         assert "T 0.9 · top-k 12" in str(app.screen.query_one("#chat-header").render())
-        await say(pilot, "")
-        await candidates_in(pilot, 2)
+        await offered(pilot, "", 2)
         call = sampler.calls[-1]
         assert call["n"] == 2 and call["settings"].temperature == 0.9 and call["settings"].top_k == 12
         await wait_until(pilot, lambda: saved_turns()[0].settings.get("temperature") == 0.9, "settings saved")
@@ -198,8 +204,7 @@ async def test_export_writes_a_file_in_the_workspace(workspace, home):
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         app.notify = lambda message, **kw: notes.append(message)  # noqa: E731 (record what the user is told)
-        await say(pilot, "[@click=app.quit]hi")
-        await candidates_in(pilot, 3)
+        await offered(pilot, "[@click=app.quit]hi", 3)
         await pilot.press("1")
         for fmt in (0, 1):
             await pilot.press("ctrl+e")
@@ -216,7 +221,8 @@ async def test_export_writes_a_file_in_the_workspace(workspace, home):
     assert "**Maya** (you): \\[@click=app.quit\\]hi" in md and "Jonas line 0" in md
     assert "Maya: [@click=app.quit]hi" in txt
     assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
-    assert any(str(files[0].name) in n and n.startswith("Saved to ~/") is False or "exports" in n for n in notes)
+    saved = [n for n in notes if n.startswith("Saved to ")]
+    assert [n.rsplit("/", 1)[-1] for n in saved] == [f.name for f in files], "the user is told each path"
 
 
 async def test_resume_shows_previous_turns_and_pending_candidates(workspace):
@@ -259,8 +265,7 @@ async def test_long_session_is_line_rendered(workspace):
         assert len(list(log.query("*"))) == 0, "one widget, no children per message"
         assert log.scroll_y == log.max_scroll_y, "opens at the newest turn"
         t0 = time.perf_counter()
-        await say(pilot, "and one more")
-        await candidates_in(pilot, 3)
+        await offered(pilot, "and one more", 3)
         await pilot.press("1")
         assert time.perf_counter() - t0 < 2.0
         assert log_lines(app)[-1].split()[-1] == "0"  # "Jonas line 0", at the bottom

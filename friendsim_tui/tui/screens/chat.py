@@ -12,6 +12,7 @@ keep talking; esc leaves the input for the list. ctrl+s settings, ctrl+e export,
 
 from __future__ import annotations
 
+import gc
 import os
 import queue
 import time
@@ -102,6 +103,16 @@ def write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def settle_heap() -> None:
+    """Hide everything alive now (torch, the model, a long history) from the cyclic garbage collector.
+
+    A full collection walks every tracked object; with torch and transformers loaded that is enough to
+    stall the event loop for a few hundred ms at random moments. ``gc.freeze`` is cheap (a list splice)
+    and later collections then scan only objects made after it.
+    """
+    gc.freeze()
 
 
 def pairs(turns: Sequence) -> list[tuple[str, str]]:
@@ -230,6 +241,117 @@ class SessionWriter:
             store.close()
 
 
+# -- what the Chat and Conversation screens share: one model, sampling in a worker, exports ----------------
+
+
+class ModelScreen(Screen):
+    """Loads a run's model once (thread worker) and runs each sampling request in another (exclusive) one.
+
+    A request gets a token; results of an older request (cancelled, or superseded) are ignored.
+    Subclasses show status text with :meth:`_status` and handle :class:`SamplingDone`.
+    """
+
+    ERROR_TITLE = "Chat"
+
+    def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None, sampler: Any, id: str) -> None:
+        super().__init__(id=id)
+        self.workspace = workspace
+        self.run = run
+        self._open_sampler = open_sampler or default_open_sampler
+        self.sampler = sampler
+        self.settings = ChatConfig()
+        self.sampling: str | None = None
+        """The kind of request in flight, None when idle."""
+        self._token = 0
+
+    def _status(self, text: str, spinning: bool = False) -> None:
+        raise NotImplementedError
+
+    def _start_model(self) -> None:
+        self.settings = chat_defaults(self.app)
+        if self.sampler is None:
+            self._status("loading model…", spinning=True)
+            self._load_model()
+        else:
+            self.post_message(ModelLoaded(self.run, self.sampler))
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def _load_model(self) -> None:
+        try:
+            choice, sampler = self._open_sampler(self.workspace, self.run)
+        except Exception as exc:  # ChatError, or anything a damaged model folder throws
+            self.post_message(ModelFailed(f"cannot load the model of run {self.run}: {exc}"))
+            return
+        self.post_message(ModelLoaded(getattr(choice, "name", self.run), sampler))
+
+    def _model_ready(self, sampler: Any) -> None:
+        self.sampler = sampler
+        settle_heap()
+
+    @on(ModelFailed)
+    def _model_failed(self, message: ModelFailed) -> None:
+        self._status(inert(message.error))
+        self.notify(message.error, title=self.ERROR_TITLE, severity="error", markup=False)
+
+    def _cancel_sampling(self) -> None:
+        if self.sampling and self.sampler is not None:
+            self.sampler.cancel()
+        self.sampling = None
+        self._token += 1  # whatever is still in flight is stale now
+
+    def _start_sampling(self, kind: str, call: Callable[[int], list]) -> int:
+        """Cancel what runs, then run ``call(token)`` (returning candidates or conversations) in a worker."""
+        self._cancel_sampling()
+        self.sampling = kind
+        self._sample(self._token, kind, call)
+        return self._token
+
+    @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
+    def _sample(self, token: int, kind: str, call: Callable[[int], list]) -> None:
+        from friendsim_tui.engine.sample import SampleCancelled  # (torch-free module)
+
+        t0 = time.perf_counter()
+        try:
+            got = call(token)
+        except SampleCancelled:
+            self.post_message(SamplingDone(token, kind, [], cancelled=True))
+        except Exception as exc:  # SampleError says why in one line; anything else is a bug worth seeing
+            self.post_message(SamplingDone(token, kind, [], error=str(exc) or type(exc).__name__))
+        else:
+            results = [pairs(r) if isinstance(r, list) else pairs([r])[0] for r in got]
+            self.post_message(SamplingDone(token, kind, results, seconds=time.perf_counter() - t0))
+
+    def _finished(self, message: SamplingDone) -> bool:
+        """Bookkeeping for a request's end; True when it brought results to show."""
+        if message.token != self._token:
+            return False
+        self.sampling = None
+        if message.error:
+            self._status(f"sampling failed: {inert(message.error)}")
+            self.notify(message.error, title=self.ERROR_TITLE, severity="error", markup=False)
+            return False
+        return not message.cancelled
+
+    def _ask_export(self, title: str, export: Callable[[bool], None]) -> None:
+        """Ask Markdown or plain text, then ``export(markdown)``."""
+
+        def chosen(fmt: str | None) -> None:
+            if fmt:
+                export(fmt == EXPORT_FORMATS[0])
+
+        self.app.push_screen(ChoicePrompt(Content(title), list(EXPORT_FORMATS)), chosen)
+
+    @on(FileSaved)
+    def _saved(self, message: FileSaved) -> None:
+        if message.error:
+            self.notify(message.error, title="Export", severity="error", markup=False)
+        else:
+            self.notify(f"Saved to {display_path(message.path)}", title="Export", markup=False)
+
+    def on_unmount(self) -> None:
+        self._cancel_sampling()
+
+
 # -- the chat -----------------------------------------------------------------------------------------------
 
 
@@ -241,7 +363,7 @@ class Turn:
     candidates: tuple[tuple[str, str], ...] = ()
 
 
-class ChatScreen(Screen):
+class ChatScreen(ModelScreen):
     BINDINGS = [
         Binding("1", "pick(0)", "Pick", key_display="1-9"),
         *(Binding(str(i), f"pick({i - 1})", show=False) for i in range(2, 10)),
@@ -258,22 +380,14 @@ class ChatScreen(Screen):
     def __init__(self, workspace: str, run: str, player: str, *, speakers: Sequence[str] = (),
                  open_sampler: OpenSampler | None = None, sampler: Any = None,
                  seed_turns: Sequence | None = None, resume: bool = True) -> None:
-        super().__init__(id="chat")
-        self.workspace = workspace
-        self.run = run
+        super().__init__(workspace, run, open_sampler=open_sampler, sampler=sampler, id="chat")
         self.player = player
         self.speakers = list(speakers)
-        self._open_sampler = open_sampler or default_open_sampler
-        self.sampler = sampler
         self._seed = pairs(seed_turns) if seed_turns else None
         self._resume = resume and not seed_turns
         self.session = None
         self.turns: list[Turn] = []
         self.candidates: list[tuple[str, str]] = []
-        self.settings = ChatConfig()
-        self.sampling: str | None = None
-        """The kind of request in flight ("candidates", "impersonate"), None when idle."""
-        self._token = 0
         self._wanted: int = 0
         self.last_sample_seconds: float | None = None
         self.writer: SessionWriter | None = None
@@ -290,21 +404,16 @@ class ChatScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.settings = chat_defaults(self.app)
+        self._start_model()
         self._update_header()
         self.query_one(CandidatePanel).set_candidates([])
         self.writer = SessionWriter(self.workspace, self._writer_error)
         self._run_writer()
         self._open_session()
-        if self.sampler is None:
-            self._status("loading model…", spinning=True)
-            self._load_model()
-        else:
-            self.post_message(ModelLoaded(self.run, self.sampler))
         self.query_one("#chat-input").focus()
 
     def on_unmount(self) -> None:
-        self._cancel_sampling()
+        super().on_unmount()
         if self.writer is not None:
             self.writer.close()
 
@@ -365,21 +474,13 @@ class ChatScreen(Screen):
 
         self._write(job)
 
-    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
-    def _load_model(self) -> None:
-        try:
-            choice, sampler = self._open_sampler(self.workspace, self.run)
-        except Exception as exc:  # ChatError, or anything a damaged model folder throws
-            self.post_message(ModelFailed(f"cannot load the model of run {self.run}: {exc}"))
-            return
-        self.post_message(ModelLoaded(getattr(choice, "name", self.run), sampler))
-
     @on(SessionOpened)
     def _session_opened(self, message: SessionOpened) -> None:
         self.session = message.session
         self.settings = settings_from(self.session.settings, self.settings)
         self.turns = [Turn(t.speaker, t.text, t.source, tuple(pairs(t.candidates))) for t in message.turns]
         self.log_widget.set_entries([self._entry(t) for t in self.turns])
+        settle_heap()
         self._update_header()
         if self.session.pending:
             self._set_candidates(pairs(self.session.pending))
@@ -388,7 +489,7 @@ class ChatScreen(Screen):
 
     @on(ModelLoaded)
     def _model_loaded(self, message: ModelLoaded) -> None:
-        self.sampler = message.sampler
+        self._model_ready(message.sampler)
         speakers = list(getattr(self.sampler, "speakers", []) or [])
         if speakers:
             self.speakers = speakers
@@ -408,11 +509,6 @@ class ChatScreen(Screen):
             self._request()  # resumed right after the player's own line
         else:
             self._idle_hint()
-
-    @on(ModelFailed)
-    def _model_failed(self, message: ModelFailed) -> None:
-        self._status(message.error)
-        self.notify(message.error, title="Chat", severity="error", markup=False)
 
     # -- showing turns ----------------------------------------------------------------------------------
     def _entry(self, turn: Turn) -> LogEntry:
@@ -434,52 +530,25 @@ class ChatScreen(Screen):
             self.panel.option_list.focus()
 
     # -- sampling -----------------------------------------------------------------------------------------
-    def _cancel_sampling(self) -> None:
-        if self.sampling and self.sampler is not None:
-            self.sampler.cancel()
-        self.sampling = None
-        self._token += 1  # whatever is still in flight is stale now
-
     def _request(self, kind: str = "candidates", *, force: str | None = None, more: bool = False) -> None:
         if self.sampler is None or self.session is None:
             self.notify("The model is still loading.", severity="warning")
             return
-        self._cancel_sampling()
         if not more:
             self._set_candidates([])
-        token = self._token
-        self.sampling = kind
+        sampler, post, player, settings = self.sampler, self.post_message, self.player, self.settings
         history = [(t.speaker, t.text) for t in self.turns]
-        n = 1 if kind == "impersonate" else self.settings.candidates
+        n = 1 if kind == "impersonate" else settings.candidates
         self._wanted = n
         exclude = [t for _, t in self.candidates] if more else []
         if kind == "impersonate":
             self._status(f"suggesting a line for {inert(self.player, 30)}…", spinning=True)
-        else:
-            self._status(f"sampling {n} {'more ' if more else ''}…", spinning=True)
-        self._sample(token, kind, history, n, self.settings, force, exclude)
-
-    @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
-    def _sample(self, token: int, kind: str, history: list, n: int, settings: ChatConfig,
-                force: str | None, exclude: list[str]) -> None:
-        from friendsim_tui.engine.sample import SampleCancelled  # (torch-free module)
-
-        sampler, post = self.sampler, self.post_message
-        t0 = time.perf_counter()
-        try:
-            if kind == "impersonate":
-                got = sampler.impersonate(history, self.player, settings, n=1, exclude=exclude)
-            else:
-                got = sampler.candidates(
-                    history, self.player, n, settings, force_speaker=force, exclude=exclude,
-                    on_candidate=lambda c: post(CandidateSampled(token, c.speaker, c.text)),
-                )
-        except SampleCancelled:
-            post(SamplingDone(token, kind, [], cancelled=True))
-        except Exception as exc:  # SampleError says why in one line; anything else is a bug worth seeing
-            post(SamplingDone(token, kind, [], error=str(exc) or type(exc).__name__))
-        else:
-            post(SamplingDone(token, kind, pairs(got), seconds=time.perf_counter() - t0))
+            self._start_sampling(kind, lambda token: sampler.impersonate(history, player, settings, n=1, exclude=exclude))
+            return
+        self._status(f"sampling {n} {'more ' if more else ''}…", spinning=True)
+        self._start_sampling(kind, lambda token: sampler.candidates(
+            history, player, n, settings, force_speaker=force, exclude=exclude,
+            on_candidate=lambda c: post(CandidateSampled(token, c.speaker, c.text))))
 
     @on(CandidateSampled)
     def _candidate_sampled(self, message: CandidateSampled) -> None:
@@ -495,15 +564,9 @@ class ChatScreen(Screen):
 
     @on(SamplingDone)
     def _sampling_done(self, message: SamplingDone) -> None:
-        if message.token != self._token:
-            return
-        self.sampling = None
-        if message.error:
-            self._status(f"sampling failed: {inert(message.error)}")
-            self.notify(message.error, title="Sampling", severity="error", markup=False)
-            return
-        if message.cancelled:
-            self._idle_hint()
+        if not self._finished(message):
+            if message.cancelled and message.token == self._token:
+                self._idle_hint()
             return
         self.last_sample_seconds = message.seconds
         if message.kind == "impersonate":
@@ -642,14 +705,8 @@ class ChatScreen(Screen):
         )
 
     def action_export(self) -> None:
-        if self.session is None:
-            return
-
-        def chosen(fmt: str | None) -> None:
-            if fmt:
-                self._export(markdown=fmt == EXPORT_FORMATS[0])
-
-        self.app.push_screen(ChoicePrompt(Content("Export this chat as"), list(EXPORT_FORMATS)), chosen)
+        if self.session is not None:
+            self._ask_export("Export this chat as", self._export)
 
     def _export(self, markdown: bool) -> None:
         sid, workspace, post = self.session.id, self.workspace, self.post_message
@@ -665,13 +722,6 @@ class ChatScreen(Screen):
             post(FileSaved(path))
 
         self._write(job)
-
-    @on(FileSaved)
-    def _saved(self, message: FileSaved) -> None:
-        if message.error:
-            self.notify(message.error, title="Export", severity="error", markup=False)
-        else:
-            self.notify(f"Saved to {display_path(message.path)}", title="Export", markup=False)
 
     def action_back(self) -> None:
         """esc in the input moves to the candidates (or the log); esc elsewhere leaves the chat."""

@@ -9,7 +9,6 @@ the chat from that sample (a new session that starts with its turns, the model a
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 from typing import Any
 
@@ -18,29 +17,26 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from friendsim_tui.config import ChatConfig
 from friendsim_tui.tui.commands import PaletteCommand
-from friendsim_tui.tui.messages import ConversationSampled, FileSaved, ModelFailed, ModelLoaded, SamplingDone
+from friendsim_tui.tui.messages import ConversationSampled, FileSaved, ModelLoaded, SamplingDone
 from friendsim_tui.tui.screens.chat import (
-    EXPORT_FORMATS,
     SAMPLING_FIELDS,
     ChatScreen,
     Field,
+    ModelScreen,
     OpenSampler,
     SettingsScreen,
-    chat_defaults,
     check_chat_settings,
-    default_open_sampler,
     export_path,
     pairs,
     settings_line,
     write_private,
 )
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt
-from friendsim_tui.tui.text import display_path, inert, inert_content
+from friendsim_tui.tui.text import inert_content
 from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
 from friendsim_tui.tui.widgets.text_input import TextInput
 
@@ -77,7 +73,8 @@ def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[
     return "\n".join(out)
 
 
-class ConversationScreen(Screen):
+class ConversationScreen(ModelScreen):
+    ERROR_TITLE = "Conversation"
     BINDINGS = [
         Binding("1", "continue_chat(0)", "Continue in chat", key_display="1-3"),
         *(Binding(str(i), f"continue_chat({i - 1})", show=False) for i in range(2, MAX_SAMPLES + 1)),
@@ -88,18 +85,11 @@ class ConversationScreen(Screen):
 
     def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None = None, sampler: Any = None,
                  samples: int = 3, turns: int = 12) -> None:
-        super().__init__(id="conversation")
-        self.workspace = workspace
-        self.run = run
-        self._open_sampler = open_sampler or default_open_sampler
-        self.sampler = sampler
+        super().__init__(workspace, run, open_sampler=open_sampler, sampler=sampler, id="conversation")
         self.n = samples
         self.turns = turns
-        self.settings = ChatConfig()
         self.samples: list[list[tuple[str, str]]] = []
         self.prompt = ""
-        self.sampling = False
-        self._token = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="conv-header")
@@ -112,18 +102,10 @@ class ConversationScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.settings = chat_defaults(self.app)
         await self._build_columns()
+        self._start_model()
         self._update_header()
-        if self.sampler is None:
-            self._status("loading model…")
-            self._load_model()
-        else:
-            self.post_message(ModelLoaded(self.run, self.sampler))
         self.query_one("#conv-prompt").focus()
-
-    def on_unmount(self) -> None:
-        self._cancel()
 
     @property
     def speakers(self) -> list[str]:
@@ -149,37 +131,18 @@ class ConversationScreen(Screen):
             settings_line(self.settings).rsplit(" · N ", 1)[0],
         ))
 
-    def _status(self, text: str) -> None:
+    def _status(self, text: str, spinning: bool = False) -> None:
         self.query_one("#conv-status", Static).update(Content(text))
 
     # -- model ------------------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
-    def _load_model(self) -> None:
-        try:
-            choice, sampler = self._open_sampler(self.workspace, self.run)
-        except Exception as exc:
-            self.post_message(ModelFailed(f"cannot load the model of run {self.run}: {exc}"))
-            return
-        self.post_message(ModelLoaded(getattr(choice, "name", self.run), sampler))
-
     @on(ModelLoaded)
     def _model_loaded(self, message: ModelLoaded) -> None:
-        self.sampler = message.sampler
+        self._model_ready(message.sampler)
         for column in self._columns():
             column.speakers = self.speakers
         self._status("Type an opening line (or nothing) and press enter.")
 
-    @on(ModelFailed)
-    def _model_failed(self, message: ModelFailed) -> None:
-        self._status(inert(message.error))
-        self.notify(message.error, title="Conversation", severity="error", markup=False)
-
     # -- generating -------------------------------------------------------------------------------------
-    def _cancel(self) -> None:
-        if self.sampling and self.sampler is not None:
-            self.sampler.cancel()
-        self.sampling = False
-        self._token += 1
 
     @on(Input.Submitted, "#conv-prompt")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -192,34 +155,16 @@ class ConversationScreen(Screen):
             return
         from friendsim_tui.services.chat import split_prompt
 
-        self._cancel()
         self.prompt = prompt
         self.samples = []
         for column in self._columns():
             column.clear()
         prompt_turns, opening = split_prompt(self.speakers, prompt, None) if prompt else ([], None)
-        self.sampling = True
-        self._status(f"writing {self.n} conversations of {self.turns} turns…")
-        self._sample(self._token, prompt_turns, opening, self.n, self.turns, self.settings)
-
-    @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
-    def _sample(self, token: int, prompt_turns: list, opening: str | None, n: int, turns: int,
-                settings: ChatConfig) -> None:
-        from friendsim_tui.engine.sample import SampleCancelled  # (torch-free module)
-
-        post = self.post_message
-        t0 = time.perf_counter()
-        try:
-            got = self.sampler.conversation(
-                prompt_turns, turns, n, settings, opening=opening,
-                on_conversation=lambda conv: post(ConversationSampled(token, pairs(conv))),
-            )
-        except SampleCancelled:
-            post(SamplingDone(token, "conversation", [], cancelled=True))
-        except Exception as exc:
-            post(SamplingDone(token, "conversation", [], error=str(exc) or type(exc).__name__))
-        else:
-            post(SamplingDone(token, "conversation", [pairs(c) for c in got], seconds=time.perf_counter() - t0))
+        sampler, post, n, turns, settings = self.sampler, self.post_message, self.n, self.turns, self.settings
+        self._start_sampling("conversation", lambda token: sampler.conversation(
+            prompt_turns, turns, n, settings, opening=opening,
+            on_conversation=lambda conv: post(ConversationSampled(token, pairs(conv)))))
+        self._status(f"writing {n} conversations of {turns} turns…")
 
     def _show(self, sample: list[tuple[str, str]]) -> None:
         if sample in self.samples or len(self.samples) >= self.n:
@@ -235,16 +180,9 @@ class ConversationScreen(Screen):
 
     @on(SamplingDone)
     def _sampling_done(self, message: SamplingDone) -> None:
-        if message.token != self._token:
-            return
-        self.sampling = False
-        if message.error:
-            self._status(f"generation failed: {inert(message.error)}")
-            self.notify(message.error, title="Conversation", severity="error", markup=False)
-            return
-        for sample in message.results:
-            self._show(sample)
-        if not message.cancelled:
+        if self._finished(message):
+            for sample in message.results:
+                self._show(sample)
             took = f" in {message.seconds:.0f}s" if message.seconds >= 1 else ""
             self._status(f"{len(self.samples)} samples{took} · 1-{len(self.samples)} continue in the chat from a "
                          "sample · enter generates again")
@@ -292,11 +230,8 @@ class ConversationScreen(Screen):
             self.notify("Nothing to export yet: generate first.", severity="warning")
             return
 
-        def chosen(fmt: str | None) -> None:
-            if fmt:
-                self._export(fmt == EXPORT_FORMATS[0], list(self.samples))
-
-        self.app.push_screen(ChoicePrompt(Content("Export these samples as"), list(EXPORT_FORMATS)), chosen)
+        samples = list(self.samples)
+        self._ask_export("Export these samples as", lambda markdown: self._export(markdown, samples))
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, markdown: bool, samples: list) -> None:
@@ -308,19 +243,12 @@ class ConversationScreen(Screen):
             return
         self.post_message(FileSaved(path))
 
-    @on(FileSaved)
-    def _saved(self, message: FileSaved) -> None:
-        if message.error:
-            self.notify(message.error, title="Export", severity="error", markup=False)
-        else:
-            self.notify(f"Saved to {display_path(message.path)}", title="Export", markup=False)
-
     def action_back(self) -> None:
         prompt = self.query_one("#conv-prompt", Input)
         if prompt.has_focus and self.samples:
             self._columns()[0].focus()
             return
-        self._cancel()
+        self._cancel_sampling()
         self.app.pop_screen()
 
     def palette_commands(self) -> list[PaletteCommand]:
