@@ -259,7 +259,8 @@ def main(argv=None) -> int:
             print(f"  ours@chat  5 candidates    median {chat:6.3f}s  runs {' '.join(f'{t:.3f}' for t in chat_all)}")
             print(f"  ours@60    5 candidates    median {full:6.3f}s  runs {' '.join(f'{t:.3f}' for t in full_all)}")
             orig_new = original_new_tokens(sampler, prompt_len)
-            print(f"  original   3 x {orig_new:<3} tok   median {orig:6.3f}s  runs {' '.join(f'{t:.3f}' for t in orig_all)}")
+            print(f"  original   3 x {orig_new:<3} tok   median {orig:6.3f}s  "
+                  f"runs {' '.join(f'{t:.3f}' for t in orig_all)}")
             print(f"  swipe      5 more, same history (prompt cached)  median {swipe:6.3f}s")
             with chat_length_turns(sampler, seed=2):
                 gap, took = loop_gap(ours)

@@ -97,7 +97,8 @@ def test_candidates_text_output_and_named_run(capsys, workspace, hot):
 
 
 def test_conversations_json(capsys, workspace, hot):
-    code, out, err = run(capsys, "--config", hot, "generate", "-w", workspace, "--conversation", "--prompt", "Carol: the third: hey all",
+    code, out, err = run(capsys, "--config", hot, "generate", "-w", workspace, "--conversation",
+                         "--prompt", "Carol: the third: hey all",
                          "--turns", "3", "-n", "2", "--seed", "3", "--json")
     assert code == 0, err
     data = json.loads(out)
@@ -127,7 +128,8 @@ def test_no_trained_run(capsys, data_dir, transcript):
 
 
 def test_bad_runs_and_model_folders(capsys, workspace, tiny_model_dir):
-    assert "no run named 'nope'" in one_line_error(capsys, "generate", "-w", workspace, "--run", "nope", "--as", "Alice")
+    err = one_line_error(capsys, "generate", "-w", workspace, "--run", "nope", "--as", "Alice")
+    assert "no run named 'nope'" in err
     err = one_line_error(capsys, "generate", "-w", workspace, "--run", "20260103-000000-failed", "--as", "Alice")
     assert "no model folder" in err
     pickled = add_run(workspace, "pickled", tiny_model_dir, "done", time.time() - 1000) / "model"

@@ -94,36 +94,35 @@ def _processors():
         """
 
         def __init__(self, prompt_len: int, first: list[int], speakers: list[int], eot: int, end: int,
-                     session: int, max_turn: int | None, may_end: bool):
+                     session: int, max_turn: int | None, may_end: bool, device):
             self.prompt_len = prompt_len
-            self.first = torch.tensor(first)
-            self.speakers = torch.tensor(speakers)
-            self.inside_ban = torch.tensor(sorted({*speakers, session}))
-            self.opening_ban = torch.tensor(sorted({*speakers, session, eot, end}))
-            self.eot, self.end = eot, end
+            self.first = torch.tensor(first, device=device)
+            self.speakers = torch.tensor(speakers, device=device)
+            self.inside_ban = torch.tensor(sorted({*speakers, session}), device=device)
+            self.opening_ban = torch.tensor(sorted({*speakers, session, eot, end}), device=device)
+            self.after_eot = torch.tensor([*first, end] if may_end else first, device=device)
+            self.eot = eot
             self.max_turn = max_turn
-            self.may_end = may_end
 
         def __call__(self, input_ids, scores):
             step = input_ids.shape[1] - self.prompt_len
             neg = torch.finfo(scores.dtype).min
-            dev = scores.device
             if step == 0:
-                keep = scores[:, self.first.to(dev)]
+                keep = scores[:, self.first]
                 scores.fill_(neg)
-                scores[:, self.first.to(dev)] = keep
+                scores[:, self.first] = keep
                 return scores
             last = input_ids[:, -1]
-            speakers = self.speakers.to(dev)
+            speakers = self.speakers
             after_speaker = torch.isin(last, speakers)
             after_eot = last == self.eot
             inside = ~(after_speaker | after_eot)
             if inside.any():
                 rows = inside.nonzero().squeeze(1)
-                scores[rows[:, None], self.inside_ban.to(dev)[None, :]] = neg
+                scores[rows[:, None], self.inside_ban[None, :]] = neg
                 if self.max_turn is not None:
                     gen = input_ids[rows, self.prompt_len:]
-                    pos = torch.arange(gen.shape[1], device=dev)
+                    pos = torch.arange(gen.shape[1], device=gen.device)
                     start = torch.where(torch.isin(gen, speakers), pos, -1).max(1).values
                     full = (gen.shape[1] - 1 - start) >= self.max_turn
                     if full.any():
@@ -132,11 +131,10 @@ def _processors():
                         scores[r, self.eot] = 0.0
             if after_speaker.any():
                 rows = after_speaker.nonzero().squeeze(1)
-                scores[rows[:, None], self.opening_ban.to(dev)[None, :]] = neg
+                scores[rows[:, None], self.opening_ban[None, :]] = neg
             if after_eot.any():  # conversations: the next turn opens with a speaker (or the session ends)
                 rows = after_eot.nonzero().squeeze(1)
-                allowed = torch.cat([self.first, torch.tensor([self.end])]) if self.may_end else self.first
-                allowed = allowed.to(dev)
+                allowed = self.after_eot
                 keep = scores[rows[:, None], allowed[None, :]]
                 scores[rows] = neg
                 scores[rows[:, None], allowed[None, :]] = keep
@@ -149,12 +147,12 @@ def _processors():
         push the model away from ever ending its turn.
         """
 
-        def __init__(self, penalty: float, exempt: list[int]):
+        def __init__(self, penalty: float, exempt: list[int], device):
             self.penalty = penalty
-            self.exempt = torch.tensor(exempt)
+            self.exempt = torch.tensor(exempt, device=device)
 
         def __call__(self, input_ids, scores):
-            exempt = self.exempt.to(scores.device)
+            exempt = self.exempt
             saved = scores[:, exempt].clone()
             picked = torch.gather(scores, 1, input_ids)
             picked = torch.where(picked < 0, picked * self.penalty, picked / self.penalty)
@@ -166,9 +164,10 @@ def _processors():
         """Stops rows at the end of their turn (or turns), hands each finished row over as it finishes,
         and stops everything on cancel or once enough candidates are in."""
 
-        def __init__(self, prompt_len: int, stop: list[int], eot: int, turns: int, on_row, enough, cancelled):
+        def __init__(self, prompt_len: int, stop: list[int], eot: int, turns: int, on_row, enough, cancelled,
+                     device):
             self.prompt_len = prompt_len
-            self.stop = torch.tensor(stop)
+            self.stop = torch.tensor(stop, device=device)
             self.eot = eot
             self.turns = turns
             self.on_row = on_row
@@ -179,7 +178,7 @@ def _processors():
         def __call__(self, input_ids, scores, **kwargs):
             gen = input_ids[:, self.prompt_len:]
             last = gen[:, -1]
-            done = torch.isin(last, self.stop.to(last.device))
+            done = torch.isin(last, self.stop)
             if self.turns > 1:
                 done &= (last != self.eot) | ((gen == self.eot).sum(1) >= self.turns)
             for row in done.nonzero().flatten().tolist():
@@ -392,13 +391,14 @@ class Sampler:
             if on_row is not None:
                 on_row(row, ids)
 
-        watcher = Watcher(prompt_len, stop, self.eot_id, turns, take, enough, self._cancel.is_set)
+        watcher = Watcher(prompt_len, stop, self.eot_id, turns, take, enough, self._cancel.is_set, self.device)
         processors = []
         if settings.repetition_penalty != 1.0:
             processors.append(Repetition(settings.repetition_penalty,
-                                         [self.session_id, self.end_id, self.eot_id, *self.speaker_ids]))
+                                         [self.session_id, self.end_id, self.eot_id, *self.speaker_ids], self.device))
         processors.append(Grammar(prompt_len, first, self.speaker_ids, self.eot_id, self.end_id, self.session_id,
-                                  settings.max_new_tokens if turns > 1 else None, may_end=turns > 1))
+                                  settings.max_new_tokens if turns > 1 else None, may_end=turns > 1,
+                                  device=self.device))
         gen_cfg = GenerationConfig(
             do_sample=True, temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
             max_new_tokens=new_tokens, num_return_sequences=1, use_cache=True,

@@ -1,8 +1,19 @@
 """Role-play for the CLI and the app alike: find a workspace's trained run, load it, read a history file,
 check speakers, and sample candidates or whole conversations. No torch at import time.
 
-The chat screen keeps one :class:`~friendsim_tui.engine.sample.Sampler` (``open_sampler``) and calls it
-from a thread worker; sessions are stored with :class:`~friendsim_tui.store.chats.ChatStore`.
+How the chat screen uses it (the UI thread owns the store, one worker thread owns the sampler):
+
+- pick a run: ``completed_runs(workspace)`` (newest first) or ``find_run(workspace, name)``; the friends
+  to play: ``model_speakers(choice)`` (reads friendsim.json only, instant);
+- load once, in a ``@work(thread=True)`` worker: ``load_sampler(choice)`` -> ``Sampler`` (ChatError);
+- sessions: ``ChatStore(Store.for_workspace(ws))``: ``new_session(run, player, title, settings)``,
+  ``list_sessions()``, ``history(id)`` for the sampler, ``add_turn(id, speaker, text, source,
+  candidates=offered, chosen=i)``, ``undo(id)``, ``set_pending(id, offered)``, ``export_markdown(id)``;
+  sampling settings: ``settings_from(session.settings, config.chat)`` and ``save_settings``;
+- a turn, in the worker: ``sampler.candidates(history, player, n, settings, force_speaker=None,
+  on_candidate=lambda c: self.post_message(...), exclude=already_offered)``; impersonate:
+  ``sampler.impersonate(history, player, settings)``; stop early: ``sampler.cancel()`` from any thread
+  (the call raises SampleCancelled); errors are SampleError with a one-line message.
 """
 
 from __future__ import annotations
