@@ -386,8 +386,12 @@ def cmd_generate(args, config) -> int:
         return 0
     if args.json:
         print(json.dumps({"run": choice.name, "candidates": [c.to_json() for c in cands],
-                          "sample_seconds": round(secs, 4)}, ensure_ascii=False))
+                          "sample_seconds": round(secs, 4), "dropped_turns": sampler.dropped_turns},
+                         ensure_ascii=False))
         return 0
+    if sampler.dropped_turns:
+        print(f"(the {sampler.dropped_turns} oldest history turns were left out: the model's context holds "
+              f"{sampler.context} tokens)", file=sys.stderr)
     for i, c in enumerate(cands, 1):
         print(f"{i}. {inert(c.speaker)}: {inert(c.text)}")
     if len(cands) < n:

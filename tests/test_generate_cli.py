@@ -81,6 +81,16 @@ def test_candidates_json(capsys, workspace, tmp_path, hot):
     assert all(set(c) == {"speaker", "text"} and c["speaker"] != "Alice" and c["text"].strip()
                for c in data["candidates"])
     assert isinstance(data["sample_seconds"], float) and data["sample_seconds"] >= 0
+    assert data["dropped_turns"] == 0
+
+
+def test_a_history_longer_than_the_context_is_trimmed_and_said(capsys, workspace, tmp_path, hot):
+    hist = write_history(tmp_path, [{"speaker": SPEAKERS[i % 3], "text": f"message number {i} " * 3}
+                                    for i in range(200)])
+    code, out, err = run(capsys, "--config", hot, "generate", "-w", workspace, "--as", "Alice", "--history", str(hist),
+                         "-n", "2", "--seed", "5")
+    assert code == 0, err
+    assert len(out.splitlines()) == 2 and "oldest history turns were left out" in err
 
 
 def test_candidates_text_output_and_named_run(capsys, workspace, hot):

@@ -247,6 +247,8 @@ class Sampler:
         self._turn_ids: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
         self._prefix: tuple[list[int], object] | None = None
         self._window: tuple[int, tuple[str, str]] | None = None
+        self.dropped_turns = 0
+        """How many of the oldest history turns the last call left out to fit the context."""
 
     # -- loading ------------------------------------------------------------------------------
     def _load(self, precision: str, device: str | None) -> None:
@@ -532,7 +534,7 @@ class Sampler:
             self._cancel.clear()
             if seed is not None:
                 torch.manual_seed(seed)
-            ids, _ = self.prompt_ids(history, budget, sticky=True)
+            ids, self.dropped_turns = self.prompt_ids(history, budget, sticky=True)
             prompt, cache = self._prefill(ids)
             seen = {t.strip() for t in exclude}
             got: list[Candidate] = []
@@ -603,7 +605,7 @@ class Sampler:
             self._cancel.clear()
             if seed is not None:
                 torch.manual_seed(seed)
-            ids, _ = self.prompt_ids(prompt_pairs, budget, sticky=True)
+            ids, self.dropped_turns = self.prompt_ids(prompt_pairs, budget, sticky=True)
             heads = [[Candidate(s, t) for s, t in prompt_pairs] for _ in range(n)]
             if opening is not None and opening.strip():
                 openers = self._sample_speakers(ids, n, settings)
