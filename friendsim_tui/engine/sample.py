@@ -480,14 +480,15 @@ class Sampler:
             self._prefix = None
 
     def parse(self, ids: list[int]) -> list[Candidate]:
-        """Generated ids -> turns. Text is decoded without special tokens; a turn's speaker is its token."""
+        """Generated ids -> turns. Text is decoded without special tokens and without the whitespace around
+        it (a byte-level BPE model often opens a turn with a space); a turn's speaker is its token."""
         turns: list[Candidate] = []
         speaker: str | None = None
         body: list[int] = []
 
         def close():
             if speaker is not None:
-                turns.append(Candidate(speaker, self.tokenizer.decode(body, skip_special_tokens=True)))
+                turns.append(Candidate(speaker, self.tokenizer.decode(body, skip_special_tokens=True).strip()))
 
         for tok in ids:
             if tok in self._speaker_of:
@@ -600,38 +601,41 @@ class Sampler:
         if n < 1 or turns < 1:
             return []
         prompt_pairs = [(self.resolve_speaker(s), t) for s, t in _pairs(prompt_turns)]
+        opening = opening if opening and opening.strip() else None
         budget, new_tokens = self._budget(settings.max_new_tokens * turns + turns)
+        if opening is not None:  # room for the opening line, which every row adds to the prompt
+            budget = max(budget - len(self._turn_tokens(self.spec.speakers[0], opening)), 1)
         with self._lock, torch.inference_mode(), self._autocast():
             self._cancel.clear()
             if seed is not None:
                 torch.manual_seed(seed)
             ids, self.dropped_turns = self.prompt_ids(prompt_pairs, budget, sticky=True)
             heads = [[Candidate(s, t) for s, t in prompt_pairs] for _ in range(n)]
-            if opening is not None and opening.strip():
-                openers = self._sample_speakers(ids, n, settings)
+            if opening is not None:
                 rows = []
-                for i, speaker in enumerate(openers):
-                    turn = self._turn_tokens(speaker, opening)
-                    rows.append(ids + turn)
-                    heads[i].append(Candidate(speaker, opening))
-                prompt = torch.tensor(rows, device=self.device)
-                cache, turns = None, turns - 1
-                if turns < 1:
-                    return heads
+                for head, speaker in zip(heads, self._sample_speakers(ids, n, settings)):
+                    rows.append(ids + self._turn_tokens(speaker, opening))
+                    head.append(Candidate(speaker, opening))
+                prompt, cache, turns = torch.tensor(rows, device=self.device), None, turns - 1
             else:
                 prompt, cache = self._prefill(ids)
-            n_new = turns
+            new = turns
 
-            def finish(row: int, row_ids: list[int]) -> None:
-                if on_conversation is not None:
-                    on_conversation(heads[row] + self.parse(row_ids)[:n_new])
+            def written(row: int, row_ids: list[int]) -> list[Candidate]:
+                return heads[row] + [t for t in self.parse(row_ids) if t.text][:new]
 
-            seqs = self._generate(prompt, n, list(self.speaker_ids), new_tokens, settings, turns=turns,
-                                  on_row=finish, prefix_cache=cache)
+            if new < 1:  # the opening line was the only turn asked for
+                seqs = [[] for _ in heads]
+            else:
+                seqs = self._generate(prompt, n, list(self.speaker_ids), new_tokens, settings, turns=new,
+                                      prefix_cache=cache, on_row=None if on_conversation is None else
+                                      lambda row, row_ids: on_conversation(written(row, row_ids)))
             if self._cancel.is_set():
                 raise SampleCancelled("sampling cancelled")
-            out = [head + self.parse(row_ids)[:turns] for head, row_ids in zip(heads, seqs)]
-        return out
+            if new < 1 and on_conversation is not None:
+                for row in range(n):
+                    on_conversation(written(row, []))
+            return [written(row, row_ids) for row, row_ids in enumerate(seqs)]
 
     def _sample_speakers(self, ids: list[int], n: int, settings: ChatConfig) -> list[str]:
         import torch

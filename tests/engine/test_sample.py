@@ -202,6 +202,13 @@ def test_markup_and_control_characters_are_plain_text(sampler, monkeypatch):
     assert cand == Candidate("Bob Smith", NASTY)
 
 
+def test_whitespace_around_a_candidate_is_dropped(sampler, monkeypatch):
+    body = encode_turns(sampler.spec, sampler.tokenizer, [("Carol: the third", "  hi  there \n")], opened=False,
+                        closed=False)
+    fake_generate(monkeypatch, sampler, [[body]])
+    assert sampler.candidates(LINES[:2], "Alice", 1, HOT) == [Candidate("Carol: the third", "hi  there")]
+
+
 def fake_generate(monkeypatch, sampler, rows_per_call):
     """Replace model.generate: each call returns the prompt followed by the next of ``rows_per_call``."""
     calls = []
@@ -268,6 +275,9 @@ def test_conversations(sampler):
     assert len(opened) == 2 and sorted(map(str, seen)) == sorted(map(str, opened))
     assert all(c[0].text == NASTY and c[0].speaker in SPEAKERS and len(c) <= 3 for c in opened)
     assert all(len(c) <= 2 for c in sampler.conversation([], turns=2, n=2, settings=HOT, seed=11))
+    seen.clear()
+    only = sampler.conversation([], turns=1, n=2, settings=HOT, opening="hi", on_conversation=seen.append, seed=12)
+    assert [[t.text for t in c] for c in only] == [["hi"], ["hi"]] and len(seen) == 2
 
 
 def test_cancel_stops_sampling(sampler):
