@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
@@ -100,3 +101,32 @@ class ScreenHost(App):
 
     def on_mount(self) -> None:
         self.push_screen(self.make_screen())
+
+
+class LoopGaps:
+    """``async with LoopGaps() as gaps``: a task that sleeps 5 ms at a time records how late it wakes;
+    ``gaps.longest`` is the event loop's longest stall meanwhile."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+
+    async def __aenter__(self) -> "LoopGaps":
+        self._stop = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._stop.set()
+        await self._task
+
+    async def _watch(self) -> None:
+        last = time.perf_counter()
+        while not self._stop.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            self.gaps.append(now - last)
+            last = now
+
+    @property
+    def longest(self) -> float:
+        return max(self.gaps)
