@@ -66,8 +66,10 @@ class TrainConfig:
     warmup_ratio: float = 0.05
     weight_decay: float = 0.01
     save_steps: int = 200
-    eval_steps: int = 100
-    sample_steps: int = 100
+    eval_steps: int = 0
+    """Evaluate every N steps; 0: about ten times a run, at most 100 steps apart."""
+    sample_steps: int = 0
+    """Write sample lines for each friend every N steps; 0: about five times a run, at most 100 steps apart."""
     lora: bool = False
     lora_r: int = 16
     lora_alpha: int = 32
@@ -95,10 +97,10 @@ class TrainConfig:
             raise ConfigError(f"{where}: train.dropout must be in [0, 1)")
         if self.epochs < 0 or not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"{where}: train.epochs must be >= 0 and train.warmup_ratio in [0, 1)")
-        for name in ("block_size", "save_steps", "eval_steps", "sample_steps", "eval_max_blocks"):
+        for name in ("block_size", "save_steps", "eval_max_blocks"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{where}: train.{name} must be > 0")
-        for name in ("batch_size", "grad_accum", "max_steps"):
+        for name in ("batch_size", "grad_accum", "max_steps", "eval_steps", "sample_steps"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{where}: train.{name} must be >= 0")
 

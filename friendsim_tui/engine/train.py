@@ -24,6 +24,7 @@ each step with DDP (gloo on CPU, nccl on CUDA); only rank 0 writes files and eve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -141,8 +142,6 @@ def acquire_lock(path: Path, run: str) -> None:
 
 def saved_config(run_dir: Path) -> TrainConfig:
     """The TrainConfig a run started with (keys this version does not know are ignored)."""
-    import dataclasses
-
     data = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("config", {})
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in data.items() if k in known})
@@ -256,6 +255,8 @@ class Plan:
     learning_rate: float
     warmup_steps: int
     precision: str
+    eval_steps: int = 100
+    sample_steps: int = 100
 
 
 def default_lr(kind: str, lora: bool, n_embd: int) -> float:
@@ -289,7 +290,8 @@ def make_plan(cfg: TrainConfig, n_blocks: int, world: int, auto_b: int, lr: floa
         bps = saved["blocks_per_step"]
         batch = max(1, min(saved["batch_size"], bps // world))
         accum = max(1, bps // (batch * world))
-        return Plan(batch, accum, bps, saved["max_steps"], saved["learning_rate"], saved["warmup_steps"], precision)
+        known = {f.name for f in dataclasses.fields(Plan)} - {"batch_size", "grad_accum", "precision"}
+        return Plan(batch, accum, precision=precision, **{k: v for k, v in saved.items() if k in known})
     target = min(8 if scratch else 16, n_blocks)
     batch = cfg.batch_size or max(1, min(auto_b, target // world or 1))
     accum = cfg.grad_accum or max(1, math.ceil(target / (batch * world)))
@@ -297,7 +299,9 @@ def make_plan(cfg: TrainConfig, n_blocks: int, world: int, auto_b: int, lr: floa
     epochs = cfg.epochs or (8.0 if scratch else 3.0)
     max_steps = cfg.max_steps or max(1, math.ceil(epochs * n_blocks / bps))
     warmup = int(cfg.warmup_ratio * max_steps)
-    return Plan(batch, accum, bps, max_steps, cfg.learning_rate or lr, warmup, precision)
+    every = max(1, min(100, max_steps // 10))  # about ten evals per run, at most 100 steps apart
+    return Plan(batch, accum, bps, max_steps, cfg.learning_rate or lr, warmup, precision,
+                cfg.eval_steps or every, cfg.sample_steps or max(1, min(100, max_steps // 5)))
 
 
 def lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
@@ -804,9 +808,9 @@ class Trainer:
                 self.log(f"step {self.step}/{p.max_steps}  loss {loss:.4f}  lr {self.scheduler.get_last_lr()[0]:.2e}"
                          f"  {step_tokens / dt:,.0f} tok/s  eta {_fmt_secs(eta)}")
             final = self.step == p.max_steps
-            if self.step % cfg.eval_steps == 0 or final:
+            if self.step % p.eval_steps == 0 or final:
                 self._evaluate()
-            if self.step % cfg.sample_steps == 0 or final:
+            if self.step % p.sample_steps == 0 or final:
                 self._sample()
             if self.step % cfg.save_steps == 0 and not final:
                 self._checkpoint(elapsed)
