@@ -11,6 +11,8 @@ import pytest
 from chat_helpers import SPEAKERS, LoopGaps, ScreenHost, ScriptedSampler, opener
 from tui_helpers import SIZE, on_home, wait_until
 
+from friendsim_tui.engine.sample import SampleError
+from friendsim_tui.services.chat import ChatError
 from friendsim_tui.store import Store
 from friendsim_tui.store.chats import ChatStore
 from friendsim_tui.tui.screens.chat import ChatScreen, ChatSetupScreen
@@ -295,6 +297,46 @@ async def test_leaving_cancels_sampling(workspace):
         screen.panel.option_list.focus()
         await pilot.press("escape")
         assert sampler.cancelled.is_set()
+
+
+async def test_a_model_that_cannot_load_or_sample_says_why_and_the_session_stays(workspace):
+    def broken(workspace, run):
+        raise ChatError(f"run {run!r}: pytorch_model.bin only: pickle checkpoints are refused")
+
+    app = ScreenHost(lambda: ChatScreen(WS, RUN, "Maya", speakers=SPEAKERS, open_sampler=broken))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.model_error and screen.session is not None, "the failure")
+        assert "pickle checkpoints are refused" in str(screen.panel.query_one("#candidate-status").render())
+        await say(pilot, "still here?")
+        assert [t.text for t in screen.turns] == ["still here?"] and screen.sampling is None
+
+    class Stubborn(ScriptedSampler):
+        def candidates(self, *args, **kwargs):
+            raise SampleError("the model only produced turns in the wrong voice after 4 tries")
+
+    app = chat_app(Stubborn())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert [t.text for t in screen.turns] == ["still here?"]  # resumed
+        await pilot.press("enter")  # (the input has focus) let them talk
+        await wait_until(pilot, lambda: "wrong voice" in str(screen.panel.query_one("#candidate-status").render()),
+                         "the sampling error")
+        assert app.is_running and screen.sampling is None and screen.candidates == []
+    assert [t.text for t in saved_turns()[1]] == ["still here?"]
+
+
+async def test_ctrl_n_starts_a_new_session_and_keeps_the_old_one(workspace):
+    app = chat_app(ScriptedSampler())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await offered(pilot, "first session")
+        first = screen.session.id
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: screen.session is not None and screen.session.id != first, "a new session")
+        assert screen.turns == [] and log_lines(app) == [] and screen.candidates == []
+    sessions = chats_of(lambda chats: [(s.id, s.turns) for s in chats.list_sessions(RUN)])
+    assert sorted(sessions) == [(first, 1), (first + 1, 0)]
 
 
 # -- setup and Home wiring ---------------------------------------------------------------------------------

@@ -263,9 +263,20 @@ class ModelScreen(Screen):
         self.sampling: str | None = None
         """The kind of request in flight, None when idle."""
         self._token = 0
+        self.model_error: str | None = None
 
     def _status(self, text: str, spinning: bool = False) -> None:
         raise NotImplementedError
+
+    def _model_missing(self) -> bool:
+        """True (and the user told why) while there is no model to sample from."""
+        if self.sampler is not None:
+            return False
+        if self.model_error:
+            self.notify(self.model_error, title=self.ERROR_TITLE, severity="error", markup=False)
+        else:
+            self.notify("The model is still loading.", severity="warning")
+        return True
 
     def _start_model(self) -> None:
         self.settings = chat_defaults(self.app)
@@ -290,6 +301,8 @@ class ModelScreen(Screen):
 
     @on(ModelFailed)
     def _model_failed(self, message: ModelFailed) -> None:
+        if self.sampler is None:
+            self.model_error = message.error
         self._status(inert(message.error))
         self.notify(message.error, title=self.ERROR_TITLE, severity="error", markup=False)
 
@@ -374,6 +387,7 @@ class ChatScreen(ModelScreen):
         Binding("f", "force", "Force"),
         Binding("ctrl+s", "settings", "Settings", priority=True),
         Binding("ctrl+e", "export", "Export", priority=True),
+        Binding("ctrl+n", "new_session", "New chat", show=False, priority=True),
         Binding("escape", "back", "Back"),
     ]
 
@@ -460,8 +474,9 @@ class ChatScreen(ModelScreen):
         if self.writer is not None:
             self.writer.put(job)
 
-    def _open_session(self) -> None:
-        run, player, seed, resume = self.run, self.player, self._seed, self._resume
+    def _open_session(self, resume: bool | None = None) -> None:
+        run, player, seed = self.run, self.player, self._seed
+        resume = self._resume if resume is None else resume
         defaults = asdict(self.settings)
         post = self.post_message
 
@@ -531,8 +546,7 @@ class ChatScreen(ModelScreen):
 
     # -- sampling -----------------------------------------------------------------------------------------
     def _request(self, kind: str = "candidates", *, force: str | None = None, more: bool = False) -> None:
-        if self.sampler is None or self.session is None:
-            self.notify("The model is still loading.", severity="warning")
+        if self._model_missing() or self.session is None:
             return
         if not more:
             self._set_candidates([])
@@ -674,13 +688,23 @@ class ChatScreen(ModelScreen):
             self._focus_list()
         self._idle_hint()
 
+    def action_new_session(self) -> None:
+        """Start a new session (the current one stays saved: it is the one resumed next time until this
+        one has been used more recently)."""
+        self._cancel_sampling()
+        self._seed = None
+        self.session = None
+        self.turns = []
+        self.log_widget.clear()
+        self._set_candidates([])
+        self._open_session(resume=False)
+
     def action_impersonate(self) -> None:
         self._request("impersonate", more=True)
 
     def action_force(self) -> None:
         others = [s for s in self.speakers if s != self.player]
-        if not others:
-            self.notify("The model is still loading.", severity="warning")
+        if self._model_missing() or not others:
             return
 
         def forced(name: str | None) -> None:
@@ -745,6 +769,8 @@ class ChatScreen(ModelScreen):
             PaletteCommand("Sampling settings…", "Temperature, top-k, top-p, repetition, N, max tokens (ctrl+s)",
                            self.action_settings),
             PaletteCommand("Export chat…", "Save the session as Markdown or plain text (ctrl+e)", self.action_export),
+            PaletteCommand("New chat session", "Start over with the same run and friend (ctrl+n)",
+                           self.action_new_session),
         ]
 
 

@@ -150,8 +150,7 @@ class ConversationScreen(ModelScreen):
         self.generate(event.value.strip())
 
     def generate(self, prompt: str) -> None:
-        if self.sampler is None:
-            self.notify("The model is still loading.", severity="warning")
+        if self._model_missing():
             return
         from friendsim_tui.services.chat import split_prompt
 
