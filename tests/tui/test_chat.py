@@ -16,6 +16,7 @@ from friendsim_tui.services.chat import ChatError
 from friendsim_tui.store import Store
 from friendsim_tui.store.chats import ChatStore
 from friendsim_tui.tui.screens.chat import ChatScreen, ChatSetupScreen
+from friendsim_tui.tui.widgets.chat_log import wrap_plain
 
 WS, RUN = "weekend-crew", "gpt2-1120"
 HOSTILE_TEXTS = ["[bold]x[/] and [/] here", "[@click=app.quit]y[/] click me", "\x1b[31mred\x1b[0m [0]"]
@@ -266,10 +267,22 @@ async def test_long_session_is_line_rendered(workspace):
         assert len(list(log.query("*"))) == 0, "one widget, no children per message"
         assert log.scroll_y == log.max_scroll_y, "opens at the newest turn"
         t0 = time.perf_counter()
+        await pilot.resize_terminal(70, 30)  # every turn re-wrapped (as plain text), only visible rows drawn
+        await wait_until(pilot, lambda: log._wrapped_at < 70, "the re-wrap")
+        assert time.perf_counter() - t0 < 1.0
+        t0 = time.perf_counter()
         await offered(pilot, "and one more", 3)
         await pilot.press("1")
         assert time.perf_counter() - t0 < 2.0
         assert log_lines(app)[-1].split()[-1] == "0"  # "Jonas line 0", at the bottom
+
+
+def test_wrap_plain():
+    assert wrap_plain("hello world this is a test", 10) == ["hello", "world this", "is a test"]
+    assert wrap_plain("a" * 25, 10) == ["a" * 10, "a" * 10, "a" * 5]
+    assert wrap_plain("line1\nline2 is longer than ten", 10) == ["line1", "line2 is", "longer", "than ten"]
+    assert wrap_plain("日本語のテキストです日本語", 10) == ["日本語のテ", "キストです", "日本語"]
+    assert wrap_plain("", 10) == [""]
 
 
 async def test_the_event_loop_never_stalls_while_a_slow_model_samples(workspace):

@@ -1,15 +1,19 @@
 """A transcript that stays smooth for long sessions: one widget, lines rendered on demand.
 
-Each turn is wrapped to the widget's width once (again only when the width changes) and kept as
-:class:`~textual.strip.Strip` lines; ``render_line`` hands out only the rows on screen. Thousands of
-turns cost a list of strips, never thousands of widgets. Text is untrusted (imports, model output):
+Each turn is word-wrapped as plain text (cheap: a short message is one comparison) when it arrives and
+again only when the width changes; ``render_line`` builds the styled :class:`~textual.strip.Strip` of a
+row only when it is on screen (cached). Thousands of turns cost a list of row tuples, never thousands
+of widgets, and a resize of a 5,000-turn log re-wraps in a few tens of milliseconds. Text is untrusted (imports, model output):
 it goes through :func:`~friendsim_tui.tui.text.inert` into plain ``Content`` and is never parsed as
 markup; strips carry no click actions.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from rich.cells import cell_len, get_character_cell_size
 
 from textual.content import Content
 from textual.geometry import Size
@@ -33,6 +37,53 @@ def speaker_style(speaker: str, speakers: list[str] | tuple[str, ...] = ()) -> s
 def text_lines(text: str) -> list[str]:
     """Untrusted message text as inert display lines (newlines kept as line breaks)."""
     return [inert(line) for line in str(text).replace("\r\n", "\n").split("\n")] or [""]
+
+
+_WORDS = re.compile(r"\S+\s*|\s+")
+
+
+def _fold(word: str, width: int) -> list[str]:
+    """Cut a word wider than ``width`` cells into pieces of at most ``width`` cells."""
+    pieces, piece, used = [], "", 0
+    for ch in word:
+        w = get_character_cell_size(ch)
+        if used + w > width and piece:
+            pieces.append(piece)
+            piece, used = "", 0
+        piece += ch
+        used += w
+    return [*pieces, piece] if piece else pieces
+
+
+def wrap_plain(text: str, width: int) -> list[str]:
+    """Greedy word wrap of plain (already inert) text to ``width`` cells; newlines start new lines."""
+    width = max(width, 2)
+    out: list[str] = []
+    for para in text.split("\n"):
+        if len(para) <= width and (para.isascii() or cell_len(para) <= width):
+            out.append(para)
+            continue
+        line, used = "", 0
+        for word in _WORDS.findall(para):
+            w = cell_len(word)
+            if used + w <= width:
+                line, used = line + word, used + w
+                continue
+            bare = word.rstrip()
+            if bare and used + cell_len(bare) <= width:
+                out.append(line + bare)
+                line, used = "", 0
+                continue
+            if line.strip():
+                out.append(line.rstrip())
+            line, used = "", 0
+            if not bare:
+                continue
+            *full, word = _fold(word, width) if cell_len(word) > width else ["", word]
+            out.extend(piece for piece in full if piece)
+            line, used = word, cell_len(word)
+        out.append(line.rstrip())
+    return out
 
 
 @dataclass(frozen=True)
@@ -63,20 +114,22 @@ class ChatLog(ScrollView, can_focus=True):
         self.inline = inline
         self.speakers = list(speakers or [])
         self.entries: list[LogEntry] = []
-        self._strips: list[Strip] = []
+        self._rows: list[tuple[int, int, str]] = []
+        """(entry index, row within the entry, the row's text) at the current width."""
         self._counts: list[int] = []
-        """Lines of each entry at the current width, so the last entries can be removed."""
+        """Rows of each entry, so the last entries can be removed."""
+        self._cache: dict[int, Strip] = {}
         self._wrapped_at = 0
         self._name_width = 0
 
     # -- content -----------------------------------------------------------------------------------
     @property
     def line_count(self) -> int:
-        return len(self._strips)
+        return len(self._rows)
 
     def plain_lines(self) -> list[str]:
         """What the log shows, as plain text (tests and exports of the screen)."""
-        return [strip.text for strip in self._strips]
+        return [self._row_content(y).plain for y in range(len(self._rows))]
 
     def set_entries(self, entries: list[LogEntry]) -> None:
         self.entries = list(entries)
@@ -89,7 +142,7 @@ class ChatLog(ScrollView, can_focus=True):
         if self._name_for(entry) > self._name_width and not self.inline:
             self._rewrap(force=True)  # the name column grows: everything moves
         elif self._wrapped_at:
-            self._add_strips(entry)
+            self._add_rows(len(self.entries) - 1)
             self._update_size()
         if at_end:
             self._scroll_to_end()
@@ -103,7 +156,8 @@ class ChatLog(ScrollView, can_focus=True):
         for _ in range(min(count, len(self.entries))):
             self.entries.pop()
             if self._counts:
-                del self._strips[len(self._strips) - self._counts.pop():]
+                del self._rows[len(self._rows) - self._counts.pop():]
+        self._cache.clear()
         self._update_size()
 
     def clear(self) -> None:
@@ -115,7 +169,7 @@ class ChatLog(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.width, 10)
 
     def _name_for(self, entry: LogEntry) -> int:
-        return min(len(inert(entry.speaker) + entry.tag), NAME_WIDTH + len(entry.tag))
+        return min(len(inert(entry.speaker)), NAME_WIDTH) + len(entry.tag)
 
     def on_resize(self) -> None:
         self._rewrap()
@@ -126,46 +180,60 @@ class ChatLog(ScrollView, can_focus=True):
             return
         self._wrapped_at = width
         self._name_width = max((self._name_for(e) for e in self.entries), default=0)
-        self._strips, self._counts = [], []
-        for entry in self.entries:
-            self._add_strips(entry)
+        self._rows, self._counts = [], []
+        self._cache.clear()
+        for index in range(len(self.entries)):
+            self._add_rows(index)
         self._update_size()
-        self.refresh()
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(self._wrapped_at or self._width, len(self._strips))
+        self.virtual_size = Size(self._wrapped_at or self._width, len(self._rows))
         self.refresh()
 
     def _name_content(self, entry: LogEntry) -> Content:
         name = inert(entry.speaker, NAME_WIDTH)
         return Content.assemble((name, entry.style or speaker_style(entry.speaker, self.speakers)), (entry.tag, "dim"))
 
-    def _add_strips(self, entry: LogEntry) -> None:
-        width = self._wrapped_at
-        name = self._name_content(entry)
-        lines: list[Content] = []
+    def _prefix(self, entry: LogEntry) -> str:
+        """Inline mode: the ``Name: `` that opens an entry's first row."""
+        return f"{inert(entry.speaker, NAME_WIDTH)}{entry.tag}: "
+
+    def _add_rows(self, index: int) -> None:
+        entry = self.entries[index]
+        body = "\n".join(text_lines(entry.text))
         if self.inline:
-            body = Content.assemble(name, ": ", Content("\n".join(text_lines(entry.text))))
-            lines = body.wrap(width)
+            lines = wrap_plain(self._prefix(entry) + body, self._wrapped_at)
         else:
-            gutter = self._name_width + 2
-            room = max(width - gutter, 8)
-            wrapped = Content("\n".join(text_lines(entry.text))).wrap(room)
-            pad = Content(" " * gutter)
-            for i, line in enumerate(wrapped or [Content("")]):
-                head = name.pad_right(gutter - name.cell_length) if i == 0 else pad
-                lines.append(head + line)
-        strips = [Strip(line.render_segments(Style()), line.cell_length) for line in lines]
-        self._strips.extend(strips)
-        self._counts.append(len(strips))
+            lines = wrap_plain(body, max(self._wrapped_at - self._name_width - 2, 8))
+        self._rows.extend((index, row, line) for row, line in enumerate(lines))
+        self._counts.append(len(lines))
 
     # -- rendering ---------------------------------------------------------------------------------
+    def _row_content(self, y: int) -> Content:
+        index, row, text = self._rows[y]
+        entry = self.entries[index]
+        if self.inline:
+            prefix = self._prefix(entry)
+            if row == 0 and text.startswith(prefix):
+                return Content.assemble(self._name_content(entry), ": ", Content(text[len(prefix):]))
+            return Content(text)
+        gutter = self._name_width + 2
+        if row:
+            return Content(" " * gutter + text)
+        name = self._name_content(entry)
+        return name.pad_right(gutter - name.cell_length) + Content(text)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         index = scroll_y + y
         style = self.rich_style
-        if index >= len(self._strips):
+        if index >= len(self._rows):
             return Strip.blank(width, style)
-        strip = self._strips[index]
+        strip = self._cache.get(index)
+        if strip is None:
+            if len(self._cache) > 2048:
+                self._cache.clear()
+            content = self._row_content(index)
+            strip = self._cache[index] = Strip(content.render_segments(Style()), content.cell_length)
         return strip.apply_style(style).crop_extend(0, width, style)
