@@ -503,3 +503,15 @@ async def test_a_real_tiny_model_in_the_chat(workspace):
         torch.set_num_threads(threads)
     print(f"real tiny model: longest event-loop gap while sampling {gaps.longest * 1000:.1f} ms")
     assert gaps.longest < 0.100
+
+
+def test_snapshot_setup_with_markup_in_run_and_speaker_names(workspace, snap_compare):
+    fake_run("[@click=app.quit]run [b]", speakers=["[bold]x[/]", "\x1b[31mred", "Maya"], updated=2.0)
+    fake_run(RUN)
+
+    async def run_before(pilot) -> None:
+        setup = pilot.app.screen
+        await wait_until(pilot, lambda: setup.runs and setup.query_one("#setup-players").option_count == 3,
+                         "runs and speakers")
+
+    assert snap_compare(ScreenHost(lambda: ChatSetupScreen(WS)), terminal_size=SIZE, run_before=run_before)
