@@ -16,6 +16,8 @@ class WorkspaceInfo:
     name: str
     messages: int
     speakers: int
+    error: str | None = None
+    """Why the workspace's database cannot be read, when it cannot."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class WorkspaceSummary:
 def list_workspaces() -> list[WorkspaceInfo]:
     from friendsim_tui.services.importing import list_workspaces as _list
 
-    return [WorkspaceInfo(w["name"], w["messages"], w["speakers"]) for w in _list()]
+    return [WorkspaceInfo(w["name"], w["messages"], w["speakers"], w.get("error")) for w in _list()]
 
 
 def workspace_exists(name: str) -> bool:

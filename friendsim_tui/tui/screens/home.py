@@ -29,7 +29,7 @@ _LIST_NAME_WIDTH = 17
 def _workspace_prompt(info: data.WorkspaceInfo) -> Content:
     return Content.assemble(
         (inert(info.name, _LIST_NAME_WIDTH).ljust(_LIST_NAME_WIDTH), ""),
-        (f" {info.messages:>8,} msg", "dim"),
+        ("  damaged", "$error") if info.error else (f" {info.messages:>8,} msg", "dim"),
     )
 
 
