@@ -18,6 +18,8 @@ Each measurement is a few optimizer steps; on a shared machine the figures move 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -127,7 +129,8 @@ def part_a(workspace: str, gpt2: Path, ours_steps: int, original_steps: int) -> 
                                  max_steps=original_steps, report_to="none", save_strategy="no",
                                  logging_strategy="no", use_cpu=not torch.cuda.is_available(),
                                  dataloader_num_workers=0, disable_tqdm=True)
-        Trainer(model=model, args=args, train_dataset=Blocks(), callbacks=[clock]).train()
+        with contextlib.redirect_stdout(io.StringIO()):  # the Trainer prints its own summary dict
+            Trainer(model=model, args=args, train_dataset=Blocks(), callbacks=[clock]).train()
     times = [b - a for a, b in clock.t]
     steady = times[1:] or times
     original = 16 * BLOCK * len(steady) / sum(steady)
@@ -194,8 +197,12 @@ def main() -> int:
     parts = args.part or ["a", "b", "c"]
     os.umask(0o077)
     import torch
+    from transformers.utils import logging as hf_logging
 
     from friendsim_tui.engine import devices
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
     d = devices.detect()
     log(f"device: {d.name} ({d.kind}), {torch.get_num_threads()} threads, bf16 fast: {d.bf16}, "

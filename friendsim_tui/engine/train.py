@@ -660,7 +660,7 @@ class Trainer:
         from peft import LoraConfig, get_peft_model
 
         new_ids = [tok.convert_tokens_to_ids(t) for t in self.spec.special_tokens()]
-        lcfg = LoraConfig(r=self.cfg.lora_r, lora_alpha=self.cfg.lora_alpha, lora_dropout=0.05,
+        lcfg = LoraConfig(r=self.cfg.lora_r, lora_alpha=self.cfg.lora_alpha, lora_dropout=self.cfg.dropout,
                           task_type="CAUSAL_LM", target_modules="all-linear",
                           fan_in_fan_out=model.config.model_type == "gpt2",  # GPT-2 uses Conv1D layers
                           trainable_token_indices=new_ids)  # speaker/turn tokens must learn their meaning
