@@ -86,6 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="random seed, for repeatable samples")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
 
+    demo = sub.add_parser(
+        "demo",
+        help="import the bundled sample, train a small model on it, then chat (offline)",
+        description="The whole journey on the bundled sample chat of four fictional friends: import it, train "
+        "scratch:tiny on it with the dashboard visible (a few minutes on a CPU, no download), then chat as "
+        "Maya. Re-running reuses the workspace and the trained model.",
+    )
+    demo.add_argument("--fresh", action="store_true", help="delete the demo workspace and start over")
+    demo.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"training steps (default {DEMO_STEPS})")
+    demo.add_argument("--headless", action="store_true", help="import and train without opening the app")
+
     cfg = sub.add_parser("config", help="show the settings file's path, the example, or check a file")
     cfg.add_argument("--path", action="store_true", help="print where the settings file is read from")
     cfg.add_argument("--example", action="store_true", help="print a commented example")
@@ -400,6 +411,80 @@ def cmd_generate(args, config) -> int:
     return 0
 
 
+DEMO_RUN = "demo"
+DEMO_BASE = "scratch:tiny"
+DEMO_STEPS = 240
+DEMO_PLAYER = "Maya"
+DEMO_OPENING = [("Maya", "omg who's up for karaoke friday?? i need to sing something dramatic")]
+
+
+def cmd_demo(args, config) -> int:
+    import shutil
+
+    from friendsim_tui import paths
+    from friendsim_tui.importers.base import ChatImportError
+    from friendsim_tui.sample import SAMPLE_WORKSPACE, sample_path
+    from friendsim_tui.services import importing, training
+
+    ws = SAMPLE_WORKSPACE
+    folder = paths.workspace_dir(ws)
+    if args.fresh and folder.exists():
+        status = training.run_status(ws, DEMO_RUN)
+        if status["status"] == "running":
+            return _fail("the demo run is still training; stop it first (dashboard key s) or wait for it")
+        shutil.rmtree(folder)
+        print(f"Removed the demo workspace {folder}", file=sys.stderr)
+    if not (folder / "workspace.sqlite3").exists():
+        try:
+            result = importing.import_paths(ws, [sample_path()])
+        except ChatImportError as exc:
+            return _fail(str(exc))
+        print(f"Imported the sample chat into workspace {ws}: {result.messages_added:,} messages from "
+              f"{len(result.speakers)} friends", file=sys.stderr)
+    status = training.run_status(ws, DEMO_RUN)
+    process = None
+    if not status["model_ready"] and status["status"] != "running":
+        resume = (training.run_dir(ws, DEMO_RUN) / "run.json").exists()
+        if args.headless:
+            from dataclasses import replace
+
+            cfg = replace(config.train, base=DEMO_BASE, max_steps=args.steps)
+            try:
+                result = training.train_here(ws, cfg, DEMO_RUN, resume=resume, dataset_cfg=config.dataset)
+            except training.TrainingFailed as exc:
+                return _fail(str(exc))
+            if result.status == "stopped":
+                return training.EXIT_STOPPED
+        else:
+            _run, process = training.start_run(
+                ws, run=DEMO_RUN, resume=resume, base=None if resume else DEMO_BASE,
+                options=None if resume else {"max-steps": args.steps},
+                config=getattr(config, "source", None),
+            )
+            print(f"Training {DEMO_BASE} on the sample ({'resuming' if resume else f'{args.steps} steps'})…",
+                  file=sys.stderr)
+    if args.headless:
+        status = training.run_status(ws, DEMO_RUN)
+        print(f"Demo model ready: {status['path']}")
+        return 0
+    from friendsim_tui.tui.app import run_app
+
+    run_dir = training.run_dir(ws, DEMO_RUN)
+
+    def start(app) -> None:
+        from friendsim_tui.tui.screens.demo import DemoDashboard, open_demo_chat
+
+        app.workspace = ws
+        if process is None and training.run_status(ws, DEMO_RUN)["model_ready"]:
+            open_demo_chat(app, ws, DEMO_RUN, DEMO_PLAYER, DEMO_OPENING)
+        else:
+            app.push_screen(DemoDashboard(run_dir, workspace=ws, player=DEMO_PLAYER, opening=DEMO_OPENING,
+                                          process=process))
+
+    return run_app(config, on_start=start)
+
+
+
 _COMMANDS = {
     "import": cmd_import,
     "workspaces": cmd_workspaces,
@@ -409,4 +494,5 @@ _COMMANDS = {
     "train": cmd_train,
     "runs": cmd_runs,
     "generate": cmd_generate,
+    "demo": cmd_demo,
 }

@@ -7,7 +7,7 @@ screen must draw in well under a second and a half.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from textual.app import App
 from textual.screen import Screen
@@ -30,8 +30,11 @@ class FriendSimApp(App[int]):
         *,
         start_dir: str | Path | None = None,
         cursor_blink: bool = True,
+        on_start: Callable[[App], None] | None = None,
     ) -> None:
         super().__init__()
+        self.on_start = on_start
+        """Called once Home is up, e.g. to open the demo's dashboard on top of it."""
         self.config = config
         self.start_dir = Path(start_dir) if start_dir else Path.cwd()
         """Where the Import screen's file browser opens."""
@@ -41,14 +44,18 @@ class FriendSimApp(App[int]):
         """The workspace shown on Home; the default target of an import."""
         self.workspace_names: list[str] = []
 
+    def on_mount(self) -> None:
+        if self.on_start is not None:
+            self.call_after_refresh(self.on_start, self)
+
     def get_default_screen(self) -> Screen:
         from friendsim_tui.tui.screens.home import HomeScreen
 
         return HomeScreen()
 
 
-def run_app(config: Config | None = None) -> int:
+def run_app(config: Config | None = None, on_start: Callable[[App], None] | None = None) -> int:
     """Run the app in the terminal; returns the process exit code."""
-    app = FriendSimApp(config)
+    app = FriendSimApp(config, on_start=on_start)
     app.run()
     return app.return_code or 0

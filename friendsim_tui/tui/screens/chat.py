@@ -393,8 +393,10 @@ class ChatScreen(ModelScreen):
 
     def __init__(self, workspace: str, run: str, player: str, *, speakers: Sequence[str] = (),
                  open_sampler: OpenSampler | None = None, sampler: Any = None,
-                 seed_turns: Sequence | None = None, resume: bool = True) -> None:
+                 seed_turns: Sequence | None = None, resume: bool = True, autostart: bool = False) -> None:
         super().__init__(workspace, run, open_sampler=open_sampler, sampler=sampler, id="chat")
+        self._autostart = autostart
+        """Ask for the first candidates as soon as the model is loaded (the demo opens this way)."""
         self.player = player
         self.speakers = list(speakers)
         self._seed = pairs(seed_turns) if seed_turns else None
@@ -522,6 +524,9 @@ class ChatScreen(ModelScreen):
             self._focus_list()
         elif self.turns and self.turns[-1].source == "player":
             self._request()  # resumed right after the player's own line
+        elif self._autostart:
+            self._autostart = False
+            self._request()
         else:
             self._idle_hint()
 

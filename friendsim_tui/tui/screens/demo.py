@@ -1,0 +1,50 @@
+"""The demo's journey in one go: the dashboard while the sample trains, then the chat.
+
+`friendsim-tui demo` opens this on top of Home. When the run is done, the chat opens as one of the
+sample friends with an opening line, and the first candidates are sampled at once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any, Sequence
+
+from friendsim_tui.tui.events import DONE
+from friendsim_tui.tui.screens.dashboard import DashboardScreen
+
+HANDOVER_DELAY = 1.5
+"""Seconds the finished dashboard stays on screen before the chat opens."""
+
+
+def open_demo_chat(app, workspace: str, run: str, player: str, opening: Sequence[tuple[str, str]],
+                   open_sampler: Any = None, replace: bool = False) -> None:
+    from friendsim_tui.tui.screens.chat import ChatScreen
+
+    screen = ChatScreen(workspace, run, player, seed_turns=list(opening), autostart=True, open_sampler=open_sampler)
+    (app.switch_screen if replace else app.push_screen)(screen)
+
+
+class DemoDashboard(DashboardScreen):
+    """The training dashboard that hands over to the chat when the run completes."""
+
+    def __init__(self, run_dir: Path, *, workspace: str, player: str, opening: Sequence[tuple[str, str]],
+                 process: subprocess.Popen | None = None, open_sampler: Any = None,
+                 poll_interval: float | None = None) -> None:
+        super().__init__(run_dir, workspace=workspace, process=process, poll_interval=poll_interval)
+        self.player = player
+        self.opening = list(opening)
+        self._open_sampler = open_sampler
+        self.handed_over = False
+
+    def refresh_view(self) -> None:
+        super().refresh_view()
+        if self.state.status == DONE and not self.handed_over:
+            self.handed_over = True
+            self.notify(f"Training done. Opening the chat: you play {self.player}.", markup=False)
+            self.set_timer(HANDOVER_DELAY, self._open_chat)
+
+    def _open_chat(self) -> None:
+        if self.is_current:
+            open_demo_chat(self.app, self.workspace, self.run_name, self.player, self.opening,
+                           self._open_sampler, replace=True)

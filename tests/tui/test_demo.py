@@ -1,0 +1,65 @@
+"""`friendsim-tui demo`'s journey on screen: the dashboard while the sample trains, then the chat as Maya
+with the first candidates already sampled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import psutil
+
+from chat_helpers import ScreenHost, ScriptedSampler, opener
+from tui_helpers import wait_until
+
+from friendsim_tui import paths
+from friendsim_tui.store import Store
+from friendsim_tui.tui.screens.chat import ChatScreen
+from friendsim_tui.tui.screens.demo import DemoDashboard
+from friendsim_tui.tui.widgets.candidates import CandidatePanel
+
+OPENING = [("Maya", "omg who's up for karaoke friday??")]
+
+
+def write(path, *events):
+    with open(path, "a", encoding="utf-8") as fh:
+        for e in events:
+            fh.write(json.dumps(e) + "\n")
+
+
+def test_dashboard_hands_over_to_the_chat_when_training_is_done(tmp_path, home, monkeypatch):
+    monkeypatch.setattr("friendsim_tui.tui.screens.demo.HANDOVER_DELAY", 0.05)
+    Store.for_workspace("weekend-crew", create=True).close()  # where chat sessions are saved
+    run_dir = paths.workspace_dir("weekend-crew") / "runs" / "demo"
+    run_dir.mkdir(parents=True)
+    me = psutil.Process()
+    (run_dir / "lock").write_text(json.dumps({"pid": me.pid, "create_time": me.create_time()}))
+    (run_dir / "run.json").write_text(json.dumps({"status": "running", "config": {"base": "scratch:tiny"}}))
+    events = run_dir / "events.jsonl"
+    write(events, {"type": "start", "base": "scratch:tiny", "device": "CPU", "device_kind": "cpu",
+                   "precision": "bf16", "threads": 2, "params": 4_000_000, "lora": False, "max_steps": 3},
+          *({"type": "step", "step": i, "max_steps": 3, "loss": 5.0 - i, "lr": 1e-3, "tokens": i * 2048,
+             "elapsed": i * 1.0, "tokens_per_second": 2048.0, "step_time": 1.0, "epoch": i / 10} for i in (1, 2)))
+    sampler = ScriptedSampler(speakers=["Maya", "Jonas", "pixel_dan", "Priya"])
+
+    async def scenario():
+        app = ScreenHost(lambda: DemoDashboard(run_dir, workspace="weekend-crew", player="Maya", opening=OPENING,
+                                               open_sampler=opener(sampler), poll_interval=0.05))
+        async with app.run_test(size=(100, 30)) as pilot:
+            dash = app.screen
+            await wait_until(pilot, lambda: dash.state.step == 2, "two steps")
+            assert not dash.handed_over and isinstance(app.screen, DemoDashboard)
+            write(events, {"type": "step", "step": 3, "max_steps": 3, "loss": 2.0, "lr": 1e-4, "tokens": 6144,
+                           "elapsed": 3.0, "tokens_per_second": 2048.0, "step_time": 1.0, "epoch": 0.3},
+                  {"type": "done", "status": "done", "step": 3, "max_steps": 3, "model": str(run_dir / "model")})
+            (run_dir / "lock").unlink()
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), "the chat screen", timeout=10)
+            chat = app.screen
+            assert chat.player == "Maya"
+            await wait_until(pilot, lambda: len(chat.candidates) == 3, "the first candidates", timeout=10)
+            # The opening line is Maya's; nobody answers in her voice.
+            assert [(t.speaker, t.text) for t in chat.turns] == OPENING
+            assert all(speaker != "Maya" for speaker, _ in chat.candidates)
+            assert sampler.calls[0]["history"][-1] == OPENING[0]
+            assert chat.query_one(CandidatePanel).display
+
+    asyncio.run(scenario())
