@@ -71,13 +71,14 @@ def estimate_memory(params: int, *, n_layer: int, n_embd: int, vocab: int, block
     """
     act_bytes = 2 if precision in ("bf16", "fp16") else 4
     tokens = batch_size * block_size
-    # ~34 activations of size n_embd per token and layer (Korthikanti et al.), plus logits and their grads.
-    activations = n_layer * tokens * n_embd * 17 * act_bytes + tokens * vocab * 4 * 3
-    if lora:
-        states = params * (2 if precision == "bf16" else 4) + int(params * 0.01) * 16
+    # ~34 activations of size n_embd per token and layer (Korthikanti et al.), plus the logits and their
+    # gradient (the loss is chunked, so no fp32 copy of all logits), plus the runtime itself (~0.7 GB).
+    activations = n_layer * tokens * n_embd * 17 * act_bytes + tokens * vocab * act_bytes * 2
+    if lora:  # the frozen base (counted at 4 bytes: it is read in fp32 first) + adapters with AdamW
+        states = params * 4 + int(params * 0.02) * 16
     else:
         states = params * 16
-    return int((states + activations) * 1.15)  # allocator slack
+    return int((states + activations) * 1.15) + 700 * 2**20
 
 
 def machine_memory() -> dict:

@@ -232,6 +232,21 @@ def test_lr_schedule_and_plan():
     assert (scratch.batch_size, scratch.grad_accum, scratch.blocks_per_step, scratch.max_steps) == (8, 1, 8, 100)
 
 
+def test_chunked_loss_matches_the_stock_loss_and_its_gradients():
+    from transformers.loss.loss_utils import ForCausalLMLoss
+
+    torch.manual_seed(0)
+    logits = torch.randn(3, 700, 50, dtype=torch.bfloat16, requires_grad=True)
+    labels = torch.randint(0, 50, (3, 700))
+    labels[0, :10] = -100
+    ours = engine.chunked_causal_lm_loss(logits, labels, 50)
+    (g_ours,) = torch.autograd.grad(ours, logits)
+    stock = ForCausalLMLoss(logits, labels, 50)
+    (g_stock,) = torch.autograd.grad(stock, logits)
+    assert ours.item() == pytest.approx(stock.item(), rel=1e-5)
+    assert torch.allclose(g_ours.float(), g_stock.float(), atol=1e-3)
+
+
 def test_fast_kernels_keep_the_model_function():
     from transformers import GPT2Config, GPT2LMHeadModel
 
