@@ -620,7 +620,8 @@ class Trainer:
         self.data_stats = getattr(self, "_data_stats", None) or {}
 
         fast_training_kernels(model, cfg.dropout)
-        model.loss_function = chunked_causal_lm_loss
+        if not self._compile_enabled():  # compiled graphs fuse the stock loss themselves
+            model.loss_function = chunked_causal_lm_loss
         if cfg.lora:
             model = self._wrap_lora(model, tok)
         model.to(self.device.torch_device)
@@ -770,6 +771,13 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 return total, float(norm)
             except Exception as exc:
+                if self.fwd is not self.ddp and not is_oom(exc):  # torch.compile failed: go on without it
+                    self.optimizer.zero_grad(set_to_none=True)
+                    self.fwd = self.ddp
+                    msg = f"torch.compile failed ({type(exc).__name__}: {str(exc)[:200]}); training without it"
+                    self.log(f"warning: {msg}")
+                    self.events.emit("warning", message=msg, kind="compile", step=self.step)
+                    continue
                 if not is_oom(exc):
                     raise
                 self.optimizer.zero_grad(set_to_none=True)

@@ -303,3 +303,18 @@ def test_a_crash_mid_run_is_an_error_event_and_status_failed(crew, monkeypatch):
     status = training.run_status(crew, "crash")
     assert status["status"] == "failed" and status["error"] == "RuntimeError: boom" and status["step"] == 2
     assert not (folder / "lock").exists()
+
+
+def test_a_failing_torch_compile_falls_back_to_eager(crew, monkeypatch):
+    def broken_compile(module, **kw):
+        def run(*a, **k):
+            raise RuntimeError("inductor exploded")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    result = engine.train(crew, tiny_config(max_steps=2, compile="on"), "compiled", log=lambda s: None)
+    assert result.status == "done"
+    events = read_events(result.run_dir)
+    (warning,) = [e for e in events if e["type"] == "warning"]
+    assert warning["kind"] == "compile" and "inductor exploded" in warning["message"]
+    assert events[0]["compile"] is True and [e["step"] for e in events if e["type"] == "step"] == [1, 2]
