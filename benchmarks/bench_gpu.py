@@ -24,7 +24,8 @@ PEAKS = [("H200", 989.0), ("H100 PCIe", 756.0), ("H100", 989.0), ("GH200", 989.0
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--batch", type=int, default=64, help="micro-batch (blocks); default 64")
+    ap.add_argument("--batch", type=int, nargs="+", default=[64, 128],
+                    help="micro-batch sizes to try, in blocks (default: 64 128; the best is reported)")
     ap.add_argument("--block", type=int, default=256, help="tokens per block; friendsim's default 256")
     ap.add_argument("--steps", type=int, default=30, help="timed steps after warmup")
     ap.add_argument("--warmup", type=int, default=8, help="untimed steps (compilation happens here)")
@@ -41,35 +42,71 @@ def main() -> int:
     if not torch.cuda.is_available():
         print("bench_gpu: no CUDA GPU here (torch.cuda.is_available() is False); nothing to measure")
         return 0
-    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers import GPT2Config
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     t_begin = time.perf_counter()
-    dev = torch.device("cuda")
     name = torch.cuda.get_device_name()
     bf16 = torch.cuda.is_bf16_supported()
     dtype = torch.bfloat16 if bf16 else torch.float16
     peak = args.peak_tflops or next((p for frag, p in PEAKS if frag in name), None)
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
-    torch.manual_seed(0)
 
     cfg = GPT2Config(n_positions=max(1024, args.block), attn_implementation="sdpa", use_cache=False)
-    model = GPT2LMHeadModel(cfg).to(dev)
+    print(f"bench_gpu: {name}, gpt2 124M random init, block {args.block}, {'bf16' if bf16 else 'fp16'} autocast, "
+          f"fused AdamW, SDPA, compile {'off' if args.no_compile else 'on'}", flush=True)
+    results = []
+    for batch in args.batch:
+        if results and time.perf_counter() - t_begin > args.time_limit * 0.6:
+            print(f"skipping micro-batch {batch}: time budget")
+            continue
+        r = measure(args, cfg, dtype, batch, t_begin)
+        if r is None:
+            break
+        results.append(r)
+        tps, ms, loss, mem = r
+        achieved = tps * flops_per_token(cfg, args.block) / 1e12
+        mfu = f", MFU {100 * achieved / peak:.1f}%" if peak else ""
+        print(f"  micro-batch {batch:>4}: {tps:>12,.0f} tokens/s, {ms:6.1f} ms/step, {achieved:6.1f} TFLOPS{mfu}, "
+              f"peak {mem / 2**30:.1f} GiB, loss {loss:.3f}", flush=True)
+    if not results:
+        return 1
+    tps = max(r[0] for r in results)
+    achieved = tps * flops_per_token(cfg, args.block) / 1e12
+    print(f"tokens/s: {tps:,.0f}  (best micro-batch; {flops_per_token(cfg, args.block) / 1e9:.3f} GFLOP/token)")
+    if peak:
+        print(f"MFU: {100 * achieved / peak:.1f}% of {peak:.0f} TFLOPS dense {'bf16' if bf16 else 'fp16'} "
+              f"({'given' if args.peak_tflops else 'by name'}; goal >= 40%)")
+    else:
+        print("MFU: unknown peak for this GPU; pass --peak-tflops")
+    print(f"total {time.perf_counter() - t_begin:.0f}s")
+    return 0
+
+
+def flops_per_token(cfg, block: int) -> float:
+    n = cfg.n_layer * (12 * cfg.n_embd**2 + 13 * cfg.n_embd) + cfg.vocab_size * cfg.n_embd + 2 * cfg.n_embd
+    return 6 * n + 12 * cfg.n_layer * cfg.n_embd * block  # weights (wpe excluded) + attention scores
+
+
+def measure(args, cfg, dtype, batch: int, t_begin: float):
+    """(tokens/s, ms/step, last loss, peak bytes) for one micro-batch size, or None on out of memory."""
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(cfg).cuda()
     model.train()
-    n_params = sum(p.numel() for p in model.parameters())
-    n_flop_params = n_params - model.transformer.wpe.weight.numel()
-    flops_per_token = 6 * n_flop_params + 12 * cfg.n_layer * cfg.n_head * (cfg.n_embd // cfg.n_head) * args.block
     decay = [p for p in model.parameters() if p.dim() >= 2]
     rest = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
                             lr=6e-4, betas=(0.9, 0.95), fused=True)
-    scaler = None if bf16 else torch.amp.GradScaler("cuda")
+    scaler = None if dtype == torch.bfloat16 else torch.amp.GradScaler("cuda")
     fwd = model if args.no_compile else torch.compile(model)
-    x = torch.randint(0, cfg.vocab_size, (args.batch, args.block), device=dev)
+    x = torch.randint(0, cfg.vocab_size, (batch, args.block), device="cuda")
 
-    def step() -> torch.Tensor:
+    def step():
         with torch.autocast("cuda", dtype=dtype):
             loss = fwd(input_ids=x, labels=x).loss
         (scaler.scale(loss) if scaler else loss).backward()
@@ -84,15 +121,13 @@ def main() -> int:
         opt.zero_grad(set_to_none=True)
         return loss
 
-    print(f"bench_gpu: {name}, {n_params / 1e6:.1f}M params, micro-batch {args.batch} x block {args.block}, "
-          f"{'bf16' if bf16 else 'fp16'} autocast, fused AdamW, SDPA, compile {'off' if args.no_compile else 'on'}",
-          flush=True)
     try:
         t = time.perf_counter()
         for _ in range(args.warmup):
             step()
         torch.cuda.synchronize()
-        print(f"warmup ({args.warmup} steps, compilation included): {time.perf_counter() - t:.1f}s", flush=True)
+        print(f"  micro-batch {batch:>4}: warmup {args.warmup} steps (compilation included) "
+              f"{time.perf_counter() - t:.1f}s", flush=True)
         torch.cuda.reset_peak_memory_stats()
         t = time.perf_counter()
         done = 0
@@ -101,26 +136,18 @@ def main() -> int:
             done += 1
             if time.perf_counter() - t_begin > args.time_limit:
                 break
-        loss.item()
+        loss = loss.item()
         torch.cuda.synchronize()
         dt = time.perf_counter() - t
     except torch.OutOfMemoryError:
-        print(f"bench_gpu: out of memory at micro-batch {args.batch}; try --batch {args.batch // 2}")
-        return 1
-    tokens = done * args.batch * args.block
-    tps = tokens / dt
-    achieved = tps * flops_per_token / 1e12
-    print(f"steps timed: {done}, {dt / done * 1000:.1f} ms/step, loss {loss.item():.3f}")
-    print(f"tokens/s: {tps:,.0f}")
-    print(f"model TFLOPS: {achieved:.1f} ({flops_per_token / 1e9:.3f} GFLOP/token)")
-    if peak:
-        print(f"MFU: {100 * achieved / peak:.1f}% of {peak:.0f} TFLOPS dense {'bf16' if bf16 else 'fp16'} "
-              f"({'given' if args.peak_tflops else 'by name'}; goal >= 40%)")
-    else:
-        print("MFU: unknown peak for this GPU; pass --peak-tflops")
-    print(f"peak memory: {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB allocated, "
-          f"{torch.cuda.max_memory_reserved() / 2**30:.1f} GiB reserved; total {time.perf_counter() - t_begin:.0f}s")
-    return 0
+        print(f"  micro-batch {batch}: out of memory")
+        return None
+    finally:
+        del fwd, opt
+    peak = torch.cuda.max_memory_allocated()
+    del model
+    torch.cuda.empty_cache()
+    return done * batch * args.block / dt, 1000 * dt / done, loss, peak
 
 
 if __name__ == "__main__":
