@@ -37,18 +37,27 @@ def _steps(run_dir) -> list[int]:
     return [e["step"] for e in read_events(run_dir) if e["type"] == "step"]
 
 
+def _stop_when(proc, ready, stop) -> int:
+    """Wait until ``ready()``, call ``stop()``, return the exit code (the process never outlives the test)."""
+    try:
+        _wait_for(ready, proc=proc)
+        stop()
+        return proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def test_sigterm_and_the_stop_file_save_a_checkpoint_and_exit_cleanly(crew, data_dir):
     options = {k: v for k, v in FLAGS.items() if k != "base"} | {"max-steps": 100_000}
     run, proc = training.start_run(crew, base=TINY, run="long", options=options, data_dir=data_dir)
     folder = training.run_dir(crew, run)
-    try:
-        _wait_for(lambda: len(_steps(folder)) >= 2, proc=proc)
+
+    def sigterm():
         assert training.run_status(crew, run)["status"] == "running"
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == training.EXIT_STOPPED
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+
+    assert _stop_when(proc, lambda: len(_steps(folder)) >= 2, sigterm) == training.EXIT_STOPPED
     events = read_events(folder)
     done = events[-1]
     assert done["type"] == "done" and done["status"] == "stopped" and done["reason"] == "SIGTERM"
@@ -60,13 +69,8 @@ def test_sigterm_and_the_stop_file_save_a_checkpoint_and_exit_cleanly(crew, data
 
     # resume, then stop through the file the dashboard writes
     _, proc = training.start_run(crew, run=run, resume=True, data_dir=data_dir)
-    try:
-        _wait_for(lambda: max(_steps(folder)) > stopped_at + 1, proc=proc)
-        training.request_stop(crew, run)
-        assert proc.wait(timeout=60) == training.EXIT_STOPPED
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    code = _stop_when(proc, lambda: max(_steps(folder)) > stopped_at + 1, lambda: training.request_stop(crew, run))
+    assert code == training.EXIT_STOPPED
     events = read_events(folder)
     assert [e["step"] for e in events if e["type"] == "start"] == [0, stopped_at]
     assert events[-1]["type"] == "done" and events[-1]["reason"] == "stop requested"
