@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -215,13 +216,22 @@ def check_local_folder(path: Path) -> None:
 
 
 def hub_reachable(timeout: float = 3.0) -> bool:
+    """Can we open a TCP connection to the hub within ``timeout`` seconds (DNS included)?"""
     url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
     port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((url.hostname or "huggingface.co", port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    ok: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((url.hostname or "huggingface.co", port), timeout=timeout):
+                ok.append(True)
+        except OSError:
+            pass
+
+    worker = threading.Thread(target=probe, daemon=True)  # a hanging DNS lookup ignores socket timeouts
+    worker.start()
+    worker.join(timeout)
+    return bool(ok)
 
 
 def _offline() -> bool:
@@ -257,6 +267,7 @@ def load_hub(ref: str, dtype=None):
     if _offline():
         raise BaseError(f"{ref} is not in the local cache and the hub is off (HF_HUB_OFFLINE). "
                         f"Offline choices: {offline_choices()}") from None
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     if not hub_reachable():
         raise BaseError(f"cannot reach the Hugging Face hub to download {ref}. "
                         f"Offline choices: {offline_choices()}") from None
