@@ -248,3 +248,25 @@ async def test_escape_cancels_a_running_import(workspaces, make_app, monkeypatch
         await wait_until(pilot, lambda: "cancelled" in static_text(app, "#problems"), "the cancel")
         assert app.screen.id == "import" and not app.screen.importing
         assert counts() == {"family": 3, "weekend-crew": 10}
+
+
+async def test_first_import_suggests_a_workspace_name_from_the_export(home, make_app):
+    from pathlib import Path
+
+    from friendsim_tui.tui.screens.importing import suggest_workspace_name
+
+    write(home / "exports" / "Direct Messages - maya [1234].txt", "Maya: hi\nRavi: hey\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen.id == "home", "home")
+        await pilot.press("i")
+        await wait_until(pilot, lambda: app.screen.id == "import", "the import screen")
+        assert app.screen.query_one("#target", Input).value == ""
+        await preview_path(pilot, app, "~/exports/Direct Messages - maya [1234].txt")
+        await wait_until(pilot, lambda: app.screen.preview is not None, "the preview")
+        assert app.screen.query_one("#target", Input).value == "Direct Messages - maya"
+        await pilot.press("enter")  # nothing else to type: enter imports into the suggested workspace
+        await wait_until(pilot, lambda: counts() == {"Direct Messages - maya": 2}, "the import")
+    assert suggest_workspace_name(Path("exports/WhatsApp Chat with Bob.zip")) == "Bob"
+    assert suggest_workspace_name(Path("inbox/maya_123/message_1.json")) == "maya_123"
+    assert suggest_workspace_name(Path("chat [99].csv")) == "chat"

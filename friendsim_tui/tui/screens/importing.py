@@ -254,6 +254,9 @@ class ImportScreen(Screen):
             return  # an older selection
         self._working(False)
         self.preview = message.preview
+        if not self.target and self.preview.files:
+            # A sensible default for a first import: the export's own name (editable in Into).
+            self.query_one("#target", Input).value = suggest_workspace_name(Path(self.preview.files[0].path))
         self._show_preview()
         self._ready_status()
         table = self.query_one("#identities", RowTable)
@@ -537,3 +540,17 @@ class ImportScreen(Screen):
             cmds.append(PaletteCommand("Import now", "Import the previewed files (enter)", self.action_start_import))
         cmds.append(PaletteCommand("Back to home", "Leave without importing (esc)", self.action_back))
         return cmds
+
+
+def suggest_workspace_name(path: Path) -> str:
+    """A valid workspace name from an export's file name: ``Direct Messages - maya [123].csv`` -> ``Direct
+    Messages - maya``, ``WhatsApp Chat with Bob.zip`` -> ``Bob``."""
+    import re
+
+    stem = re.sub(r"\s*\[\d+\]$", "", path.stem)
+    stem = re.sub(r"^(WhatsApp Chat (with|mit|-) )", "", stem)
+    if stem in ("result", "_chat") or re.fullmatch(r"message_\d+", stem):
+        stem = path.parent.name
+    name = re.sub(r"[^A-Za-z0-9 _.\-]+", "-", stem).strip(" .-_")[:64].strip(" .-_")
+    return name if name and check_new_workspace_name(name) is None else "chats"
+
