@@ -145,7 +145,9 @@ def part_b(workspace: str) -> None:
 
     log("\n== (b) scratch:tiny on the bundled sample, default settings ==")
     t = time.perf_counter()
-    res = train(workspace, TrainConfig(base="scratch:tiny"), "bench-tiny", log=lambda s: None)
+    # defaults, except evals and samples about ten and five times a run (the default is every 100 steps)
+    cfg = TrainConfig(base="scratch:tiny", eval_steps=0, sample_steps=0)
+    res = train(workspace, cfg, "bench-tiny", log=lambda s: None)
     wall = time.perf_counter() - t
     ev = read_events(res.run_dir)
     steps = [e for e in ev if e["type"] == "step"]

@@ -66,10 +66,10 @@ class TrainConfig:
     warmup_ratio: float = 0.05
     weight_decay: float = 0.01
     save_steps: int = 200
-    eval_steps: int = 0
-    """Evaluate every N steps; 0: about ten times a run, at most 100 steps apart."""
-    sample_steps: int = 0
-    """Write sample lines for each friend every N steps; 0: about five times a run, at most 100 steps apart."""
+    eval_steps: int = 100
+    """Evaluate every N steps (and at the end); 0: about ten times a run, at most 100 steps apart."""
+    sample_steps: int = 100
+    """Write sample lines for each friend every N steps (and at the end); 0: about five times a run."""
     lora: bool = False
     lora_r: int = 16
     lora_alpha: int = 32

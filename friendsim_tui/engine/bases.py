@@ -73,13 +73,14 @@ def estimate_memory(params: int, *, n_layer: int, n_embd: int, vocab: int, block
     act_bytes = 2 if precision in ("bf16", "fp16") else 4
     tokens = batch_size * block_size
     # ~34 activations of size n_embd per token and layer (Korthikanti et al.), plus the logits and their
-    # gradient (the loss is chunked, so no fp32 copy of all logits), plus the runtime itself (~0.7 GB).
+    # gradient (the loss is chunked, so no fp32 copy of all logits). The Python/torch runtime itself (about
+    # 0.7 GB of RSS on a CPU) is not counted.
     activations = n_layer * tokens * n_embd * 17 * act_bytes + tokens * vocab * act_bytes * 2
     if lora:  # the frozen base (counted at 4 bytes: it is read in fp32 first) + adapters with AdamW
         states = params * 4 + int(params * 0.02) * 16
     else:
         states = params * 16
-    return int((states + activations) * 1.15) + 700 * 2**20
+    return int((states + activations) * 1.15)
 
 
 def machine_memory() -> dict:
