@@ -6,14 +6,16 @@ then answers many requests. For a turn it
 - encodes the history once, newest turns first, until the token budget (the model's context minus the
   room for a reply) is spent: the oldest turns are dropped, whole turns only;
 - runs the prompt through the model once (batch 1) and copies that KV cache to every candidate, so the
-  history costs one forward pass no matter how many candidates are drawn;
+  history costs one forward pass no matter how many candidates are drawn; the cache is kept, so the
+  next call (a swipe, or the next turn) only runs the tokens that are new;
 - samples all candidates in ONE batched ``generate`` call whose first token is constrained to the
   speakers who may answer (never the player unless asked: :meth:`Sampler.impersonate`), and whose turn
   cannot contain another speaker token; each row stops at its own ``<|eot|>``;
 - drops empty and duplicate candidates and refills in a bounded number of extra rounds.
 
 Everything returned is plain text: markup, escapes and control characters in the history or produced
-by the model are data, and are neither interpreted nor stripped here.
+by the model are data, neither interpreted nor escaped here (only the whitespace around a sampled turn
+is trimmed). Showing it inertly is the caller's job.
 """
 
 from __future__ import annotations
@@ -252,7 +254,6 @@ class Sampler:
 
     # -- loading ------------------------------------------------------------------------------
     def _load(self, precision: str, device: str | None) -> None:
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         dev, dtype, autocast = _pick_device(precision, device)
