@@ -142,13 +142,14 @@ def original(sampler, history, settings):
     import torch
 
     ids = torch.tensor([sampler.prompt_ids(history, 10_000)[0]])
+    new = original_new_tokens(sampler, ids.shape[1])
     with torch.inference_mode(), sampler._autocast():
-        out = sampler.model.generate(
-            input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=True,
-            max_new_tokens=original_new_tokens(sampler, ids.shape[1]),
+        out = sampler.model.generate(  # it had no end-of-turn token: every continuation ran its full length
+            input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=True, max_new_tokens=new, min_new_tokens=new,
             num_return_sequences=3, temperature=settings.temperature, top_k=settings.top_k,
             repetition_penalty=settings.repetition_penalty, pad_token_id=sampler.end_id, eos_token_id=None,
         )
+    assert out.shape == (3, ids.shape[1] + new), out.shape
     texts = sampler.tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
     return [t.split("\n", 1)[0] for t in texts]
 
@@ -256,11 +257,12 @@ def main(argv=None) -> int:
             print(f"\n{shape}-shaped: {n_params / 1e6:.1f}M params, {prec}, prompt {prompt_len} tokens "
                   f"(built+loaded in {build_s:.1f}s); load average now {os.getloadavg()[0]:.1f} "
                   f"on {os.cpu_count()} CPUs")
-            print(f"  ours@chat  5 candidates    median {chat:6.3f}s  runs {' '.join(f'{t:.3f}' for t in chat_all)}")
-            print(f"  ours@60    5 candidates    median {full:6.3f}s  runs {' '.join(f'{t:.3f}' for t in full_all)}")
             orig_new = original_new_tokens(sampler, prompt_len)
-            print(f"  original   3 x {orig_new:<3} tok   median {orig:6.3f}s  "
-                  f"runs {' '.join(f'{t:.3f}' for t in orig_all)}")
+            rows = (("ours@chat  5 candidates  ", chat, chat_all), ("ours@60    5 candidates  ", full, full_all),
+                    (f"original   3 x {orig_new:<3} tok   ", orig, orig_all))
+            for label, med, all_ in rows:
+                print(f"  {label}  median {med:6.3f}s  best {min(all_):6.3f}s  "
+                      f"runs {' '.join(f'{t:.3f}' for t in all_)}")
             print(f"  swipe      5 more, same history (prompt cached)  median {swipe:6.3f}s")
             with chat_length_turns(sampler, seed=2):
                 gap, took = loop_gap(ours)
