@@ -463,6 +463,22 @@ async def test_new_run_form_starts_training_and_opens_its_dashboard(runs_root, m
         assert "waiting for the run to start" in text_of(app.screen.query_one(RunStatus))
 
 
+@run_async
+async def test_the_form_as_it_opens_starts_a_run(runs_root, machine, monkeypatch):
+    """Defaults untouched (Steps 0, Epochs 0): the engine picks the length; nothing to fix first."""
+    started = []
+    monkeypatch.setattr(training, "start_run",
+                        lambda workspace, **kw: started.append(kw["options"]) or ("auto-run", None))
+    app = TrainApp()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        form = app.screen.query_one(RunForm)
+        await wait_until(pilot, lambda: form.catalog, "the catalog")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the new run's dashboard")
+    (options,) = started
+    assert "epochs" not in options and "max-steps" not in options
+
+
 def test_snapshot_train_screen(runs_root, machine, snap_compare):
     finished_run(runs_root, "20261120-gpt2", DONE, 400, updated=2.0)
     finished_run(runs_root, "[@click=app.quit]run [b]", FAILED, 37, updated=1.0)

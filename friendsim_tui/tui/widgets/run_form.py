@@ -35,7 +35,7 @@ class Field:
 
 FIELDS = (
     Field("max-steps", "Steps", "max-steps", "max_steps", int, "0: train by epochs"),
-    Field("epochs", "Epochs", "epochs", "epochs", float),
+    Field("epochs", "Epochs", "epochs", "epochs", float, "0: 3, or 8 from scratch"),
     Field("block-size", "Block", "block-size", "block_size", int, "tokens per sample"),
     Field("batch-size", "Batch", "batch-size", "batch_size", int, "0: fit the device"),
     Field("grad-accum", "Accum", "grad-accum", "grad_accum", int, "0: ~16 blocks a step"),
@@ -171,8 +171,8 @@ class RunForm(Vertical):
             opts[field.flag] = value
         if opts["max-steps"] == 0:
             del opts["max-steps"]
-            if opts["epochs"] <= 0:
-                raise ValueError("Epochs: must be above 0 when Steps is 0")
+            if opts["epochs"] == 0:
+                del opts["epochs"]  # the engine picks: 3 passes for a pretrained base, 8 from scratch
         else:
             del opts["epochs"]
         if self.query_one("#lora", Checkbox).value:
