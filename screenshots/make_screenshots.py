@@ -78,7 +78,9 @@ async def shoot(sample: Path) -> None:
 
         app.push_screen(ConversationScreen(WS, DEMO_RUN))
         await wait_for(pilot, lambda: app.screen.sampler is not None, "the model")
-        app.screen.generate("Priya: who's up for a hike on saturday?")
+        prompt = "Priya: who's up for a hike on saturday?"
+        app.screen.query_one("#conv-prompt").value = prompt
+        app.screen.generate(prompt)
         await wait_for(pilot, lambda: len(app.screen.samples) >= app.screen.n, "conversations")
         await pilot.pause(0.5)
         save(app, "conversation")
