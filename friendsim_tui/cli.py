@@ -77,11 +77,14 @@ def _parser() -> argparse.ArgumentParser:
                                      "history. With --conversation, the model writes whole conversations.")
     gen.add_argument("--workspace", "-w", required=True)
     gen.add_argument("--run", help="run name (default: the workspace's newest completed run)")
-    gen.add_argument("--as", dest="player", metavar="SPEAKER", help="the friend you play (needed without --conversation)")
+    gen.add_argument("--as", dest="player", metavar="SPEAKER",
+                     help="the friend you play (needed without --conversation)")
     gen.add_argument("--history", metavar="FILE", help='JSON lines {"speaker": ..., "text": ...}, oldest first')
-    gen.add_argument("-n", type=int, metavar="N", help="how many candidates or conversations (default: [chat] candidates)")
+    gen.add_argument("-n", type=int, metavar="N",
+                     help="how many candidates or conversations (default: [chat] candidates)")
     gen.add_argument("--conversation", action="store_true", help="write whole conversations among the friends")
-    gen.add_argument("--prompt", metavar="TEXT", help="conversation opening: 'Name: text', or text the model gives someone")
+    gen.add_argument("--prompt", metavar="TEXT",
+                     help="conversation opening: 'Name: text', or text the model gives someone")
     gen.add_argument("--turns", type=int, default=8, metavar="K", help="new turns per conversation (default 8)")
     gen.add_argument("--seed", type=int, help="random seed, for repeatable samples")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
