@@ -489,7 +489,10 @@ class Sampler:
 
         def close():
             if speaker is not None:
-                turns.append(Candidate(speaker, self.tokenizer.decode(body, skip_special_tokens=True).strip()))
+                # A turn cut inside a multi-byte character decodes to U+FFFD: drop those halves, and a turn
+                # made only of them ends up empty (and is refilled) instead of showing as "�".
+                text = self.tokenizer.decode(body, skip_special_tokens=True).replace("\ufffd", "")
+                turns.append(Candidate(speaker, text.strip()))
 
         for tok in ids:
             if tok in self._speaker_of:

@@ -209,6 +209,17 @@ def test_whitespace_around_a_candidate_is_dropped(sampler, monkeypatch):
     assert sampler.candidates(LINES[:2], "Alice", 1, HOT) == [Candidate("Carol: the third", "hi  there")]
 
 
+def test_half_a_multibyte_character_is_not_shown_as_a_replacement_mark(sampler, monkeypatch):
+    ok = sampler.tokenizer("ok", add_special_tokens=False).input_ids
+    emoji = sampler.tokenizer("😂", add_special_tokens=False).input_ids
+    # the byte-level model can stop mid-emoji: one of its byte tokens alone decodes to U+FFFD
+    half = next(i for i in emoji if "\ufffd" in sampler.tokenizer.decode([i]))
+    row = [sampler.speaker_ids[1], *ok, half, sampler.eot_id]
+    fake_generate(monkeypatch, sampler, [[row]])
+    (cand,) = sampler.candidates(LINES[:2], "Alice", 1, HOT)
+    assert cand.text == "ok"
+
+
 def fake_generate(monkeypatch, sampler, rows_per_call):
     """Replace model.generate: each call returns the prompt followed by the next of ``rows_per_call``."""
     calls = []
