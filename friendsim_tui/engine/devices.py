@@ -142,6 +142,18 @@ def memory(device: DeviceInfo | None = None) -> dict:
 
 
 def _peak_rss() -> int | None:
+    """This process's peak resident memory in bytes.
+
+    On Linux, VmHWM: ru_maxrss survives exec, so a train process launched by a big parent (the app, a
+    benchmark) would report the parent's peak as its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
 
