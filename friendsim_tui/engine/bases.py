@@ -304,7 +304,22 @@ def load_gguf(path: str, dtype=None):
                                                      trust_remote_code=False)
     except (OSError, ValueError, KeyError) as exc:
         raise BaseError(f"{p.name}: cannot load this GGUF: {exc}") from None
-    return model, tok
+    return dequantized(model), tok
+
+
+def dequantized(model):
+    """A GGUF model as loaded is already dequantized to ordinary tensors, but transformers still marks it
+    quantized and refuses to save it. Drop the marker so the trained output is a plain model folder."""
+    model.hf_quantizer = None
+    for attr in ("is_quantized", "quantization_method"):
+        if hasattr(model, attr):
+            try:
+                setattr(model, attr, False if attr == "is_quantized" else None)
+            except AttributeError:  # a read-only property in some versions
+                pass
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
+    return model
 
 
 def train_scratch_tokenizer(texts, vocab: int, special_tokens: list[str]):
