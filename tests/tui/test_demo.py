@@ -26,11 +26,17 @@ def write(path, *events):
             fh.write(json.dumps(e) + "\n")
 
 
-def test_dashboard_hands_over_to_the_chat_when_training_is_done(tmp_path, home, monkeypatch):
-    monkeypatch.setattr("friendsim_tui.tui.screens.demo.HANDOVER_DELAY", 0.05)
-    Store.for_workspace("weekend-crew", create=True).close()  # where chat sessions are saved
+def demo_run():
+    """The demo workspace (where chat sessions are saved) and its empty run folder."""
+    Store.for_workspace("weekend-crew", create=True).close()
     run_dir = paths.workspace_dir("weekend-crew") / "runs" / "demo"
     run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def test_dashboard_hands_over_to_the_chat_when_training_is_done(tmp_path, home, monkeypatch):
+    monkeypatch.setattr("friendsim_tui.tui.screens.demo.HANDOVER_DELAY", 0.05)
+    run_dir = demo_run()
     me = psutil.Process()
     (run_dir / "lock").write_text(json.dumps({"pid": me.pid, "create_time": me.create_time()}))
     (run_dir / "run.json").write_text(json.dumps({"status": "running", "config": {"base": "scratch:tiny"}}))
@@ -63,3 +69,20 @@ def test_dashboard_hands_over_to_the_chat_when_training_is_done(tmp_path, home, 
             assert chat.query_one(CandidatePanel).display
 
     asyncio.run(scenario())
+
+
+def test_snapshot_the_chat_the_demo_opens(home, snap_compare):
+    """What the demo ends on: Maya's opening line and the first candidates, already sampled."""
+    demo_run()
+    sampler = ScriptedSampler(speakers=["Maya", "Jonas", "pixel_dan", "Priya"],
+                              script=["Well, I could be persuaded.", "bro i'm in if there's pizza",
+                                      "Ooh which place? I can book a room haha"])
+    app = ScreenHost(lambda: ChatScreen("weekend-crew", "demo", "Maya", seed_turns=OPENING, autostart=True,
+                                        open_sampler=opener(sampler)))
+
+    async def run_before(pilot) -> None:
+        await wait_until(pilot, lambda: len(pilot.app.screen.candidates) == 3, "the first candidates")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
