@@ -467,25 +467,24 @@ def cmd_demo(args, config) -> int:
             print(f"Training {DEMO_BASE} on the sample ({'resuming' if resume else f'{args.steps} steps'})…",
                   file=sys.stderr)
     if args.headless:
-        status = training.run_status(ws, DEMO_RUN)
+        if status["status"] == "running":
+            return _fail("the demo run is training in another process; wait for it, or watch it with "
+                         "`friendsim-tui demo`")
         print(f"Demo model ready: {status['path']}")
         return 0
     from friendsim_tui.tui.app import run_app
-
-    run_dir = training.run_dir(ws, DEMO_RUN)
 
     def start(app) -> None:
         from friendsim_tui.tui.screens.demo import DemoDashboard, open_demo_chat
 
         app.workspace = ws
-        if process is None and training.run_status(ws, DEMO_RUN)["model_ready"]:
+        if status["model_ready"]:
             open_demo_chat(app, ws, DEMO_RUN, DEMO_PLAYER, DEMO_OPENING)
-        else:
-            app.push_screen(DemoDashboard(run_dir, workspace=ws, player=DEMO_PLAYER, opening=DEMO_OPENING,
-                                          process=process))
+        else:  # training now (ours, or one already running): the dashboard hands over to the chat when done
+            app.push_screen(DemoDashboard(training.run_dir(ws, DEMO_RUN), workspace=ws, player=DEMO_PLAYER,
+                                          opening=DEMO_OPENING, process=process))
 
     return run_app(config, on_start=start)
-
 
 
 _COMMANDS = {
