@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import sqlite3
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from friendsim_tui.importers import chat_files, expand_paths, parse_file
 from friendsim_tui.importers.base import ChatImportError, ImportReport
+from friendsim_tui.importers.offload import Batches, ChildBatches, offload_worth_it
 from friendsim_tui.store import Store, StoreError
-
-BATCH = 20_000
 
 
 @dataclass
@@ -144,41 +143,41 @@ def import_paths(
         with store.transaction(), _Writer(store) as writer:
             import_id = store.begin_import()
             excluded_speakers: set[int] = set()
+            conv_ids: dict[tuple[str, str], int] = {}
+            speaker_ids: dict[tuple[str, str], int] = {}
             for i, path in enumerate(files):
                 report = ImportReport(str(path))
-                batch: list[tuple] = []
-                append = batch.append
-                conv_ids: dict[tuple[str, str], int] = {}
-                spk_ids: dict[str, dict[str, int]] = {}  # source -> speaker key -> speaker id
-                cur_source = cur_conv = None
-                cid = 0
-                spk: dict[str, int] = {}
-                # The loop runs once per message (millions): the source and conversation rarely change.
-                for msg in parse_file(path, report, _file_progress(progress, i, len(files), path)):
-                    source, source_id, conversation, title, speaker_key, speaker_name, ts, text, reply_to = msg
-                    if conversation != cur_conv or source != cur_source:
-                        cur_source, cur_conv = source, conversation
-                        spk = spk_ids.setdefault(source, {})
-                        cid = conv_ids.get((source, conversation))
-                        if cid is None:
+                file_progress = _file_progress(progress, i, len(files), path)
+                if offload_worth_it(path):
+                    batches = ChildBatches(path, report, file_progress)
+                else:
+                    batches = nullcontext(Batches(path, report, file_progress))
+                sids: list[int] = []  # local speaker number -> speaker id
+                with batches as source:
+                    cids: list[int] = []  # local conversation number -> conversation id
+                    for new_convs, new_speakers, rows in source:
+                        if new_convs or new_speakers:
                             writer.settle()  # the store's connection is the writer's while it inserts
-                            cid = conv_ids[(source, conversation)] = store.conversation_id(source, conversation, title)
-                    sid = spk.get(speaker_key)
-                    if sid is None:
-                        choice = choices.get((source, speaker_key))
-                        name = (choice.name if choice and choice.name else speaker_name).strip() or speaker_key
-                        writer.settle()
-                        sid = spk[speaker_key] = store.speaker_id(source, speaker_key, name)
-                        if choice and choice.exclude:
-                            excluded_speakers.add(sid)
-                    kept_by_speaker[sid] += 1
-                    append((source, source_id, cid, sid, ts, text, reply_to, import_id))
-                    if len(batch) >= BATCH:
-                        writer.insert(batch)
-                        batch = []
-                        append = batch.append
-                if batch:
-                    writer.insert(batch)
+                        for _, src, key, title in new_convs:
+                            cid = conv_ids.get((src, key))
+                            if cid is None:
+                                cid = conv_ids[(src, key)] = store.conversation_id(src, key, title)
+                            cids.append(cid)
+                        for _, src, key, speaker_name in new_speakers:
+                            sid = speaker_ids.get((src, key))
+                            if sid is None:
+                                choice = choices.get((src, key))
+                                name = (choice.name if choice and choice.name else speaker_name).strip() or key
+                                sid = speaker_ids[(src, key)] = store.speaker_id(src, key, name)
+                                if choice and choice.exclude:
+                                    excluded_speakers.add(sid)
+                            sids.append(sid)
+                        if rows:
+                            writer.insert(
+                                [(s, m, cids[c], sids[k], t, x, r, import_id) for s, m, c, k, t, x, r in rows]
+                            )
+                for local, n in enumerate(source.kept):
+                    kept_by_speaker[sids[local]] += n
                 reports.append(report)
                 warnings.extend(report.warnings)
                 warnings.extend(str(p) for p in report.problems)

@@ -1,0 +1,238 @@
+"""Messages of one file in batches, read in this process or in a child process.
+
+An import spends its time in two places: parsing (Python) and inserting into SQLite (which needs the
+GIL for every row it binds). In one process the two cannot overlap, so a large file is parsed in a child
+process (:func:`main`) while this one inserts: on a machine with two or
+more cores the import then takes about as long as the slower half instead of the sum.
+
+Either way the consumer sees the same thing, :class:`Batch` after :class:`Batch`: rows that name their
+conversation and speaker by small local numbers, plus the conversations and speakers first seen in that
+batch, so the consumer resolves each identity once instead of once per message.
+
+The child writes frames to its stdout: an 8-byte length, then a payload; batches are marshalled (twice as
+fast to write as a pickle), the rest pickled. The child only ever writes; this process only reads frames
+from a child it started itself, with an argument list it built.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+from friendsim_tui.importers.base import ChatImportError, ImportReport, Progress
+
+BATCH = 20_000
+"""Rows per batch: large enough that per-batch costs vanish, small enough to keep both processes busy."""
+
+OFFLOAD_MIN_BYTES = 16 << 20
+"""Files at least this large are parsed in a child process (starting one costs about 0.1 s)."""
+
+_FRAME = struct.Struct("<Q")
+_AHEAD = 8
+"""Batches the child may run ahead of the inserts (bounds memory: a batch is a few MB)."""
+
+
+class Batch(NamedTuple):
+    conversations: list[tuple[int, str, str, str]]
+    """(local id, source, conversation key, title) first seen in this batch."""
+    speakers: list[tuple[int, str, str, str]]
+    """(local id, source, speaker key, display name) first seen in this batch."""
+    rows: list[tuple]
+    """(source, source_id, conversation local id, speaker local id, timestamp, text, reply_to)."""
+
+
+class Batches:
+    """Iterate over a file's messages as :class:`Batch` es; ``kept`` then holds messages per local speaker."""
+
+    def __init__(self, path: Path, report: ImportReport, progress: Progress | None = None, size: int | None = None) -> None:
+        self.path = Path(path)
+        self.report = report
+        self.progress = progress
+        self.size = size or BATCH
+        self.kept: list[int] = []
+
+    def __iter__(self) -> Iterator[Batch]:
+        from friendsim_tui.importers import parse_file
+
+        size = self.size
+        kept = self.kept
+        conv_ids: dict[tuple[str, str], int] = {}
+        speaker_ids: dict[str, dict[str, int]] = {}  # source -> speaker key -> local id
+        new_convs: list = []
+        new_speakers: list = []
+        rows: list = []
+        append = rows.append
+        cur_source = cur_conv = None
+        conv = 0
+        speakers: dict[str, int] = {}
+        # Once per message (millions): the source and conversation rarely change between messages.
+        for msg in parse_file(self.path, self.report, self.progress):
+            source, source_id, conversation, title, speaker_key, speaker_name, ts, text, reply_to = msg
+            if conversation != cur_conv or source != cur_source:
+                cur_source, cur_conv = source, conversation
+                speakers = speaker_ids.setdefault(source, {})
+                conv = conv_ids.get((source, conversation))
+                if conv is None:
+                    conv = conv_ids[(source, conversation)] = len(conv_ids)
+                    new_convs.append((conv, source, conversation, title))
+            who = speakers.get(speaker_key)
+            if who is None:
+                who = speakers[speaker_key] = len(kept)
+                kept.append(0)
+                new_speakers.append((who, source, speaker_key, speaker_name))
+            kept[who] += 1
+            append((source, source_id, conv, who, ts, text, reply_to))
+            if len(rows) >= size:
+                yield Batch(new_convs, new_speakers, rows)
+                new_convs, new_speakers, rows = [], [], []
+                append = rows.append
+        if rows or new_convs or new_speakers:
+            yield Batch(new_convs, new_speakers, rows)
+
+
+def offload_worth_it(path: Path) -> bool:
+    """True when ``path`` is large enough to parse in a child process, and this machine has a core for it."""
+    if os.environ.get("FRIENDSIM_IMPORT_IN_PROCESS") or not sys.executable:
+        return False
+    try:
+        return (os.cpu_count() or 1) >= 2 and os.path.getsize(path) >= OFFLOAD_MIN_BYTES
+    except OSError:
+        return False
+
+
+class ChildBatches(Batches):
+    """:class:`Batches`, parsed by a child process; use as a context manager (it stops the child on exit).
+
+    The report is filled in when the child finishes; a file the child cannot import raises the same
+    :class:`ChatImportError` it would have raised here. Progress is reported from the child.
+    """
+
+    def __init__(self, path: Path, report: ImportReport, progress: Progress | None = None, size: int | None = None) -> None:
+        super().__init__(path, report, progress, size)
+        self._proc: subprocess.Popen | None = None
+        self._stderr = None
+        self._frames: queue.Queue = queue.Queue(_AHEAD)
+        self._reader: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def __enter__(self) -> "ChildBatches":
+        # This very package (first on the path, so a folder named like it in the working directory
+        # cannot stand in for it), run in the same working directory so relative paths read the same.
+        package_root = str(Path(__file__).resolve().parents[2])
+        code = f"import sys; sys.path.insert(0, {package_root!r}); from friendsim_tui.importers.offload import main; main()"
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(self.path), str(self.size)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+        self._reader = threading.Thread(target=self._read, name="friendsim-import-reader", daemon=True)
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        proc = self._proc
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        while self._reader is not None and self._reader.is_alive():
+            try:  # unblock a reader waiting for room in the queue
+                self._frames.get_nowait()
+            except queue.Empty:
+                pass
+            self._reader.join(0.05)
+        if self._stderr is not None:
+            self._stderr.close()
+
+    def _read(self) -> None:
+        """Reader thread: frames from the child's stdout into the queue (the file read releases the GIL)."""
+        stdout = self._proc.stdout
+        while not self._stop.is_set():
+            head = stdout.read(_FRAME.size)
+            if len(head) < _FRAME.size:
+                self._frames.put(None)
+                return
+            (n,) = _FRAME.unpack(head)
+            data = stdout.read(n)
+            if len(data) < n:
+                self._frames.put(None)
+                return
+            self._frames.put(data)
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            data = self._frames.get()
+            if data is None:
+                raise self._died()
+            if data[:1] == b"B":
+                yield Batch(*marshal.loads(memoryview(data)[1:]))
+                continue
+            kind, *payload = pickle.loads(data)
+            if kind == "progress":
+                if self.progress:
+                    self.progress(*payload)
+            elif kind == "done":
+                report, self.kept = payload
+                self.report.__dict__.update(report.__dict__)
+                return
+            elif kind == "error":
+                raise ChatImportError(*payload)
+            else:
+                raise RuntimeError(f"unexpected frame {kind!r} from the import process")
+
+    def _died(self) -> Exception:
+        code = self._proc.wait()
+        self._stderr.seek(0)
+        err = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        last = err[-1] if err else "no message"
+        return RuntimeError(f"the process reading {self.path} stopped unexpectedly (exit code {code}): {last}")
+
+
+def _serve(path: str, size: int) -> int:
+    """The child: parse ``path`` and write its frames to stdout."""
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write into the frame stream
+
+    def send(*frame) -> None:
+        data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(_FRAME.pack(len(data)))
+        out.write(data)
+
+    def send_batch(batch: Batch) -> None:
+        data = marshal.dumps(tuple(batch))
+        out.write(_FRAME.pack(len(data) + 1))
+        out.write(b"B")
+        out.write(data)
+
+    report = ImportReport(path)
+    batches = Batches(Path(path), report, lambda done, total: (send("progress", done, total), out.flush()), size)
+    try:
+        for batch in batches:
+            send_batch(batch)
+    except ChatImportError as exc:
+        send("error", exc.path, exc.detail, exc.where)
+    else:
+        send("done", report, batches.kept)
+    out.flush()
+    return 0
+
+
+def main() -> None:
+    """Entry point of the child process: ``main()`` with argv ``[path, batch size]``."""
+    try:
+        sys.exit(_serve(sys.argv[1], int(sys.argv[2])))
+    except BrokenPipeError:  # the importing process stopped reading (cancelled, or failed)
+        sys.exit(1)
