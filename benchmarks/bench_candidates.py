@@ -5,8 +5,8 @@
 For each model shape (random weights, built here: the hub is not needed) this prints
 
 - ours: ``Sampler.candidates(history, player, n=5, ChatConfig())`` — the history is run through the model
-  once at batch 1, its KV cache is shared by 5 rows sampled in one ``generate`` call, each row stops at
-  its own ``<|eot|>``; median wall time over ``--runs`` runs after one warm-up.
+  once at batch 1, its KV cache is shared by 5 rows sampled together, each row stops at its own
+  ``<|eot|>`` and leaves the batch; median wall time over ``--runs`` runs after one warm-up.
 - original: the original project's simulate_conversation.py approach on the same model, same prompt, same
   precision, same run: ``generate(num_return_sequences=3, max_new_tokens=256)`` with plain sampling,
   keeping the first line of each continuation.
@@ -15,7 +15,7 @@ Turn length, honestly: a model with random weights never chooses ``<|eot|>``, so
 ``max_new_tokens`` (60, the ChatConfig default) every time. Two figures are printed for ours:
 ``ours@60`` (no row ever ends early: the worst case any model can give) and ``ours@chat`` (each row is
 made to end its turn after a length drawn from a chat-like distribution, median 12 tokens, as a trained
-model does — the forcing is a logits processor added here, in the benchmark only). The original always
+model does — the forcing is a logits processor added to the sampler's loop here, in the benchmark only). The original always
 generates 256 tokens, because it never stops at the end of a turn. The ratio uses ours@chat, and ours@60
 is printed next to it. ``swipe`` is ours@chat again on the same history: the previous call's prompt
 cache is reused, as when the user asks for more candidates for the same turn.
@@ -106,35 +106,46 @@ def history_of(sampler, tokens: int = 200) -> list[tuple[str, str]]:
 
 @contextlib.contextmanager
 def chat_length_turns(sampler, seed: int):
-    """Make each row end its turn after a chat-like length (what a trained model does on its own)."""
+    """Make each row end its turn after a chat-like length (what a trained model does on its own).
+
+    A logits processor added to the sampler's loop, here only: row r is made to write its speaker token,
+    then ``lengths[r]`` text tokens, then ``<|eot|>``, and never to end earlier. The loop drops rows from
+    the batch as they end, so the processor follows which rows are still there.
+    """
     import torch
-    from transformers import LogitsProcessor
 
     rnd = random.Random(seed)
-    eot = sampler.eot_id
-    real = sampler.model.generate
+    eot, end = sampler.eot_id, sampler.end_id
+    real = sampler._decode
 
-    class EndTurnAt(LogitsProcessor):
-        def __init__(self, prompt_len: int, lengths: list[int]):
-            self.prompt_len, self.lengths = prompt_len, torch.tensor(lengths)
+    class EndTurnAt:
+        def __init__(self, prompt_len: int, rows: int):
+            self.prompt_len = prompt_len
+            self.lengths = torch.tensor([rnd.choice(CHAT_TURN_LENGTHS) for _ in range(rows)])
+            self.alive = torch.arange(rows)
+            self.ended = None
 
         def __call__(self, input_ids, scores):
-            done = (input_ids.shape[1] - self.prompt_len - 1) >= self.lengths[: scores.shape[0]]
-            if done.any():
-                scores[done] = torch.finfo(scores.dtype).min
-                scores[done, eot] = 0.0
+            if self.ended is not None:  # the rows made to end at the last step have left the batch
+                self.alive = self.alive[~self.ended]
+            done = (input_ids.shape[1] - self.prompt_len - 1) >= self.lengths[self.alive]
+            neg = torch.finfo(scores.dtype).min
+            scores[~done, eot] = neg
+            scores[~done, end] = neg
+            scores[done] = neg
+            scores[done, eot] = 0.0
+            self.ended = done
             return scores
 
-    def generate(*args, input_ids=None, logits_processor=None, **kwargs):
-        lengths = [rnd.choice(CHAT_TURN_LENGTHS) for _ in range(input_ids.shape[0])]
-        logits_processor.append(EndTurnAt(input_ids.shape[1], lengths))
-        return real(*args, input_ids=input_ids, logits_processor=logits_processor, **kwargs)
+    def decode(input_ids, cache, processors, *args):
+        forcing = EndTurnAt(input_ids.shape[1], input_ids.shape[0])
+        return real(input_ids, cache, [*processors, forcing], *args)
 
-    sampler.model.generate = generate
+    sampler._decode = decode
     try:
         yield
     finally:
-        del sampler.model.generate
+        del sampler._decode
 
 
 def original(sampler, history, settings):

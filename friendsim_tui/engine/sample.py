@@ -8,9 +8,11 @@ then answers many requests. For a turn it
 - runs the prompt through the model once (batch 1) and copies that KV cache to every candidate, so the
   history costs one forward pass no matter how many candidates are drawn; the cache is kept, so the
   next call (a swipe, or the next turn) only runs the tokens that are new;
-- samples all candidates in ONE batched ``generate`` call whose first token is constrained to the
-  speakers who may answer (never the player unless asked: :meth:`Sampler.impersonate`), and whose turn
-  cannot contain another speaker token; each row stops at its own ``<|eot|>``;
+- samples all candidates together, one forward pass per token for every row still writing (our own
+  loop, not ``generate``: it drops each row from the batch as soon as it ends its turn at ``<|eot|>``,
+  and draws only among the top-k tokens). The first token is constrained to the speakers who may answer
+  (never the player unless asked: :meth:`Sampler.impersonate`), and a turn cannot contain another
+  speaker token;
 - drops empty and duplicate candidates and refills in a bounded number of extra rounds.
 
 Everything returned is plain text: markup, escapes and control characters in the history or produced
@@ -83,7 +85,7 @@ def _processors():
     if _PROCESSORS is not None:
         return _PROCESSORS
     import torch
-    from transformers import LogitsProcessor, StoppingCriteria
+    from transformers import LogitsProcessor
 
     class TurnGrammar(LogitsProcessor):
         """What may come next, by where each row is in its turn.
@@ -162,40 +164,35 @@ def _processors():
             scores[:, exempt] = saved
             return scores
 
-    class RowWatcher(StoppingCriteria):
-        """Stops rows at the end of their turn (or turns), hands each finished row over as it finishes,
-        and stops everything on cancel or once enough candidates are in."""
-
-        def __init__(self, prompt_len: int, stop: list[int], eot: int, turns: int, on_row, enough, cancelled,
-                     device):
-            self.prompt_len = prompt_len
-            self.stop = torch.tensor(stop, device=device)
-            self.eot = eot
-            self.turns = turns
-            self.on_row = on_row
-            self.enough = enough
-            self.cancelled = cancelled
-            self.finished: set[int] = set()
-
-        def __call__(self, input_ids, scores, **kwargs):
-            gen = input_ids[:, self.prompt_len:]
-            last = gen[:, -1]
-            done = torch.isin(last, self.stop)
-            if self.turns > 1:
-                done &= (last != self.eot) | ((gen == self.eot).sum(1) >= self.turns)
-            for row in done.nonzero().flatten().tolist():
-                if row not in self.finished:
-                    self.finished.add(row)
-                    self.on_row(row, gen[row].tolist())
-            if self.cancelled() or self.enough():
-                return torch.ones_like(done)
-            return done
-
-    _PROCESSORS = (TurnGrammar, TurnRepetitionPenalty, RowWatcher)
+    _PROCESSORS = (TurnGrammar, TurnRepetitionPenalty)
     return _PROCESSORS
 
 
 _PROCESSORS = None
+
+
+def _sample_next(scores, settings: ChatConfig):
+    """One token per row from ``scores`` ([rows, vocab], after the logits processors): temperature, then
+    top-k, then top-p, as ``generate`` applies them.
+
+    With top-k (the default) only the k best are ever drawn from: sampling those is much cheaper than a
+    draw over the whole vocabulary, which costs as much as a quarter of a small model's step on a CPU.
+    """
+    import torch
+
+    scores = scores / settings.temperature
+    index = None
+    k = settings.top_k
+    if 0 < k < scores.shape[-1]:
+        scores, index = scores.topk(k, dim=-1)  # sorted, best first
+    if settings.top_p < 1.0:
+        if index is None:
+            scores, index = scores.sort(dim=-1, descending=True)
+        probs = torch.softmax(scores, dim=-1)
+        before = probs.cumsum(dim=-1) - probs  # mass of the better tokens: keep while under top_p (>= 1 kept)
+        scores = scores.masked_fill(before >= settings.top_p, float("-inf"))
+    pick = torch.multinomial(torch.softmax(scores, dim=-1), 1)
+    return pick if index is None else index.gather(1, pick)
 
 
 def _pick_device(precision: str, device: str | None = None):
@@ -254,6 +251,7 @@ class Sampler:
 
     # -- loading ------------------------------------------------------------------------------
     def _load(self, precision: str, device: str | None) -> None:
+        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         dev, dtype, autocast = _pick_device(precision, device)
@@ -271,8 +269,15 @@ class Sampler:
             if bars:
                 hf_logging.enable_progress_bar()
         self.model = model.to(dev).eval()
-        # Rows that finished are padded with <|end|>; generate passes its own pad id, and without one here
-        # GPT-2 warns about padding on every decode step that feeds a turn-end token.
+        if dev.type == "cpu" and model.dtype == torch.bfloat16:
+            # Decoding asks attention for one query at a time; in bf16 on a CPU, torch's fused kernel is
+            # about 4x slower at that than plain matmuls and softmax (a sixth of gpt2's step at 5 rows).
+            try:
+                self.model.set_attn_implementation("eager")
+            except (AttributeError, ValueError):
+                pass
+        # No row is ever padded (a finished row leaves the batch); with a pad id set, GPT-2 would warn
+        # about padding whenever a fed token equals it.
         self.model.config.pad_token_id = None
         self.device = dev
         self.autocast = autocast
@@ -377,24 +382,12 @@ class Sampler:
     # -- generation core ----------------------------------------------------------------------
     def _generate(self, prompts, rows: int, first: list[int], new_tokens: int, settings: ChatConfig, *,
                   turns: int = 1, on_row=None, enough=lambda: False, prefix_cache=None):
-        """One batched generate call: ``rows`` sequences continuing ``prompts`` (a [1 or rows, L] tensor).
+        """``rows`` sequences continuing ``prompts`` (a [1 or rows, L] tensor), sampled together.
 
         Returns the generated ids of each row, cut at its stop token.
         """
-        import torch
-        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
-
-        Grammar, Repetition, Watcher = _processors()
+        Grammar, Repetition = _processors()
         prompt_len = prompts.shape[1]
-        stop = [self.eot_id, self.end_id]
-        results: dict[int, list[int]] = {}
-
-        def take(row: int, ids: list[int]) -> None:
-            results[row] = ids
-            if on_row is not None:
-                on_row(row, ids)
-
-        watcher = Watcher(prompt_len, stop, self.eot_id, turns, take, enough, self._cancel.is_set, self.device)
         processors = []
         if settings.repetition_penalty != 1.0:
             processors.append(Repetition(settings.repetition_penalty,
@@ -402,35 +395,71 @@ class Sampler:
         processors.append(Grammar(prompt_len, first, self.speaker_ids, self.eot_id, self.end_id, self.session_id,
                                   settings.max_new_tokens if turns > 1 else None, may_end=turns > 1,
                                   device=self.device))
-        gen_cfg = GenerationConfig(
-            do_sample=True, temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
-            max_new_tokens=new_tokens, num_return_sequences=1, use_cache=True,
-            eos_token_id=[self.end_id] if turns > 1 else [self.eot_id, self.end_id], pad_token_id=self.end_id,
-        )
         input_ids = prompts.expand(rows, -1) if prompts.shape[0] == 1 else prompts
-        kwargs = {}
+        cache = None
         if prefix_cache is not None:
             cache = copy.deepcopy(prefix_cache)
             if rows > 1:
                 cache.batch_repeat_interleave(rows)
-            kwargs[self._cache_kw] = cache
-        with self._autocast():
-            out = self.model.generate(
-                input_ids=input_ids.contiguous(),
-                attention_mask=torch.ones_like(input_ids),
-                generation_config=gen_cfg,
-                logits_processor=LogitsProcessorList(processors),
-                stopping_criteria=StoppingCriteriaList([watcher]),
-                **kwargs,
-            )
-        sequences = out if isinstance(out, torch.Tensor) else out.sequences
-        for row in range(sequences.shape[0]):
+        stop = [self.end_id] if turns > 1 else [self.eot_id, self.end_id]
+        return self._decode(input_ids.contiguous(), cache, processors, settings, stop, new_tokens, turns,
+                            on_row, enough)
+
+    def _decode(self, input_ids, cache, processors, settings: ChatConfig, stop: list[int], max_new: int,
+                turns: int, on_row, enough) -> list[list[int]]:
+        """The sampling loop: one forward pass per step for all rows still writing.
+
+        ``cache`` holds the keys and values of ``input_ids[:, :-1]`` (or is None: the first step then runs
+        the whole of ``input_ids``). A row ends at a ``stop`` token (in conversations, ``<|eot|>`` only
+        after ``turns`` turns); it is handed to ``on_row(row, ids)`` at once and leaves the batch, so the
+        steps after it only compute the rows still writing. Everything stops on cancel or once
+        ``enough()``; rows still writing then are handed over with what they wrote.
+        """
+        import torch
+
+        rows, prompt_len = input_ids.shape
+        device = self.device
+        stop_ids = torch.tensor(stop, device=device)
+        alive = list(range(rows))  # the row number of each row still in the batch
+        seqs = input_ids
+        step_ids = input_ids[:, -1:] if cache is not None else input_ids
+        results: dict[int, list[int]] = {}
+        for _ in range(max_new):
+            kwargs = {self._cache_kw: cache} if cache is not None else {}
+            out = self.model(input_ids=step_ids, use_cache=True, logits_to_keep=1, **kwargs)
+            cache = getattr(out, "cache", None) or out.past_key_values
+            scores = out.logits[:, -1, :].float()
+            for proc in processors:
+                scores = proc(seqs, scores)
+            nxt = _sample_next(scores, settings)
+            seqs = torch.cat([seqs, nxt], dim=1)
+            last = nxt[:, 0]
+            done = torch.isin(last, stop_ids)
+            if turns > 1:
+                done &= (last != self.eot_id) | ((seqs[:, prompt_len:] == self.eot_id).sum(1) >= turns)
+            if done.any():
+                flags = done.tolist()
+                for i, finished in enumerate(flags):
+                    if finished:
+                        results[alive[i]] = ids = seqs[i, prompt_len:].tolist()
+                        if on_row is not None:
+                            on_row(alive[i], ids)
+                keep = [i for i, finished in enumerate(flags) if not finished]
+                if not keep:
+                    break
+                alive = [alive[i] for i in keep]
+                index = torch.tensor(keep, device=device)
+                seqs, nxt = seqs[index], nxt[index]
+                cache.batch_select_indices(index)
+            if self._cancel.is_set() or enough():
+                break
+            step_ids = nxt
+        for i, row in enumerate(alive):
             if row not in results:  # ran out of new tokens (or was stopped): keep what it wrote
-                ids = sequences[row, prompt_len:].tolist()
-                results[row] = ids
+                results[row] = ids = seqs[i, prompt_len:].tolist()
                 if on_row is not None and not self._cancel.is_set():
                     on_row(row, ids)
-        return [results[r] for r in range(sequences.shape[0])]
+        return [results[r] for r in range(rows)]
 
     def _autocast(self):
         import contextlib
@@ -472,7 +501,7 @@ class Sampler:
                                                                           device=self.device),
                                  use_cache=True, logits_to_keep=1, **({self._cache_kw: cache} if cache else {}))
             cache = getattr(out, "cache", None) or out.past_key_values
-        self._prefix = (head, cache)  # generate() only ever sees copies of it
+        self._prefix = (head, cache)  # the sampling loop only ever sees copies of it
         return prompt, cache
 
     def forget_prefix(self) -> None:

@@ -197,7 +197,7 @@ def test_markup_and_control_characters_are_plain_text(sampler, monkeypatch):
     assert sampler.tokenizer.decode(ids[2:-1]) == NASTY
     # from the model: decoded back unchanged
     body = encode_turns(sampler.spec, sampler.tokenizer, [("Bob Smith", NASTY)], opened=False, closed=False)
-    fake_generate(monkeypatch, sampler, [[body]])
+    fake_decode(monkeypatch, sampler, [[body]])
     (cand,) = sampler.candidates([("Alice", NASTY)], "Alice", 1, HOT)
     assert cand == Candidate("Bob Smith", NASTY)
 
@@ -205,7 +205,7 @@ def test_markup_and_control_characters_are_plain_text(sampler, monkeypatch):
 def test_whitespace_around_a_candidate_is_dropped(sampler, monkeypatch):
     body = encode_turns(sampler.spec, sampler.tokenizer, [("Carol: the third", "  hi  there \n")], opened=False,
                         closed=False)
-    fake_generate(monkeypatch, sampler, [[body]])
+    fake_decode(monkeypatch, sampler, [[body]])
     assert sampler.candidates(LINES[:2], "Alice", 1, HOT) == [Candidate("Carol: the third", "hi  there")]
 
 
@@ -215,30 +215,31 @@ def test_half_a_multibyte_character_is_not_shown_as_a_replacement_mark(sampler, 
     # the byte-level model can stop mid-emoji: one of its byte tokens alone decodes to U+FFFD
     half = next(i for i in emoji if "\ufffd" in sampler.tokenizer.decode([i]))
     row = [sampler.speaker_ids[1], *ok, half, sampler.eot_id]
-    fake_generate(monkeypatch, sampler, [[row]])
+    fake_decode(monkeypatch, sampler, [[row]])
     (cand,) = sampler.candidates(LINES[:2], "Alice", 1, HOT)
     assert cand.text == "ok"
 
 
-def fake_generate(monkeypatch, sampler, rows_per_call):
-    """Replace model.generate: each call returns the prompt followed by the next of ``rows_per_call``."""
+def fake_decode(monkeypatch, sampler, rows_per_call):
+    """Replace the sampling loop: each call's rows write the next of ``rows_per_call`` (repeated as needed)."""
     calls = []
 
-    def generate(input_ids=None, **kwargs):
+    def decode(input_ids, cache, processors, settings, stop, max_new, turns, on_row, enough):
         calls.append(input_ids.shape[0])
         rows = rows_per_call[min(len(calls) - 1, len(rows_per_call) - 1)]
-        width = max(len(r) for r in rows)
-        gen = [r + [sampler.end_id] * (width - len(r)) for r in rows]
-        gen = (gen * input_ids.shape[0])[: input_ids.shape[0]]
-        return torch.cat([input_ids, torch.tensor(gen)], dim=1)
+        gen = [list(r) for r in (rows * input_ids.shape[0])[: input_ids.shape[0]]]
+        for i, ids in enumerate(gen):
+            if on_row is not None:
+                on_row(i, ids)
+        return gen
 
-    monkeypatch.setattr(sampler.model, "generate", generate)
+    monkeypatch.setattr(sampler, "_decode", decode)
     return calls
 
 
 def test_a_model_that_only_speaks_as_the_player_fails_clearly(sampler, monkeypatch):
     text = sampler.tokenizer("me again", add_special_tokens=False).input_ids
-    calls = fake_generate(monkeypatch, sampler, [[[sampler.speaker_ids[0], *text, sampler.eot_id]]])
+    calls = fake_decode(monkeypatch, sampler, [[[sampler.speaker_ids[0], *text, sampler.eot_id]]])
     with pytest.raises(SampleError, match="wrong voice"):
         sampler.candidates(LINES[:3], "Alice", 3, HOT)
     assert len(calls) == 1 + EXTRA_ROUNDS  # bounded, no endless loop
@@ -246,7 +247,7 @@ def test_a_model_that_only_speaks_as_the_player_fails_clearly(sampler, monkeypat
 
 def test_a_model_that_only_says_nothing_fails_clearly(sampler, monkeypatch):
     space = sampler.tokenizer("  ", add_special_tokens=False).input_ids
-    calls = fake_generate(monkeypatch, sampler, [[[sampler.speaker_ids[1], sampler.eot_id]],
+    calls = fake_decode(monkeypatch, sampler, [[[sampler.speaker_ids[1], sampler.eot_id]],
                                                  [[sampler.speaker_ids[1], *space, sampler.eot_id]]])
     with pytest.raises(SampleError, match="no usable turn"):
         sampler.candidates(LINES[:3], "Alice", 2, HOT)
@@ -258,7 +259,7 @@ def test_duplicates_are_refilled_then_what_there_is_is_returned(sampler, monkeyp
     b = sampler.tokenizer("other thing", add_special_tokens=False).input_ids
     row_a = [sampler.speaker_ids[1], *a, sampler.eot_id]
     row_b = [sampler.speaker_ids[2], *b, sampler.eot_id]
-    calls = fake_generate(monkeypatch, sampler, [[row_a], [row_a, row_b], [row_a]])
+    calls = fake_decode(monkeypatch, sampler, [[row_a], [row_a, row_b], [row_a]])
     out = sampler.candidates(LINES[:3], "Alice", 3, HOT)
     assert [c.text for c in out] == ["same thing", "other thing"]
     assert len(calls) == 1 + EXTRA_ROUNDS
@@ -315,3 +316,34 @@ def test_missing_folder_missing_spec_and_pickle_only_are_refused(tmp_path, tiny_
     (pickled / "pytorch_model.bin").write_bytes(b"not even loaded")
     with pytest.raises(SampleError, match="pickle"):
         Sampler(pickled)
+
+
+def test_bf16_on_a_cpu_decodes_with_plain_attention_and_the_same_predictions(tiny_model_dir):
+    bf16 = Sampler(tiny_model_dir, precision="bf16", device="cpu")
+    assert bf16.model.dtype == torch.bfloat16
+    assert bf16.model.config._attn_implementation == "eager"  # torch's fused kernel is slow here
+    ids = torch.tensor([bf16.prompt_ids(LINES[:6], 10_000)[0]])
+    with torch.inference_mode():
+        eager = bf16.model(input_ids=ids).logits[0, -1].float()
+        bf16.model.set_attn_implementation("sdpa")
+        fused = bf16.model(input_ids=ids).logits[0, -1].float()
+    assert torch.allclose(eager, fused, atol=0.1), (eager - fused).abs().max()
+    bf16.model.set_attn_implementation("eager")
+    out = bf16.candidates(LINES[:6], "Alice", 3, HOT, seed=3)
+    assert len(out) == 3 and all(c.speaker != "Alice" and c.text for c in out)
+
+
+def test_top_k_and_top_p_limit_what_can_be_drawn():
+    from friendsim_tui.engine.sample import _sample_next
+
+    torch.manual_seed(0)
+    scores = torch.tensor([[5.0, 4.0, 3.0, 2.0, 1.0, 0.0]]).repeat(400, 1)
+    settings = dataclasses.replace(HOT, temperature=1.0, top_k=3, top_p=1.0)
+    assert set(_sample_next(scores, settings).flatten().tolist()) == {0, 1, 2}
+    # top-p 0.8 over softmax(5,4,3,...) = .64 .23 .09...: the best two reach it, the third never comes
+    settings = dataclasses.replace(HOT, temperature=1.0, top_k=0, top_p=0.8)
+    assert set(_sample_next(scores, settings).flatten().tolist()) == {0, 1}
+    # a token masked out by the turn grammar is never drawn, whatever top-k leaves
+    masked = scores.clone()
+    masked[:, 1:] = torch.finfo(torch.float32).min
+    assert set(_sample_next(masked, dataclasses.replace(HOT, top_k=3)).flatten().tolist()) == {0}
