@@ -7,7 +7,11 @@ leading U+200E. Dates follow the phone's locale, so the day/month order is infer
 2. otherwise any first field above 12 means day/month, any second field above 12 means month/day
    (if both occur, the order under which fewer dates are impossible wins, with a warning);
 3. when nothing settles it, the order under which the dates run forward in the file wins; when that ties
-   too, day/month/year (the order most locales use) is the documented default. Both cases warn.
+   too, day/month/year (the order most locales use) is the documented default. Both cases warn;
+4. dates written ``24. 1. 12.`` (Korean, Hungarian) are year first, and a two-digit year written first
+   (``24/01/12``) is recognised when only year/month/day makes the dates run forward (with a warning).
+
+Chinese, Japanese and Korean phones put the AM/PM word before the time (``下午10:05``, ``오후 10:05``).
 
 Lines that do not start with a timestamp continue the previous message. Speed matters (exports of
 hundreds of thousands of messages): one compiled regex splits the whole text into headers and bodies in
@@ -43,19 +47,22 @@ label = "WhatsApp chat export"
 # AM/PM as phones write it: AM, am, a.m., a. m., A.M. (with a space, NBSP or U+202F inside), plus a few
 # localized words. The separator before it may be a space, NBSP or U+202F.
 _AMPM = r"[AaPp]\.?[ \u00a0\u202f]?[Mm]\.?|vorm\.|nachm\.|π\.μ\.|μ\.μ\."
+# Chinese, Japanese and Korean phones write it before the time: 下午10:05, 午後 10:05, 오후 10:05.
+_AMPM_BEFORE = r"上午|下午|午前|午後|오전|오후|AM|PM"
 _HEAD_SRC = (
     r"^[\u200e\u200f]?(\[)?"  # 1: '[' on iOS
-    r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4})\.?,?[ \u00a0]"  # 2: date
-    r"(\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)"  # 3: time
-    r"(?:[ \u00a0\u202f]?(" + _AMPM + r"))?"  # 4: am/pm
+    r"(\d{1,4}[./-] ?\d{1,2}[./-] ?\d{1,4})\.?,?[ \u00a0]"  # 2: date (Korean: '2024. 1. 12.')
+    r"(?:(" + _AMPM_BEFORE + r")[ \u00a0\u202f]?)?"  # 3: am/pm before the time
+    r"(\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)"  # 4: time
+    r"(?:[ \u00a0\u202f]?(" + _AMPM + r"))?"  # 5: am/pm after it
     r"(?(1)\] | [-\u2013] )"  # '] ' on iOS, ' - ' on Android
 )
-_HEAD = re.compile(_HEAD_SRC + r"(?:([^\n]{1,100}?): )?", re.M)  # 5: the speaker, absent on system lines
-_GROUPS = 5
+_HEAD = re.compile(_HEAD_SRC + r"(?:([^\n]{1,100}?): )?", re.M)  # 6: the speaker, absent on system lines
+_GROUPS = 6
 _DATE_FIELDS = re.compile(r"\d+")
 
-_PM = {"p", "P", "nachm.", "μ.μ."}
-_AM = {"a", "A", "vorm.", "π.μ."}
+_PM = {"p", "P", "nachm.", "μ.μ.", "下午", "午後", "오후", "PM"}
+_AM = {"a", "A", "vorm.", "π.μ.", "上午", "午前", "오전", "AM"}
 
 # -- what a message body can be besides text --------------------------------------------------------
 _MEDIA_EXACT = {
@@ -171,7 +178,7 @@ def _fields(d: str) -> tuple[int, ...]:
 def _ymd(f: tuple[int, ...], order: str) -> tuple[int, int, int]:
     a, b, c = f
     if order == YMD:
-        return a, b, c
+        return (a + 2000 if a < 100 else a), b, c
     y = c + 2000 if c < 100 else c
     return (y, b, a) if order == DMY else (y, a, b)
 
@@ -198,10 +205,9 @@ def infer_order(dates: list[str]) -> tuple[str, str | None]:
     yearfirst = sum(1 for f in fields if f[0] > 31 or f[0] >= 1000)
     if yearfirst * 2 > len(fields):
         return YMD, None
-    day_first = any(f[0] > 12 for f in fields)
-    month_first = any(f[1] > 12 for f in fields)
-    if day_first != month_first:
-        return (DMY if day_first else MDY), None
+    if sum(1 for d in dates if ". " in d) * 2 > len(dates):
+        return YMD, None  # '24. 1. 12.': Korean and Hungarian phones, always year first
+    n = len(fields)
 
     def bad(order):
         return sum(1 for f in fields if _day_seconds(f, order) is False)
@@ -211,20 +217,31 @@ def infer_order(dates: list[str]) -> tuple[str, str | None]:
         days = [d for d in days if d is not False]
         return sum(1 for x, y in zip(days, days[1:]) if y < x)
 
+    def or_year_first(order: str, warning: str | None) -> tuple[str, str | None]:
+        """A two-digit year written first ('24/01/12') reads as a day too; the dates running forward
+        under year/month/day and not under ``order`` gives it away."""
+        if bad(YMD) <= bad(order) and backwards(YMD) < backwards(order):
+            return YMD, (f"the dates run forward only when read as {YMD} (a two-digit year first); "
+                         f"read as {YMD}")
+        return order, warning
+
+    day_first = any(f[0] > 12 for f in fields)
+    month_first = any(f[1] > 12 for f in fields)
+    if day_first != month_first:
+        return or_year_first(DMY if day_first else MDY, None)
     if day_first and month_first:
         order = DMY if bad(DMY) <= bad(MDY) else MDY
-        return order, f"dates disagree on day/month order (days above 12 in both places); read as {order}"
-    n = len(fields)
+        return or_year_first(order, f"dates disagree on day/month order (days above 12 in both places); read as {order}")
     b_dmy, b_mdy = backwards(DMY), backwards(MDY)
     if b_dmy != b_mdy:
         order = DMY if b_dmy < b_mdy else MDY
-        return order, (
+        return or_year_first(order, (
             f"day/month order is ambiguous (no day above 12 in {n} distinct dates); read as {order} because "
             "the dates then run forward"
-        )
-    return DMY, (
+        ))
+    return or_year_first(DMY, (
         f"day/month order is ambiguous (no day above 12 in {n} distinct dates); read as {DMY}, the default"
-    )
+    ))
 
 
 def _time_seconds(t: str, ampm: str | None) -> float | bool:
@@ -308,7 +325,7 @@ def sniff(path: Path, head: bytes) -> bool:
     if not lines or not _HEAD.match(lines[0]):
         return False
     heads = [m for m in map(_HEAD.match, lines) if m]
-    return any(m.group(5) for m in heads) and len(heads) * 3 >= len(lines)
+    return any(m.group(_GROUPS) for m in heads) and len(heads) * 3 >= len(lines)
 
 
 def parse(path: Path, report: ImportReport, progress: Progress | None = None) -> Iterator[Message]:
@@ -355,9 +372,11 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
     total = (len(parts) - 1) // stride
     it = iter(parts)
     next(it)
-    for index, (_, d, t, ampm, speaker, body) in enumerate(zip(it, it, it, it, it, it)):
+    for index, (_, d, before, t, ampm, speaker, body) in enumerate(zip(it, it, it, it, it, it, it)):
         if progress is not None and index % 20000 == 0:
             progress(index, total)
+        if before is not None:
+            ampm = before
         day = day_of(d)
         if day is None:
             day = day_cache[d] = _day_seconds(_fields(d), order)

@@ -106,6 +106,13 @@ def test_locale_variants(fixture, conversation, expected, skipped):
         ("\u200e[1/13/24, 9:05:00\u202fPM] Eva: hi", "2024-01-13 21:05:00"),
         ("2024/01/13, 21:05 - Eva: hi", "2024-01-13 21:05:00"),
         ("13.01.24 21.05 - Eva: hi", "2024-01-13 21:05:00"),
+        # Chinese, Japanese and Korean phones: year first, the AM/PM word before the time
+        ("2024/1/13 下午9:05 - Eva: hi", "2024-01-13 21:05:00"),
+        ("[2024/1/13 上午9:05:07] Eva: hi", "2024-01-13 09:05:07"),
+        ("2024/01/13 午後9:05 - Eva: hi", "2024-01-13 21:05:00"),
+        ("2024/01/13 21:05 - Eva: hi", "2024-01-13 21:05:00"),
+        ("2024. 1. 13. 오후 9:05 - Eva: hi", "2024-01-13 21:05:00"),
+        ("[2024. 1. 13. 오전 12:05:00] Eva: hi", "2024-01-13 00:05:00"),
     ],
 )
 def test_one_line_in_each_date_style(tmp_path, line, expected):
@@ -300,3 +307,20 @@ def test_truncated_zip_is_an_import_error(tmp_path, never_crashes):
     for cut in sorted(rng.sample(range(1, len(data)), 10)):
         z.write_bytes(data[:cut])
         never_crashes(whatsapp, z)
+
+
+def test_two_digit_years_written_first(tmp_path):
+    korean = tmp_path / "ko.txt"
+    korean.write_text("24. 1. 30. 오후 10:05 - 민지: 안녕\n24. 2. 1. 오전 9:05 - 서준: 응\n", encoding="utf-8")
+    msgs, report = parse(korean)
+    assert rows(msgs) == [("민지", "2024-01-30 22:05:00", "안녕"), ("서준", "2024-02-01 09:05:00", "응")]
+    assert not report.warnings
+    # '24/01/30' also reads as the 24th of January 2030; only year first makes the file run forward
+    slashes = tmp_path / "yy.txt"
+    lines = [f"24/{m:02d}/{d:02d} 10:0{i % 10} - {'Ann' if i % 2 else 'Bo'}: line {i}"
+             for i, (m, d) in enumerate([(1, 20), (1, 30), (2, 3), (2, 17), (3, 1), (3, 2)])]
+    slashes.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    msgs, report = parse(slashes)
+    assert [when(m.timestamp)[:10] for m in msgs] == [
+        "2024-01-20", "2024-01-30", "2024-02-03", "2024-02-17", "2024-03-01", "2024-03-02"]
+    assert any("year/month/day" in w for w in report.warnings)
