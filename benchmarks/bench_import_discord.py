@@ -2,8 +2,8 @@
 
 - CSV: 1,000,000 generated messages imported end to end into a fresh workspace through
   ``services.importing.import_paths``; prints messages/s against the 200,000/s target.
-- JSON: a ~1 GB generated export, stream-written, imported in a child process; prints the child's peak
-  RSS against the 300 MB target.
+- JSON: a ~1 GB generated export, stream-written, imported in a child process; prints that process's
+  peak RSS plus the peak of the process it parses the file in, against the 300 MB target.
 
     python benchmarks/bench_import_discord.py            # full sizes
     python benchmarks/bench_import_discord.py --quick    # smoke run (small sizes)
@@ -193,7 +193,8 @@ paths.set_data_dir(sys.argv[2])
 t0 = time.perf_counter()
 r = import_paths("bench-json", [sys.argv[1]])
 print(f"{r.messages_added} {r.files[0].read} {time.perf_counter() - t0:.2f} "
-      f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", flush=True)
+      f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} "
+      f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}", flush=True)
 """
 
 
@@ -210,12 +211,15 @@ def bench_json(tmp: Path, target_bytes: int) -> float:
     if proc.returncode != 0:
         print(proc.stderr, file=sys.stderr)
         raise SystemExit(f"json: the import failed (exit {proc.returncode})")
-    added, read, secs, self_rss = proc.stdout.split()
-    peak_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, int(self_rss))
-    peak_mb = peak_kb / 1024
+    added, read, secs, import_kb, parser_kb = proc.stdout.split()
+    # A large file is parsed by a second process while the first inserts: both are alive at once, so the
+    # figure is the sum of their two peaks (an upper bound of the pair's peak).
+    import_mb, parser_mb = int(import_kb) / 1024, int(parser_kb) / 1024
+    peak_mb = import_mb + parser_mb
     print(
         f"json: imported {int(added):,} of {int(read):,} records from {size_mb:,.0f} MB in {float(secs):.1f}s "
-        f"({size_mb / float(secs):.0f} MB/s); peak RSS {peak_mb:.0f} MB vs the {RSS_TARGET_MB} MB target "
+        f"({size_mb / float(secs):.0f} MB/s); peak RSS {peak_mb:.0f} MB (importing process {import_mb:.0f} MB "
+        f"+ parsing process {parser_mb:.0f} MB) vs the {RSS_TARGET_MB} MB target "
         f"({'PASS' if peak_mb <= RSS_TARGET_MB else 'FAIL'})",
         flush=True,
     )
