@@ -60,6 +60,57 @@ def test_undo_to_the_start_and_branch_there(chats):
     assert [t.id for t in chats.children(s.id, None)] == [first.id, other.id]
 
 
+def test_switch_branch_follows_the_newest_line_and_comes_back(chats):
+    s = chats.new_session("r", "Alice")
+    hi = chats.add_turn(s.id, "Alice", "hi")
+    a = chats.add_turn(s.id, "Bob", "answer a", "model")
+    chats.add_turn(s.id, "Alice", "a, old line")
+    chats.undo(s.id)
+    a_new = chats.add_turn(s.id, "Alice", "a, newer line")
+    chats.set_leaf(s.id, hi.id)
+    b = chats.add_turn(s.id, "Carol", "answer b", "model")
+    chats.set_pending(s.id, [("Bob", "on offer")])
+    assert chats.newest_leaf(s.id, a.id).id == a_new.id
+    assert chats.newest_leaf(s.id, b.id).id == b.id
+    fork = chats.fork(s.id)
+    assert (fork.depth, fork.index, fork.count) == (1, 1, 2) and [t.id for t in fork.branches] == [a.id, b.id]
+    assert chats.fork(s.id, path=chats.path(s.id)) == fork == chats.fork(s.id, b.id)
+    assert chats.fork(s.id, a_new.id).depth == 2, "another leaf: the split nearest to it"
+    # back to branch a: its newest continuation, the pending candidates dropped
+    assert chats.switch_branch(s.id, -1).id == a_new.id
+    assert texts(chats.path(s.id)) == ["hi", "answer a", "a, newer line"]
+    assert chats.session(s.id).pending == ()
+    # the path now last splits after "answer a": a, newer line is the second of two lines there
+    fork = chats.fork(s.id)
+    assert (fork.depth, fork.index, fork.count) == (2, 1, 2)
+    assert chats.switch_branch(s.id, 1) is None, "no third line there: nothing changes"
+    assert texts(chats.path(s.id)) == ["hi", "answer a", "a, newer line"]
+    leaf = chats.switch_branch(s.id, -1)
+    assert chats.session(s.id).leaf_id == leaf.id and texts(chats.path(s.id)) == ["hi", "answer a", "a, old line"]
+    # a turn with no siblings below the split: the fork is still the deepest turn that has some
+    chats.add_turn(s.id, "Bob", "go on")
+    assert (chats.fork(s.id).depth, chats.fork(s.id).index) == (2, 0)
+    chats.undo(s.id)
+    chats.undo(s.id)
+    assert (chats.fork(s.id).depth, chats.fork(s.id).index) == (1, 0)
+    assert texts(chats.path(s.id, chats.switch_branch(s.id, 1).id)) == ["hi", "answer b"]
+
+
+def test_fork_none_without_branches_and_at_the_start(chats):
+    s = chats.new_session("r", "Alice")
+    assert chats.fork(s.id) is None and chats.switch_branch(s.id, 1) is None
+    first = chats.add_turn(s.id, "Alice", "hi")
+    chats.add_turn(s.id, "Bob", "yo", "model")
+    assert chats.fork(s.id) is None and chats.switch_branch(s.id, -1) is None
+    chats.set_leaf(s.id, None)
+    other = chats.add_turn(s.id, "Carol", "another opening", "model")
+    fork = chats.fork(s.id)
+    assert (fork.depth, fork.index, [t.id for t in fork.branches]) == (0, 1, [first.id, other.id])
+    assert texts(chats.path(s.id, chats.switch_branch(s.id, -1).id)) == ["hi", "yo"]
+    with pytest.raises(StoreError):
+        chats.newest_leaf(chats.new_session("r", "Bob").id, first.id)
+
+
 def test_resume_gives_the_same_path(tmp_path):
     path = tmp_path / "ws.sqlite3"
     with Store(path) as store:

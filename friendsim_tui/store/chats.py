@@ -2,7 +2,7 @@
 
 Every turn points at its parent (``NULL`` for the first turn); a session remembers its current leaf. Undo
 moves the leaf to the parent and keeps the undone turn, so taking another turn from there starts a second
-branch and both stay on disk. Each turn keeps every candidate the model offered for it (swipes included)
+branch and both stay on disk; :meth:`ChatStore.switch_branch` moves back and forth between them. Each turn keeps every candidate the model offered for it (swipes included)
 and which one was taken (``chosen``, an index into ``candidates``; ``None`` when the player typed it).
 
 Text is stored exactly as given; the exports make it inert (control characters shown as ``\\xNN``,
@@ -55,6 +55,22 @@ class ChatSession:
     """candidates offered for the next turn and not yet answered, so a resumed session shows them again"""
     turns: int = 0
     """turns stored in the session, all branches"""
+
+
+@dataclass(frozen=True)
+class Fork:
+    """Where the current path last split: the deepest turn of the path that has sibling branches."""
+
+    depth: int
+    """position of that turn in the path (0: the first turn)"""
+    index: int
+    """which of ``branches`` the path goes through"""
+    branches: tuple[ChatTurn, ...]
+    """that turn and its siblings, oldest first"""
+
+    @property
+    def count(self) -> int:
+        return len(self.branches)
 
 
 _SESSION_COLS = "id, run, player, title, created, updated, settings, leaf_id, pending"
@@ -195,6 +211,48 @@ class ChatStore:
             (session_id, turn_id),
         ).fetchall()
         return [self._turn(r) for r in rows]
+
+    def newest_leaf(self, session_id: int, turn_id: int) -> ChatTurn:
+        """The end of the newest line after ``turn_id``: its most recently added child, then that one's, and
+        so on (``turn_id`` itself when nothing follows it)."""
+        turn = self.turn(turn_id)
+        if turn.session_id != session_id:
+            raise StoreError(f"turn {turn_id} is not in chat session {session_id}")
+        while row := self.conn.execute(
+            f"SELECT {_TURN_COLS} FROM chat_turns WHERE session_id=? AND parent_id=? ORDER BY id DESC LIMIT 1",
+            (session_id, turn.id),
+        ).fetchone():
+            turn = self._turn(row)
+        return turn
+
+    def fork(self, session_id: int, leaf_id: int | None = -1, *, path: list[ChatTurn] | None = None) -> Fork | None:
+        """Where the path to ``leaf_id`` (default: the current leaf) last split; None when it never did.
+
+        ``path``: that path, when the caller has just read it.
+        """
+        path = self.path(session_id, leaf_id) if path is None else path
+        counts = dict(self.conn.execute(
+            "SELECT parent_id, count(*) FROM chat_turns WHERE session_id=? GROUP BY parent_id", (session_id,)))
+        for depth in range(len(path) - 1, -1, -1):
+            turn = path[depth]
+            if counts.get(turn.parent_id, 0) > 1:
+                branches = tuple(self.children(session_id, turn.parent_id))
+                return Fork(depth, [b.id for b in branches].index(turn.id), branches)
+        return None
+
+    def switch_branch(self, session_id: int, step: int) -> ChatTurn | None:
+        """Take the branch ``step`` places after (negative: before) the one the path goes through where it last
+        split, and follow it to its newest turn, which becomes the leaf (pending candidates are cleared).
+
+        Returns the new leaf; None, with nothing changed, when the path never split or there is no such branch.
+        """
+        with self.store.transaction():
+            fork = self.fork(session_id)
+            if fork is None or not 0 <= fork.index + step < fork.count:
+                return None
+            leaf = self.newest_leaf(session_id, fork.branches[fork.index + step].id)
+            self.set_leaf(session_id, leaf.id)
+        return leaf
 
     def path(self, session_id: int, leaf_id: int | None = -1) -> list[ChatTurn]:
         """Turns from the first to ``leaf_id`` (default: the session's current leaf), oldest first."""
