@@ -9,6 +9,7 @@ import time
 
 import pytest
 from chat_helpers import SPEAKERS, LoopGaps, ScreenHost, ScriptedSampler, opener
+from textual.content import Content
 from tui_helpers import SIZE, on_home, wait_until
 
 from friendsim_tui.engine.sample import SampleError
@@ -350,6 +351,144 @@ async def test_ctrl_n_starts_a_new_session_and_keeps_the_old_one(workspace):
         assert screen.turns == [] and log_lines(app) == [] and screen.candidates == []
     sessions = chats_of(lambda chats: [(s.id, s.turns) for s in chats.list_sessions(RUN)])
     assert sorted(sessions) == [(first, 1), (first + 1, 0)]
+
+
+# -- switching between saved branches ([ and ]) -------------------------------------------------------------
+
+
+def footer_keys(screen) -> dict[str, bool]:
+    """{key: enabled} of the keys the Footer shows."""
+    from textual.widgets._footer import FooterKey
+
+    return {k.key: not k.has_class("-disabled") for k in screen.query(FooterKey)}
+
+
+def saved_path_texts() -> list[str]:
+    """The texts of the stored session's current path, read afresh from the store."""
+    return chats_of(lambda chats: [t.text for t in chats.path(chats.list_sessions(RUN)[0].id)])
+
+
+def texts_shown(app) -> list[str]:
+    return [t.text for t in app.screen.turns]
+
+
+async def test_brackets_switch_between_saved_branches_and_the_session_follows(workspace):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        # branch 1: two picks in a row
+        await offered(pilot, "", 3)
+        await pilot.press("1")
+        await offered(pilot, "", 3)
+        await pilot.press("1")
+        first = texts_shown(app)
+        assert len(first) == 2
+        assert "left_square_bracket" not in footer_keys(screen) and screen.check_action("branch", (-1,)) is False
+        # undo both, pick another first turn: branch 2
+        await pilot.press("escape", "u", "u")
+        assert screen.turns == [] and len(screen.candidates) == 3
+        await pilot.press("2")
+        second = texts_shown(app)
+        assert second[0] != first[0]
+        await wait_until(pilot, lambda: screen.branch_at == (0, 1, 2), "the split shown")
+        assert log_lines(app)[0].startswith(f"{second[0].split()[0]} \u20392/2\u203a")
+        assert str(screen.log_widget.border_subtitle) == "branch 2/2 · [ ] switch"
+        assert saved_path_texts() == second
+        helps = {c.title: Content.from_markup(c.help).plain for c in screen.palette_commands()}
+        assert helps["Previous branch"].endswith("([)") and helps["Next branch"].endswith("(])")
+        # (the Footer leaves out the keys that type into the input while it has focus)
+        await pilot.press("escape")
+        assert screen.log_widget.has_focus
+        await wait_until(pilot, lambda: footer_keys(screen).get("left_square_bracket") is True, "[ in the Footer")
+        assert footer_keys(screen)["right_square_bracket"] is False, "no branch after the last one"
+        # [ : back to branch 1, shown to its newest turn, and the session's leaf follows
+        await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: texts_shown(app) == first and screen.session is not None, "branch 1")
+        assert [line.split()[-1] for line in log_lines(app)] == [t.split()[-1] for t in first]
+        assert "\u20391/2\u203a" in log_lines(app)[0] and screen.branch_at == (0, 0, 2)
+        assert screen.candidates == [] and screen.sampling is None
+        assert saved_path_texts() == first
+        await wait_until(pilot, lambda: footer_keys(screen).get("left_square_bracket") is False, "[ dimmed")
+        # [ again at the first branch: nothing happens
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert texts_shown(app) == first and screen.session is not None
+        # ] : branch 2 again
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: texts_shown(app) == second and screen.branch_at == (0, 1, 2), "branch 2")
+        assert saved_path_texts() == second
+        # a pick on the branch goes on from it
+        await offered(pilot, "", 3)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: len(saved_path_texts()) == 2, "the pick saved")
+        assert saved_path_texts()[0] == second[0]
+        await pilot.press("escape", "left_square_bracket")
+        await wait_until(pilot, lambda: texts_shown(app) == first, "branch 1 again")
+    # the session reopens where it was left: branch 1, with the split shown
+    assert saved_path_texts() == first
+    app = chat_app(ScriptedSampler())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert texts_shown(app) == first and screen.branch_at == (0, 0, 2)
+        assert "\u20391/2\u203a" in log_lines(app)[0]
+
+
+async def test_switching_cancels_sampling_and_a_branch_ending_on_my_line_is_answered(workspace):
+    sampler = ScriptedSampler(delay=0.2)
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await offered(pilot, "hello", 3)
+        await pilot.press("1")
+        answered = texts_shown(app)
+        # undo the answer and my line (it comes back into the input), then say something else
+        await pilot.press("escape", "u", "u")
+        assert screen.input.value == "hello" and screen.turns == []
+        await say(pilot, "bye")
+        await wait_until(pilot, lambda: screen.sampling == "candidates", "sampling for bye")
+        await wait_until(pilot, lambda: screen.branch_at == (0, 1, 2), "the split shown")
+        calls = len(sampler.calls)
+        # [ while sampling: the sampling stops, nothing it brought stays on offer
+        screen.log_widget.focus()
+        await pilot.press("left_square_bracket")
+        assert sampler.cancelled.is_set()
+        await wait_until(pilot, lambda: texts_shown(app) == answered and screen.session is not None, "branch 1")
+        await pilot.pause(0.2)
+        assert screen.candidates == [] and screen.sampling is None and len(sampler.calls) == calls
+        # ] : my line "bye" is the newest turn of branch 2: as on resume, the others answer it
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: texts_shown(app) == ["bye"], "branch 2")
+        await candidates_in(pilot, 3)
+        assert sampler.calls[-1]["history"] == [("Maya", "bye")]
+        await wait_until(pilot, lambda: chats_of(lambda c: len(c.list_sessions(RUN)[0].pending)) == 3,
+                         "the candidates saved")
+
+
+async def test_branch_keys_hidden_and_harmless_with_one_branch_and_brackets_type_in_the_input(workspace):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await offered(pilot, "hi", 3)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: len(saved_path_texts()) == 2, "the pick saved")
+        shown, calls = texts_shown(app), len(sampler.calls)
+        assert screen.branch_at is None and screen.check_action("branch", (1,)) is False
+        assert "branch" not in " ".join(c.title.lower() for c in screen.palette_commands())
+        # in the input a bracket is a bracket
+        assert screen.input.has_focus
+        await pilot.press("left_square_bracket", "x", "right_square_bracket")
+        assert screen.input.value == "[x]" and texts_shown(app) == shown
+        # elsewhere the keys do nothing at all
+        screen.input.value = ""
+        screen.log_widget.focus()
+        await wait_until(pilot, lambda: "u" in footer_keys(screen), "the Footer for the log")
+        assert not {"left_square_bracket", "right_square_bracket"} & set(footer_keys(screen))
+        await pilot.press("left_square_bracket", "right_square_bracket")
+        await pilot.pause(0.1)
+        assert texts_shown(app) == shown and screen.session is not None and len(sampler.calls) == calls
+        assert saved_path_texts() == shown and screen.log_widget.border_subtitle is None
 
 
 # -- setup and Home wiring ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Update with ``pytest tests/tui --snapshot-update`` and look at the report before
 
 from __future__ import annotations
 
+from chat_helpers import SPEAKERS, ScreenHost, ScriptedSampler, opener
 from tui_helpers import SIZE, browser_ready, on_home, open_import, preview_path, wait_until
 
 
@@ -58,3 +59,33 @@ def test_markup_in_data_import(hostile, make_app, snap_compare):
         return _preview(pilot, "markup", 1, "[@click=app.quit]chat.txt")
 
     assert snap_compare(make_app(hostile), terminal_size=SIZE, run_before=run_before)
+
+
+def test_chat_after_switching_branch(home, snap_compare):
+    """Three saved answers to one line; [ from the third shows the second, with the line that followed it:
+    the split is marked on its turn (‹2/3›) and in the log's border, and the Footer shows [ ] Branch."""
+    from friendsim_tui.store import Store
+    from friendsim_tui.store.chats import ChatStore
+    from friendsim_tui.tui.screens.chat import ChatScreen
+
+    with Store.for_workspace("weekend-crew", create=True) as store:
+        chats = ChatStore(store)
+        s = chats.new_session("gpt2-1120", "Maya")
+        chats.add_turn(s.id, "Jonas", "Well, chess club is tonight. Thoughts?", "model")
+        asked = chats.add_turn(s.id, "Maya", "omg i forgot!! is it the usual place", "player")
+        for answer, then in (("bro say less", None), ("nah they moved it to [b]room 4[/b]", "Right. Room 4, 7pm."),
+                             ("no idea lol", None)):
+            chats.set_leaf(s.id, asked.id)
+            chats.add_turn(s.id, "pixel_dan", answer, "model")
+            if then:
+                chats.add_turn(s.id, "Jonas", then, "model")
+    app = ScreenHost(lambda: ChatScreen("weekend-crew", "gpt2-1120", "Maya", speakers=SPEAKERS,
+                                        open_sampler=opener(ScriptedSampler())))
+
+    async def run_before(pilot):
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: screen.sampler is not None and screen.branch_at == (2, 2, 3), "branch 3/3")
+        await pilot.press("escape", "left_square_bracket")
+        await wait_until(pilot, lambda: screen.branch_at == (2, 1, 3) and screen.session is not None, "branch 2/3")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -5,9 +5,10 @@ The model is loaded once per screen in a thread worker; every sampling request r
 writer thread in order (:class:`SessionWriter`), so the event loop never touches SQLite or torch.
 
 Keys (the candidate list focused): 1–9 pick, enter picks the highlighted one, r more candidates for the
-same turn (swipe), e edit the highlighted candidate then take it, u undo, i suggest your own reply,
-f force who answers; in the input, enter sends what you typed, or with nothing typed lets the others
-keep talking; esc leaves the input for the list. ctrl+s settings, ctrl+e export, esc back.
+same turn (swipe), e edit the highlighted candidate then take it, u undo, [ and ] the previous / next saved
+branch where the chat last split, i suggest your own reply, f force who answers; in the input, enter sends
+what you typed, or with nothing typed lets the others keep talking; esc leaves the input for the list.
+ctrl+s settings, ctrl+e export, esc back.
 """
 
 from __future__ import annotations
@@ -376,13 +377,37 @@ class Turn:
     candidates: tuple[tuple[str, str], ...] = ()
 
 
+BRANCH_KEYS = Binding.Group("Branch", compact=True)
+
+
+def branch_label(index: int, count: int) -> str:
+    return f"‹{index + 1}/{count}›"
+
+
+def post_session(chats, session_id: int, post: Callable[[Message], Any]) -> None:
+    """(In the writer) show the session at its current leaf: where its path last split, then its turns."""
+    path = chats.path(session_id)
+    post(ChatScreen.ForkShown(session_id, chats.fork(session_id, path=path)))
+    post(SessionOpened(chats.session(session_id), path))
+
+
 class ChatScreen(ModelScreen):
+    class ForkShown(Message):
+        """Where the session's current path last split (a ``store.chats.Fork``), None when it never did."""
+
+        def __init__(self, session_id: int, fork: Any) -> None:
+            super().__init__()
+            self.session_id = session_id
+            self.fork = fork
+
     BINDINGS = [
         Binding("1", "pick(0)", "Pick", key_display="1-9"),
         *(Binding(str(i), f"pick({i - 1})", show=False) for i in range(2, 10)),
         Binding("r", "more", "More"),
         Binding("e", "edit", "Edit"),
         Binding("u", "undo", "Undo"),
+        Binding("left_square_bracket", "branch(-1)", "Previous branch", key_display="[", group=BRANCH_KEYS),
+        Binding("right_square_bracket", "branch(1)", "Next branch", key_display="]", group=BRANCH_KEYS),
         Binding("i", "impersonate", "Suggest"),
         Binding("f", "force", "Force"),
         Binding("ctrl+s", "settings", "Settings", priority=True),
@@ -405,6 +430,8 @@ class ChatScreen(ModelScreen):
         self.turns: list[Turn] = []
         self.candidates: list[tuple[str, str]] = []
         self._wanted: int = 0
+        self.branch_at: tuple[int, int, int] | None = None
+        """(position in ``turns``, which branch, how many) where the path last split; None: it never did."""
         self.last_sample_seconds: float | None = None
         self.writer: SessionWriter | None = None
 
@@ -476,6 +503,16 @@ class ChatScreen(ModelScreen):
         if self.writer is not None:
             self.writer.put(job)
 
+    def _write_turn(self, job: Callable[[Any], None]) -> None:
+        """Write a change of the current turn, then show where the new path last split."""
+        sid, post = self.session.id, self.post_message
+
+        def run(chats) -> None:
+            job(chats)
+            post(self.ForkShown(sid, chats.fork(sid)))
+
+        self._write(run)
+
     def _open_session(self, resume: bool | None = None) -> None:
         run, player, seed = self.run, self.player, self._seed
         resume = self._resume if resume is None else resume
@@ -487,7 +524,7 @@ class ChatScreen(ModelScreen):
             session = found[0] if found else chats.new_session(run, player, settings=defaults)
             for speaker, text in seed or ():
                 chats.add_turn(session.id, speaker, text, "model", candidates=[(speaker, text)], chosen=0)
-            post(SessionOpened(chats.session(session.id), chats.path(session.id)))
+            post_session(chats, session.id, post)
 
         self._write(job)
 
@@ -496,7 +533,7 @@ class ChatScreen(ModelScreen):
         self.session = message.session
         self.settings = settings_from(self.session.settings, self.settings)
         self.turns = [Turn(t.speaker, t.text, t.source, tuple(pairs(t.candidates))) for t in message.turns]
-        self.log_widget.set_entries([self._entry(t) for t in self.turns])
+        self.log_widget.set_entries(self._entries())
         settle_heap()
         self._update_header()
         if self.session.pending:
@@ -512,7 +549,7 @@ class ChatScreen(ModelScreen):
             self.speakers = speakers
             self.log_widget.speakers = speakers
             self.panel.speakers = speakers
-            self.log_widget.set_entries([self._entry(t) for t in self.turns])
+            self.log_widget.set_entries(self._entries())
         self._update_header()
         if self.session is not None:
             self._ready()
@@ -531,11 +568,34 @@ class ChatScreen(ModelScreen):
             self._idle_hint()
 
     # -- showing turns ----------------------------------------------------------------------------------
-    def _entry(self, turn: Turn) -> LogEntry:
+    def _entry(self, turn: Turn, position: int = -1) -> LogEntry:
         tag = {"player": " (you)", "edited": " (edited)"}.get(turn.source, "")
         if turn.speaker == self.player and turn.source != "player":
             tag = " (you)"
+        if self.branch_at is not None and position == self.branch_at[0]:
+            tag += " " + branch_label(*self.branch_at[1:])
         return LogEntry(turn.speaker, turn.text, tag)
+
+    def _entries(self) -> list[LogEntry]:
+        return [self._entry(t, i) for i, t in enumerate(self.turns)]
+
+    @on(ForkShown)
+    def _fork_shown(self, message: ForkShown) -> None:
+        if self.session is not None and message.session_id != self.session.id:
+            return
+        fork = message.fork
+        where = None if fork is None else (fork.depth, fork.index, fork.count)
+        if where != self.branch_at:
+            self._show_fork(where)
+            if self.session is not None:  # (a session being opened shows it with its turns)
+                self.log_widget.set_entries(self._entries())
+
+    def _show_fork(self, where: tuple[int, int, int] | None) -> None:
+        """The branch keys in the Footer and the log's subtitle (the label on the turn comes with the entries)."""
+        self.branch_at = where
+        self.log_widget.border_subtitle = (
+            Content(f"branch {where[1] + 1}/{where[2]} · [ ] switch") if where is not None else None)
+        self.refresh_bindings()
 
     def _append_turn(self, turn: Turn) -> None:
         self.turns.append(turn)
@@ -614,7 +674,7 @@ class ChatScreen(ModelScreen):
         text = original if text is None else text
         self._append_turn(Turn(speaker, text, source, tuple(offered)))
         sid = self.session.id
-        self._write(lambda chats: chats.add_turn(sid, speaker, text, source, candidates=offered, chosen=index))
+        self._write_turn(lambda chats: chats.add_turn(sid, speaker, text, source, candidates=offered, chosen=index))
         self._set_candidates([])
         self._idle_hint()
         self.input.focus()
@@ -627,7 +687,7 @@ class ChatScreen(ModelScreen):
         offered = list(self.candidates)
         self._append_turn(Turn(self.player, text, "player", tuple(offered)))
         sid, player = self.session.id, self.player
-        self._write(lambda chats: chats.add_turn(sid, player, text, "player", candidates=offered))
+        self._write_turn(lambda chats: chats.add_turn(sid, player, text, "player", candidates=offered))
         self._set_candidates([])
         self._request()
 
@@ -681,7 +741,7 @@ class ChatScreen(ModelScreen):
         turn = self.turns.pop()
         self.log_widget.pop()
         sid = self.session.id
-        self._write(lambda chats: chats.undo(sid))
+        self._write_turn(lambda chats: chats.undo(sid))
         if turn.source == "player":
             self._set_candidates([])
             self.input.value = turn.text
@@ -693,6 +753,28 @@ class ChatScreen(ModelScreen):
             self._focus_list()
         self._idle_hint()
 
+    def action_branch(self, step: int) -> None:
+        """Show the previous (-1) or next (1) saved branch where the path last split, up to that branch's newest
+        turn: the session is opened again there, as when it is resumed (nothing on offer: the candidates of the
+        branch left are dropped; after the player's own line the others answer)."""
+        where = self.branch_at
+        if self.session is None or where is None or not 0 <= where[1] + step < where[2]:
+            return
+        self._cancel_sampling()
+        sid, post = self.session.id, self.post_message
+        self.session = None  # until the branch arrives: nothing to pick, say or undo meanwhile
+        self._set_candidates([])
+        if not self.input.has_focus:
+            self.log_widget.focus()
+
+        def job(chats) -> None:
+            try:
+                chats.switch_branch(sid, step)
+            finally:
+                post_session(chats, sid, post)
+
+        self._write(job)
+
     def action_new_session(self) -> None:
         """Start a new session (the current one stays saved: it is the one resumed next time until this
         one has been used more recently)."""
@@ -702,6 +784,7 @@ class ChatScreen(ModelScreen):
         self.turns = []
         self.log_widget.clear()
         self._set_candidates([])
+        self._show_fork(None)
         self._open_session(resume=False)
 
     def action_impersonate(self) -> None:
@@ -763,12 +846,22 @@ class ChatScreen(ModelScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pick", "edit"):
             return True if self.candidates else None
+        if action == "branch":  # shown only where the path split (False hides), dimmed (None) at either end
+            where = self.branch_at
+            return False if where is None else True if 0 <= where[1] + int(parameters[0]) < where[2] else None
         return True
 
     def palette_commands(self) -> list[PaletteCommand]:
+        branches = [] if self.branch_at is None else [
+            PaletteCommand("Previous branch", "Show the previous saved branch where the chat split (\\[)",
+                           lambda: self.action_branch(-1)),
+            PaletteCommand("Next branch", "Show the next saved branch where the chat split (])",
+                           lambda: self.action_branch(1)),
+        ]
         return [
             PaletteCommand("More candidates", "Sample more candidates for this turn (r)", self.action_more),
             PaletteCommand("Undo last turn", "Step back one turn; a new pick starts a branch (u)", self.action_undo),
+            *branches,
             PaletteCommand("Suggest my reply", "The model suggests your next line (i)", self.action_impersonate),
             PaletteCommand("Force who answers…", "Pick the friend who answers next (f)", self.action_force),
             PaletteCommand("Sampling settings…", "Temperature, top-k, top-p, repetition, N, max tokens (ctrl+s)",
