@@ -444,7 +444,7 @@ class ChatScreen(ModelScreen):
             yield Static(Content(">"), id="chat-prompt-mark")
             yield TextInput(placeholder=f"type as {inert(self.player, 30)}…   (empty enter: let them keep talking)",
                             id="chat-input")
-        yield Footer()
+        yield Footer(compact=True)  # the chat has the most keys: esc Back must still fit in 100 columns
 
     def on_mount(self) -> None:
         self._start_model()
