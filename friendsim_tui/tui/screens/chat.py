@@ -33,6 +33,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from friendsim_tui.config import ChatConfig, ConfigError
+from friendsim_tui.services.chat import settings_from
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import (
     CandidateSampled,
@@ -66,21 +67,6 @@ def default_open_sampler(workspace: str, run: str | None) -> tuple[Any, Any]:
 def chat_defaults(app) -> ChatConfig:
     config = getattr(app, "config", None)
     return getattr(config, "chat", None) or ChatConfig()
-
-
-def settings_from(saved: dict, defaults: ChatConfig) -> ChatConfig:
-    """``defaults`` overridden by a session's saved settings; anything unusable is ignored."""
-    known = {f.name: f.type for f in fields(ChatConfig)}
-    values = asdict(defaults)
-    for key, value in (saved or {}).items():
-        if key in known and isinstance(value, (int, float)) and not isinstance(value, bool):
-            values[key] = int(value) if known[key] in (int, "int") else float(value)
-    try:
-        cfg = ChatConfig(**values)
-        cfg.validate("saved settings")
-    except (ConfigError, TypeError, ValueError):
-        return defaults
-    return cfg
 
 
 def settings_line(cfg: ChatConfig) -> str:
