@@ -266,7 +266,8 @@ async def test_long_session_is_line_rendered(workspace):
         log = screen.log_widget
         assert len(screen.turns) == 3000 and log.line_count == 3000
         assert len(list(log.query("*"))) == 0, "one widget, no children per message"
-        assert log.scroll_y == log.max_scroll_y, "opens at the newest turn"
+        await wait_until(pilot, lambda: log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y,
+                         "the log opening at the newest turn")
         t0 = time.perf_counter()
         await pilot.resize_terminal(70, 30)  # every turn re-wrapped (as plain text), only visible rows drawn
         await wait_until(pilot, lambda: log._wrapped_at < 70, "the re-wrap")
