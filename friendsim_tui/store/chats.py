@@ -2,8 +2,9 @@
 
 Every turn points at its parent (``NULL`` for the first turn); a session remembers its current leaf. Undo
 moves the leaf to the parent and keeps the undone turn, so taking another turn from there starts a second
-branch and both stay on disk; :meth:`ChatStore.switch_branch` moves back and forth between them. Each turn keeps every candidate the model offered for it (swipes included)
-and which one was taken (``chosen``, an index into ``candidates``; ``None`` when the player typed it).
+branch and both stay on disk; :meth:`ChatStore.switch_branch` moves back and forth between them. Each
+turn keeps every candidate the model offered for it (swipes included) and which one was taken
+(``chosen``, an index into ``candidates``; ``None`` when the player typed it).
 
 Text is stored exactly as given; the exports make it inert (control characters shown as ``\\xNN``,
 Markdown punctuation escaped) so opening an export in a terminal or a Markdown viewer cannot run
