@@ -223,6 +223,9 @@ def infer_order(dates: list[str]) -> tuple[str, str | None]:
         if bad(YMD) <= bad(order) and backwards(YMD) < backwards(order):
             return YMD, (f"the dates run forward only when read as {YMD} (a two-digit year first); "
                          f"read as {YMD}")
+        if bad(YMD) == 0 and len({f[0] for f in fields}) == 1 and len({f[2] for f in fields}) >= 3:
+            # within one month: the first field never changes (a year) while the last does (the day)
+            return YMD, f"the first field of every date is the same and the last one varies; read as {YMD}"
         return order, warning
 
     day_first = any(f[0] > 12 for f in fields)

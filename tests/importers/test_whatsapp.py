@@ -324,3 +324,16 @@ def test_two_digit_years_written_first(tmp_path):
     assert [when(m.timestamp)[:10] for m in msgs] == [
         "2024-01-20", "2024-01-30", "2024-02-03", "2024-02-17", "2024-03-01", "2024-03-02"]
     assert any("year/month/day" in w for w in report.warnings)
+
+
+def test_two_digit_year_first_within_one_month(tmp_path):
+    p = tmp_path / "yy.txt"
+    p.write_text("".join(f"24/01/{d:02d} 10:00 - Ann: day {d}\n" for d in (12, 14, 20, 21)), encoding="utf-8")
+    msgs, report = parse(p)
+    assert [when(m.timestamp)[:10] for m in msgs] == ["2024-01-12", "2024-01-14", "2024-01-20", "2024-01-21"]
+    assert any("year/month/day" in w for w in report.warnings)
+    # the 24th of several months, day first, stays day first
+    q = tmp_path / "dmy.txt"
+    q.write_text("".join(f"24/{m:02d}/23 10:00 - Ann: month {m}\n" for m in (1, 2, 3)), encoding="utf-8")
+    msgs, _ = parse(q)
+    assert [when(m.timestamp)[:10] for m in msgs] == ["2023-01-24", "2023-02-24", "2023-03-24"]
