@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The GPU checks in one go (about 5 minutes on one H100): the throughput/MFU benchmark, then the real
-# engine end to end on CUDA — import the sample, train, sample candidates — to see the CUDA path work.
+# The GPU checks in one go (about 6 minutes on one H100): the throughput/MFU benchmark, then the real
+# engine end to end on CUDA — import the sample, train, sample candidates — to see the CUDA path work,
+# then candidate latency on a gpt2-shaped model.
 #   bash benchmarks/gpu_checks.sh [OUTDIR]
 set -uo pipefail
 out=${1:-${OUT:-/tmp/friendsim-gpu}}
@@ -22,3 +23,7 @@ grep '"type": "step"' "$d/workspaces/weekend-crew/runs/gpu/events.jsonl" | tail 
 cp "$d/workspaces/weekend-crew/runs/gpu/events.jsonl" "$out/events.jsonl" 2>/dev/null
 printf '{"speaker": "Jonas", "text": "Well, is anyone free on Friday?"}\n' > "$d/h.jsonl"
 timeout 60 $py -m friendsim_tui --data-dir "$d" generate -w weekend-crew --as Maya --history "$d/h.jsonl" -n 5 --json
+
+echo "== bench_candidates.py on CUDA (our sampling loop: rows leave the batch as they end)"
+timeout 150 $py benchmarks/bench_candidates.py --shapes gpt2 --runs 5 --original-runs 1 2>&1 | grep -v "Writing model" \
+    | tee "$out/bench_candidates.log"
