@@ -128,13 +128,14 @@ def chat_length_turns(sampler, seed: int):
         def __call__(self, input_ids, scores):
             if self.ended is not None:  # the rows made to end at the last step have left the batch
                 self.alive = self.alive[~self.ended]
-            done = (input_ids.shape[1] - self.prompt_len - 1) >= self.lengths[self.alive]
+            ended = (input_ids.shape[1] - self.prompt_len - 1) >= self.lengths[self.alive]
+            done = ended.to(scores.device)
             neg = torch.finfo(scores.dtype).min
             scores[~done, eot] = neg
             scores[~done, end] = neg
             scores[done] = neg
             scores[done, eot] = 0.0
-            self.ended = done
+            self.ended = ended
             return scores
 
     def decode(input_ids, cache, processors, *args):
