@@ -68,6 +68,15 @@ def match_speaker(speakers: Sequence[str], name: str) -> str | None:
     return folded[0] if len(folded) == 1 else None
 
 
+def same_reply_key(text: str) -> str:
+    """What two candidates share when offering both would waste a slot: the same words, whatever the case,
+    spacing and punctuation around them ("lol", "LOL!" and " lol ..." are one reply). A question mark
+    counts ("coming?" is not "coming"), and text made only of punctuation or emoji keeps its characters,
+    so "?" and "!!" stay different."""
+    words = "".join(ch if ch.isalnum() else f" {ch} " if ch == "?" else " " for ch in text.casefold()).split()
+    return " ".join(words) if words else "".join(text.split())
+
+
 def _pairs(history: Iterable) -> list[tuple[str, str]]:
     out = []
     for item in history or ():
@@ -570,7 +579,7 @@ class Sampler:
                 torch.manual_seed(seed)
             ids, self.dropped_turns = self.prompt_ids(history, budget, sticky=True)
             prompt, cache = self._prefill(ids)
-            seen = {t.strip() for t in exclude}
+            seen = {same_reply_key(t) for t in exclude}
             got: list[Candidate] = []
             rejected = {"empty": 0, "duplicate": 0, "voice": 0}
 
@@ -583,10 +592,10 @@ class Sampler:
                     rejected["empty"] += 1
                 elif cand.speaker not in allowed:
                     rejected["voice"] += 1
-                elif cand.text.strip() in seen:
+                elif same_reply_key(cand.text) in seen:
                     rejected["duplicate"] += 1
                 else:
-                    seen.add(cand.text.strip())
+                    seen.add(same_reply_key(cand.text))
                     got.append(cand)
                     if on_candidate is not None:
                         on_candidate(cand)

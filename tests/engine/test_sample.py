@@ -265,6 +265,32 @@ def test_duplicates_are_refilled_then_what_there_is_is_returned(sampler, monkeyp
     assert len(calls) == 1 + EXTRA_ROUNDS
 
 
+def test_candidates_differing_only_in_case_spacing_or_punctuation_are_duplicates(sampler, monkeypatch):
+    def row(speaker: int, text: str) -> list[int]:
+        return [sampler.speaker_ids[speaker], *sampler.tokenizer(text, add_special_tokens=False).input_ids,
+                sampler.eot_id]
+
+    first = [row(1, "lol ok"), row(2, "LOL, ok!!"), row(1, " lol  ok ...")]
+    calls = fake_decode(monkeypatch, sampler, [first, [row(2, "lol ok?"), row(1, "see you")]])
+    out = sampler.candidates(LINES[:3], "Alice", 3, HOT)
+    assert [c.text for c in out] == ["lol ok", "lol ok?", "see you"]
+    assert calls == [3, 4]  # the two look-alikes were refilled
+    # a swipe treats what was already offered the same way
+    fake_decode(monkeypatch, sampler, [[row(1, "Lol OK"), row(2, "new one")]])
+    again = sampler.candidates(LINES[:3], "Alice", 1, HOT, exclude=["lol ok"])
+    assert [c.text for c in again] == ["new one"]
+
+
+def test_same_reply_key():
+    from friendsim_tui.engine.sample import same_reply_key
+
+    assert same_reply_key("LOL!") == same_reply_key(" lol ") == same_reply_key("lol...") == "lol"
+    assert same_reply_key("coming?") != same_reply_key("coming")
+    assert same_reply_key("?") != same_reply_key("!!")
+    assert same_reply_key("😂😂") != same_reply_key("😂")
+    assert same_reply_key("café au lait") == same_reply_key("Café, au lait")
+
+
 def test_unknown_speakers_are_refused_with_the_known_names(sampler):
     with pytest.raises(SampleError, match="'Zed' is not a speaker.*Alice, Bob Smith"):
         sampler.candidates([("Zed", "hi")], "Alice", 1, HOT)
