@@ -11,7 +11,8 @@ leading U+200E. Dates follow the phone's locale, so the day/month order is infer
 4. dates written ``24. 1. 12.`` (Korean, Hungarian) are year first, and a two-digit year written first
    (``24/01/12``) is recognised when only year/month/day makes the dates run forward (with a warning).
 
-Chinese, Japanese and Korean phones put the AM/PM word before the time (``下午10:05``, ``오후 10:05``).
+Chinese, Japanese and Korean phones put the AM/PM word before the time (``下午10:05``, ``오후 10:05``);
+Thai phones may count years in the Buddhist era (``13/1/2567``), read as 2024.
 
 Lines that do not start with a timestamp continue the previous message. Speed matters (exports of
 hundreds of thousands of messages): one compiled regex splits the whole text into headers and bodies in
@@ -187,6 +188,8 @@ def _day_seconds(f: tuple[int, ...], order: str) -> float | bool:
     """Epoch seconds at the start of the day, or False when the date is impossible in this order."""
     try:
         y, m, d = _ymd(f, order)
+        if 2500 <= y <= 2700:  # the Buddhist era, as Thai phones write it (2567 is 2024)
+            y -= 543
         if y < 1970 or y > 2200:
             return False
         return float((date(y, m, d).toordinal() - _EPOCH_ORDINAL) * 86400)

@@ -113,6 +113,7 @@ def test_locale_variants(fixture, conversation, expected, skipped):
         ("2024/01/13 21:05 - Eva: hi", "2024-01-13 21:05:00"),
         ("2024. 1. 13. 오후 9:05 - Eva: hi", "2024-01-13 21:05:00"),
         ("[2024. 1. 13. 오전 12:05:00] Eva: hi", "2024-01-13 00:05:00"),
+        ("13/1/2567 21:05 - Eva: hi", "2024-01-13 21:05:00"),  # Thai phones: the Buddhist era
     ],
 )
 def test_one_line_in_each_date_style(tmp_path, line, expected):
