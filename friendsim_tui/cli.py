@@ -396,7 +396,8 @@ def cmd_generate(args, config) -> int:
             print(f"--- conversation {i}")
             for t in convo:
                 print(f"{inert(t.speaker)}: {inert(t.text)}")
-        print(f"({len(convos)} conversations from run {choice.name} in {secs:.2f}s)", file=sys.stderr)
+        noun = "conversation" if len(convos) == 1 else "conversations"
+        print(f"({len(convos)} {noun} from run {choice.name} in {secs:.2f}s)", file=sys.stderr)
         return 0
     if args.json:
         print(json.dumps({"run": choice.name, "candidates": [c.to_json() for c in cands],

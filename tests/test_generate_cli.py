@@ -120,6 +120,7 @@ def test_conversations_json(capsys, workspace, hot):
                          "--turns", "2", "-n", "1", "--seed", "4")
     assert code == 0, err
     assert out.startswith("--- conversation 1\n") and ": so, pizza?\n" in out
+    assert err.startswith("(1 conversation from run ")
 
 
 def one_line_error(capsys, *argv, code=1):
