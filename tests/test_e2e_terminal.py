@@ -97,17 +97,19 @@ def test_import_train_chat_pick_in_a_real_terminal(terminal):
     t.wait_for(r"enter imports 3,291 messages into weekend-crew")
     t.send(ENTER)
     t.wait_for(r"weekend-crew\s+3,291 msg")
-    home = t.wait_for(r"3,291 messages · 4 friends · 2024-01-06 → 2024-12-20").string
-    assert all(name in home for name in ("Maya", "Jonas", "pixel_dan", "Priya"))
-    assert "No trained runs yet" in home
+    t.wait_for(r"3,291 messages · 4 friends · 2024-01-06 → 2024-12-20")
+    for name in ("Maya", "Jonas", "pixel_dan", "Priya"):  # the details can be drawn a frame after the summary
+        t.wait_for(re.escape(name))
+    t.wait_for(r"No trained runs yet")
 
     # Train: the form's defaults come from the settings file (4 steps); ctrl+s starts, the dashboard follows.
     t.send("t")
     t.wait_for(r"New run")
     t.send(CTRL_S)
     t.wait_for(r"Training weekend-crew · ")
-    dash = t.wait_for(r"✓ done\s+step 4", timeout=120).string
-    assert "step 4/4" in dash and "base scratch:tiny" in dash and "How they sound now" in dash
+    t.wait_for(r"✓ done\s+step 4", timeout=120)
+    for part in ("step 4/4", "base scratch:tiny", "How they sound now"):  # each panel draws on its own
+        t.wait_for(re.escape(part))
 
     # Chat: the run is listed; play the first friend; say something; candidates come numbered.
     t.send(ESC)
