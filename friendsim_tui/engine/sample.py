@@ -434,10 +434,8 @@ class Sampler:
         step_ids = input_ids[:, -1:] if cache is not None else input_ids
         results: dict[int, list[int]] = {}
         for _ in range(max_new):
-            kwargs = {self._cache_kw: cache} if cache is not None else {}
-            out = self.model(input_ids=step_ids, use_cache=True, logits_to_keep=1, **kwargs)
-            cache = getattr(out, "cache", None) or out.past_key_values
-            scores = out.logits[:, -1, :].float()
+            logits, cache = self._forward(step_ids, cache)
+            scores = logits[:, -1, :].float()
             for proc in processors:
                 scores = proc(seqs, scores)
             nxt = _sample_next(scores, settings)
@@ -469,6 +467,14 @@ class Sampler:
                 if on_row is not None and not self._cancel.is_set():
                     on_row(row, ids)
         return [results[r] for r in range(rows)]
+
+    def _forward(self, input_ids, cache, **kwargs):
+        """One forward pass continuing ``cache`` (None: from the start): (last position's logits, the cache),
+        whichever keyword and attribute this transformers version names the cache with."""
+        if cache is not None:
+            kwargs[self._cache_kw] = cache
+        out = self.model(input_ids=input_ids, use_cache=True, logits_to_keep=1, **kwargs)
+        return out.logits, getattr(out, "cache", None) or out.past_key_values
 
     def _autocast(self):
         import contextlib
@@ -505,11 +511,8 @@ class Sampler:
                     cache.crop(same - len(old))  # negative: drop that many from the end (v4 and v5)
         if start < len(head):
             with torch.inference_mode(), self._autocast():
-                new = prompt[:, start:-1]
-                out = self.model(input_ids=new, attention_mask=torch.ones(1, len(head), dtype=torch.long,
-                                                                          device=self.device),
-                                 use_cache=True, logits_to_keep=1, **({self._cache_kw: cache} if cache else {}))
-            cache = getattr(out, "cache", None) or out.past_key_values
+                _, cache = self._forward(prompt[:, start:-1], cache, attention_mask=torch.ones(
+                    1, len(head), dtype=torch.long, device=self.device))
         self._prefix = (head, cache)  # the sampling loop only ever sees copies of it
         return prompt, cache
 
@@ -592,10 +595,10 @@ class Sampler:
                     rejected["empty"] += 1
                 elif cand.speaker not in allowed:
                     rejected["voice"] += 1
-                elif same_reply_key(cand.text) in seen:
+                elif (key := same_reply_key(cand.text)) in seen:
                     rejected["duplicate"] += 1
                 else:
-                    seen.add(same_reply_key(cand.text))
+                    seen.add(key)
                     got.append(cand)
                     if on_candidate is not None:
                         on_candidate(cand)
