@@ -220,34 +220,35 @@ def infer_order(dates: list[str]) -> tuple[str, str | None]:
         days = [d for d in days if d is not False]
         return sum(1 for x, y in zip(days, days[1:]) if y < x)
 
-    def or_year_first(order: str, warning: str | None) -> tuple[str, str | None]:
-        """A two-digit year written first ('24/01/12') reads as a day too; the dates running forward
-        under year/month/day and not under ``order`` gives it away."""
-        if bad(YMD) <= bad(order) and backwards(YMD) < backwards(order):
-            return YMD, (f"the dates run forward only when read as {YMD} (a two-digit year first); "
-                         f"read as {YMD}")
-        if bad(YMD) == 0 and len({f[0] for f in fields}) == 1 and len({f[2] for f in fields}) >= 3:
-            # within one month: the first field never changes (a year) while the last does (the day)
-            return YMD, f"the first field of every date is the same and the last one varies; read as {YMD}"
-        return order, warning
+    def day_month() -> tuple[str, str | None]:
+        day_first = any(f[0] > 12 for f in fields)
+        month_first = any(f[1] > 12 for f in fields)
+        if day_first != month_first:
+            return (DMY if day_first else MDY), None
+        if day_first and month_first:
+            order = DMY if bad(DMY) <= bad(MDY) else MDY
+            return order, f"dates disagree on day/month order (days above 12 in both places); read as {order}"
+        b_dmy, b_mdy = backwards(DMY), backwards(MDY)
+        if b_dmy != b_mdy:
+            order = DMY if b_dmy < b_mdy else MDY
+            return order, (
+                f"day/month order is ambiguous (no day above 12 in {n} distinct dates); read as {order} because "
+                "the dates then run forward"
+            )
+        return DMY, (
+            f"day/month order is ambiguous (no day above 12 in {n} distinct dates); read as {DMY}, the default"
+        )
 
-    day_first = any(f[0] > 12 for f in fields)
-    month_first = any(f[1] > 12 for f in fields)
-    if day_first != month_first:
-        return or_year_first(DMY if day_first else MDY, None)
-    if day_first and month_first:
-        order = DMY if bad(DMY) <= bad(MDY) else MDY
-        return or_year_first(order, f"dates disagree on day/month order (days above 12 in both places); read as {order}")
-    b_dmy, b_mdy = backwards(DMY), backwards(MDY)
-    if b_dmy != b_mdy:
-        order = DMY if b_dmy < b_mdy else MDY
-        return or_year_first(order, (
-            f"day/month order is ambiguous (no day above 12 in {n} distinct dates); read as {order} because "
-            "the dates then run forward"
-        ))
-    return or_year_first(DMY, (
-        f"day/month order is ambiguous (no day above 12 in {n} distinct dates); read as {DMY}, the default"
-    ))
+    # A two-digit year written first ('24/01/12') reads as a day too: the dates running forward under
+    # year/month/day and not under the day/month order gives it away, and so, within one month, does a
+    # first field that never changes (a year) while the last one does (the day).
+    order, warning = day_month()
+    bad_ymd = bad(YMD)
+    if bad_ymd <= bad(order) and backwards(YMD) < backwards(order):
+        return YMD, f"the dates run forward only when read as {YMD} (a two-digit year first); read as {YMD}"
+    if bad_ymd == 0 and len({f[0] for f in fields}) == 1 and len({f[2] for f in fields}) >= 3:
+        return YMD, f"the first field of every date is the same and the last one varies; read as {YMD}"
+    return order, warning
 
 
 def _time_seconds(t: str, ampm: str | None) -> float | bool:
