@@ -344,8 +344,34 @@ def test_missing_folder_missing_spec_and_pickle_only_are_refused(tmp_path, tiny_
         Sampler(pickled)
 
 
-def test_bf16_on_a_cpu_decodes_with_plain_attention_and_the_same_predictions(tiny_model_dir):
-    bf16 = Sampler(tiny_model_dir, precision="bf16", device="cpu")
+def test_asking_for_bf16_gets_what_this_cpu_does_well(tiny_model_dir):
+    """No faking: on a CPU with AMX/AVX512-BF16 the weights are bf16, on any other CPU (bf16 would be emulated,
+    ~80x slower than fp32) the request falls back to fp32. Either way candidates come out."""
+    from friendsim_tui.engine import devices
+
+    sampler = Sampler(tiny_model_dir, precision="bf16", device="cpu")
+    expected = torch.bfloat16 if devices.cpu_has_fast_bf16() else torch.float32
+    assert sampler.model.dtype == expected
+    out = sampler.candidates(LINES[:6], "Alice", 3, HOT, seed=3)
+    assert len(out) == 3 and all(c.speaker != "Alice" and c.text for c in out)
+
+
+def test_without_fast_bf16_the_cpu_samples_in_fp32_with_the_fused_attention(tiny_model_dir, monkeypatch):
+    from friendsim_tui.engine import devices
+
+    monkeypatch.setattr(devices, "cpu_has_fast_bf16", lambda: False)
+    for asked in ("auto", "bf16"):
+        sampler = Sampler(tiny_model_dir, precision=asked, device="cpu")
+        assert sampler.model.dtype == torch.float32, asked
+        assert sampler.model.config._attn_implementation == "sdpa", asked
+
+
+def test_with_fast_bf16_the_cpu_decodes_bf16_with_plain_attention_and_the_same_predictions(tiny_model_dir,
+                                                                                            monkeypatch):
+    from friendsim_tui.engine import devices
+
+    monkeypatch.setattr(devices, "cpu_has_fast_bf16", lambda: True)  # bf16 still runs (emulated) where it is not
+    bf16 = Sampler(tiny_model_dir, precision="auto", device="cpu")
     assert bf16.model.dtype == torch.bfloat16
     assert bf16.model.config._attn_implementation == "eager"  # torch's fused kernel is slow here
     ids = torch.tensor([bf16.prompt_ids(LINES[:6], 10_000)[0]])
