@@ -21,6 +21,9 @@ ptyprocess = pytest.importorskip("ptyprocess")
 from friendsim_tui.sample import sample_path  # noqa: E402
 
 ROWS, COLS = 34, 110
+PATIENCE = 5
+"""Each wait below is sized for a quiet machine; on a loaded 2-core one everything can take several times longer.
+A wait only runs out when the test fails anyway, so every timeout is multiplied by this."""
 
 
 class Terminal:
@@ -46,7 +49,7 @@ class Terminal:
             return "\n".join(self.screen.display)
 
     def wait_for(self, pattern: str, timeout: float = 30.0) -> re.Match:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * PATIENCE
         while time.monotonic() < deadline:
             m = re.search(pattern, self.text())
             if m:

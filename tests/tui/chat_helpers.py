@@ -28,7 +28,20 @@ class ScriptedSampler:
         self.delay = delay
         self.calls: list[dict] = []
         self.cancelled = threading.Event()
+        self._budget: int | None = None  # candidates that may still come while held; None: not held
+        self._gate = threading.Condition()
         self.count = 0
+
+    def hold(self, allow: int = 0) -> None:
+        """From now on only ``allow`` more candidates come; the rest wait for :meth:`release` (or a cancel).
+        The test decides when the model answers, so "while sampling" holds however slow or fast the machine."""
+        with self._gate:
+            self._budget = allow
+
+    def release(self) -> None:
+        with self._gate:
+            self._budget = None
+            self._gate.notify_all()
 
     def _text(self, speaker: str) -> str:
         k, self.count = self.count, self.count + 1
@@ -37,6 +50,11 @@ class ScriptedSampler:
     def _wait(self) -> None:
         if self.delay:
             time.sleep(self.delay)
+        with self._gate:
+            while self._budget == 0 and not self.cancelled.is_set():
+                self._gate.wait(0.01)
+            if self._budget:
+                self._budget -= 1
         if self.cancelled.is_set():
             raise SampleCancelled("sampling cancelled")
 
@@ -104,11 +122,12 @@ class ScreenHost(App):
 
 
 class LoopGaps:
-    """``async with LoopGaps() as gaps``: a task that sleeps 5 ms at a time records how late it wakes;
+    """``async with LoopGaps() as gaps``: a task that sleeps 5 ms at a time records when it wakes;
     ``gaps.longest`` is the event loop's longest stall meanwhile."""
 
     def __init__(self) -> None:
         self.gaps: list[float] = []
+        self.ticks: list[float] = []
 
     async def __aenter__(self) -> "LoopGaps":
         self._stop = asyncio.Event()
@@ -125,8 +144,72 @@ class LoopGaps:
             await asyncio.sleep(0.005)
             now = time.perf_counter()
             self.gaps.append(now - last)
+            self.ticks.append(now)
             last = now
 
     @property
     def longest(self) -> float:
-        return max(self.gaps)
+        return max(self.gaps, default=0.0)
+
+    def ticks_between(self, start: float, end: float) -> int:
+        return sum(start < t < end for t in self.ticks)
+
+
+class RecordingSampler:
+    """Wraps a sampler (scripted or real) and records, for each sampling call, the thread it ran on and
+    when it started and ended (``time.perf_counter``, as :class:`LoopGaps` uses)."""
+
+    METHODS = ("candidates", "impersonate", "conversation")
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.records: list[tuple[int, float, float]] = []
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if name not in self.METHODS:
+            return attr
+
+        def recorded(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                self.records.append((threading.get_ident(), start, time.perf_counter()))
+
+        return recorded
+
+
+async def baseline_gaps(pilot, text: str = "just typing, nothing sampled") -> LoopGaps:
+    """The loop's gaps on this machine, now, while the screen does ordinary work (typing into its input):
+    what a stall while sampling is judged against."""
+    screen = pilot.app.screen
+    screen.input.focus()
+    async with LoopGaps() as gaps:
+        for ch in text:
+            await pilot.press("space" if ch == " " else ch)
+        await pilot.pause()
+    screen.input.value = ""
+    return gaps
+
+
+def assert_loop_kept_running(gaps: LoopGaps, baseline: LoopGaps, sampler: RecordingSampler) -> None:
+    """Sampling never ran on the event loop's thread, the loop kept ticking through every sampling call long
+    enough to tell, and its longest gap is no stall by this machine's own measure.
+
+    A model called on the loop would stall it for a whole call (the scripted sampler's calls last several of
+    its per-candidate delays), so a gap is a stall when it exceeds half the longest call, four times the
+    longest gap seen while only typing, and 0.1 s: on a slow or loaded machine all three grow together.
+    """
+    loop_thread = threading.get_ident()  # the test runs on the app's event loop thread
+    assert sampler.records, "the sampler was never called"
+    assert all(thread != loop_thread for thread, _, _ in sampler.records), "sampling ran on the event loop"
+    for _, start, end in sampler.records:
+        if end - start >= 0.2:
+            assert gaps.ticks_between(start, end) > 0, f"the loop stood still for a whole {end - start:.2f} s call"
+    longest_call = max(end - start for _, start, end in sampler.records)
+    allowed = max(0.5 * longest_call, 4 * baseline.longest, 0.1)
+    print(f"longest event-loop gap while sampling {gaps.longest * 1000:.1f} ms (typing only: "
+          f"{baseline.longest * 1000:.1f} ms; longest sampling call {longest_call * 1000:.0f} ms; "
+          f"allowed {allowed * 1000:.0f} ms)")
+    assert gaps.longest < allowed

@@ -58,10 +58,10 @@ def test_dashboard_hands_over_to_the_chat_when_training_is_done(tmp_path, home, 
                            "elapsed": 3.0, "tokens_per_second": 2048.0, "step_time": 1.0, "epoch": 0.3},
                   {"type": "done", "status": "done", "step": 3, "max_steps": 3, "model": str(run_dir / "model")})
             (run_dir / "lock").unlink()
-            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), "the chat screen", timeout=10)
+            await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), "the chat screen")
             chat = app.screen
             assert chat.player == "Maya"
-            await wait_until(pilot, lambda: len(chat.candidates) == 3, "the first candidates", timeout=10)
+            await wait_until(pilot, lambda: len(chat.candidates) == 3, "the first candidates")
             # The opening line is Maya's; nobody answers in her voice.
             assert [(t.speaker, t.text) for t in chat.turns] == OPENING
             assert all(speaker != "Maya" for speaker, _ in chat.candidates)

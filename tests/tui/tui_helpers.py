@@ -9,6 +9,11 @@ from typing import Callable
 SIZE = (100, 30)
 """Terminal size of every snapshot."""
 
+PATIENCE = 60.0
+"""How long a test waits for something the app should do before calling it a failure. Generous on purpose:
+it only runs out when the test fails anyway, and a loaded 2-core machine can be many times slower than
+a quiet one."""
+
 
 WEEKEND_CREW = """\
 Maya: omg the ramen place was SO good lol
@@ -53,7 +58,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-async def wait_until(pilot, predicate: Callable[[], object], what: str = "condition", timeout: float = 10.0) -> None:
+async def wait_until(pilot, predicate: Callable[[], object], what: str = "condition",
+                     timeout: float = PATIENCE) -> None:
     """Poll the UI until ``predicate()`` holds, instead of sleeping blindly."""
     deadline = time.monotonic() + timeout
     while True:
