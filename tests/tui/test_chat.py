@@ -19,7 +19,8 @@ from friendsim_tui.engine.sample import SampleError
 from friendsim_tui.services.chat import ChatError
 from friendsim_tui.store import Store
 from friendsim_tui.store.chats import ChatStore
-from friendsim_tui.tui.screens.chat import ChatScreen, ChatSetupScreen
+from friendsim_tui.tui.screens.chat import ChatScreen
+from friendsim_tui.tui.screens.chat_setup import ChatSetupScreen
 from friendsim_tui.tui.widgets.chat_log import wrap_plain
 
 WS, RUN = "weekend-crew", "gpt2-1120"

@@ -22,20 +22,13 @@ from textual.widgets import Footer, Input, Static
 from friendsim_tui.config import ChatConfig
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import ConversationSampled, FileSaved, ModelLoaded, SamplingDone
-from friendsim_tui.tui.screens.chat import (
-    SAMPLING_FIELDS,
-    ChatScreen,
-    Field,
-    ModelScreen,
-    OpenSampler,
-    SettingsScreen,
-    check_chat_settings,
-    export_path,
-    pairs,
-    settings_line,
-    write_private,
-)
+from friendsim_tui.services.sessions import export_path, write_private
+from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt
+from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler, pairs
+from friendsim_tui.tui.screens.settings import (
+    SAMPLING_FIELDS, Field, SettingsScreen, check_chat_settings, settings_line,
+)
 from friendsim_tui.tui.text import inert_content
 from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
 from friendsim_tui.tui.widgets.text_input import TextInput

@@ -290,7 +290,7 @@ class HomeScreen(Screen):
         if not self.app.workspace:
             self.notify("Pick or import a workspace first.", severity="warning")
             return
-        from friendsim_tui.tui.screens.chat import ChatSetupScreen
+        from friendsim_tui.tui.screens.chat_setup import ChatSetupScreen
 
         self.app.push_screen(ChatSetupScreen(self.app.workspace, need_player=need_player))
 

@@ -1,0 +1,173 @@
+"""What the Chat and Conversation screens share: one model, sampling in a worker, exports.
+
+The model is loaded once per screen in a thread worker; every sampling request runs in another
+(exclusive) thread worker and posts its results back as messages, so the event loop never runs torch.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any, Callable, Sequence
+
+from textual import on, work
+from textual.content import Content
+from textual.screen import Screen
+
+from friendsim_tui.config import ChatConfig
+from friendsim_tui.tui.messages import FileSaved, ModelFailed, ModelLoaded, SamplingDone
+from friendsim_tui.tui.screens.dialogs import ChoicePrompt
+from friendsim_tui.tui.text import display_path, inert
+
+OpenSampler = Callable[[str, "str | None"], tuple[Any, Any]]
+"""(workspace, run) -> (RunChoice, sampler): services.chat.open_sampler, or a scripted one in tests."""
+
+EXPORT_FORMATS = ("Markdown (.md)", "Plain text (.txt)")
+
+
+def default_open_sampler(workspace: str, run: str | None) -> tuple[Any, Any]:
+    from friendsim_tui.services import chat as chat_service
+
+    return chat_service.open_sampler(workspace, run)
+
+
+def chat_defaults(app) -> ChatConfig:
+    config = getattr(app, "config", None)
+    return getattr(config, "chat", None) or ChatConfig()
+
+
+def settle_heap() -> None:
+    """Hide everything alive now (torch, the model, a long history) from the cyclic garbage collector.
+
+    A full collection walks every tracked object; with torch and transformers loaded that is enough to
+    stall the event loop for a few hundred ms at random moments. ``gc.freeze`` is cheap (a list splice)
+    and later collections then scan only objects made after it.
+    """
+    gc.freeze()
+
+
+def pairs(turns: Sequence) -> list[tuple[str, str]]:
+    """(speaker, text) pairs from Candidates, stored turns or pairs."""
+    return [(t[0], t[1]) if isinstance(t, (tuple, list)) else (t["speaker"], t["text"]) if isinstance(t, dict)
+            else (t.speaker, t.text) for t in turns]
+
+
+class ModelScreen(Screen):
+    """Loads a run's model once (thread worker) and runs each sampling request in another (exclusive) one.
+
+    A request gets a token; results of an older request (cancelled, or superseded) are ignored.
+    Subclasses show status text with :meth:`_status` and handle :class:`SamplingDone`.
+    """
+
+    ERROR_TITLE = "Chat"
+
+    def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None, sampler: Any, id: str) -> None:
+        super().__init__(id=id)
+        self.workspace = workspace
+        self.run = run
+        self._open_sampler = open_sampler or default_open_sampler
+        self.sampler = sampler
+        self.settings = ChatConfig()
+        self.sampling: str | None = None
+        """The kind of request in flight, None when idle."""
+        self._token = 0
+        self.model_error: str | None = None
+
+    def _status(self, text: str, spinning: bool = False) -> None:
+        raise NotImplementedError
+
+    def _model_missing(self) -> bool:
+        """True (and the user told why) while there is no model to sample from."""
+        if self.sampler is not None:
+            return False
+        if self.model_error:
+            self.notify(self.model_error, title=self.ERROR_TITLE, severity="error", markup=False)
+        else:
+            self.notify("The model is still loading.", severity="warning")
+        return True
+
+    def _start_model(self) -> None:
+        self.settings = chat_defaults(self.app)
+        if self.sampler is None:
+            self._status("loading model…", spinning=True)
+            self._load_model()
+        else:
+            self.post_message(ModelLoaded(self.run, self.sampler))
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def _load_model(self) -> None:
+        try:
+            choice, sampler = self._open_sampler(self.workspace, self.run)
+        except Exception as exc:  # ChatError, or anything a damaged model folder throws
+            self.post_message(ModelFailed(f"cannot load the model of run {self.run}: {exc}"))
+            return
+        self.post_message(ModelLoaded(getattr(choice, "name", self.run), sampler))
+
+    def _model_ready(self, sampler: Any) -> None:
+        self.sampler = sampler
+        settle_heap()
+
+    @on(ModelFailed)
+    def _model_failed(self, message: ModelFailed) -> None:
+        if self.sampler is None:
+            self.model_error = message.error
+        self._status(inert(message.error))
+        self.notify(message.error, title=self.ERROR_TITLE, severity="error", markup=False)
+
+    def _cancel_sampling(self) -> None:
+        if self.sampling and self.sampler is not None:
+            self.sampler.cancel()
+        self.sampling = None
+        self._token += 1  # whatever is still in flight is stale now
+
+    def _start_sampling(self, kind: str, call: Callable[[int], list]) -> int:
+        """Cancel what runs, then run ``call(token)`` (returning candidates or conversations) in a worker."""
+        self._cancel_sampling()
+        self.sampling = kind
+        self._sample(self._token, kind, call)
+        return self._token
+
+    @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
+    def _sample(self, token: int, kind: str, call: Callable[[int], list]) -> None:
+        from friendsim_tui.engine.sample import SampleCancelled  # (torch-free module)
+
+        t0 = time.perf_counter()
+        try:
+            got = call(token)
+        except SampleCancelled:
+            self.post_message(SamplingDone(token, kind, [], cancelled=True))
+        except Exception as exc:  # SampleError says why in one line; anything else is a bug worth seeing
+            self.post_message(SamplingDone(token, kind, [], error=str(exc) or type(exc).__name__))
+        else:
+            results = [pairs(r) if isinstance(r, list) else pairs([r])[0] for r in got]
+            self.post_message(SamplingDone(token, kind, results, seconds=time.perf_counter() - t0))
+
+    def _finished(self, message: SamplingDone) -> bool:
+        """Bookkeeping for a request's end; True when it brought results to show."""
+        if message.token != self._token:
+            return False
+        self.sampling = None
+        if message.error:
+            self._status(f"sampling failed: {inert(message.error)}")
+            self.notify(message.error, title=self.ERROR_TITLE, severity="error", markup=False)
+            return False
+        return not message.cancelled
+
+    def _ask_export(self, title: str, export: Callable[[bool], None]) -> None:
+        """Ask Markdown or plain text, then ``export(markdown)``."""
+
+        def chosen(fmt: str | None) -> None:
+            if fmt:
+                export(fmt == EXPORT_FORMATS[0])
+
+        self.app.push_screen(ChoicePrompt(Content(title), list(EXPORT_FORMATS)), chosen)
+
+    @on(FileSaved)
+    def _saved(self, message: FileSaved) -> None:
+        if message.error:
+            self.notify(message.error, title="Export", severity="error", markup=False)
+        else:
+            self.notify(f"Saved to {display_path(message.path)}", title="Export", markup=False)
+
+    def on_unmount(self) -> None:
+        self._cancel_sampling()
