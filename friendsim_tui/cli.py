@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from friendsim_tui import __version__
+from friendsim_tui.config import TrainConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch-size", type=int, metavar="N", help="micro-batch (0: fit the device)")
     tr.add_argument("--grad-accum", type=int, metavar="N")
     tr.add_argument("--lr", type=float, metavar="LR", help="learning rate (0: a default for the base)")
-    tr.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"))
+    tr.add_argument("--precision", choices=TrainConfig.CHOICES["precision"])
     tr.add_argument("--lora", action="store_true", default=None, help="train LoRA adapters (merged into the output)")
     tr.add_argument("--resume", action="store_true", help="continue --run from its newest complete checkpoint")
     tr.add_argument("--list-bases", action="store_true", help="print the base catalog with memory estimates")
@@ -107,8 +108,27 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """The ``friendsim-tui`` command. Whatever a subcommand prints goes through one rule that makes control
+    characters visible (friendsim_tui.safe_text), and whatever goes wrong ends in one line on stderr."""
+    from friendsim_tui.safe_text import inert_output
+
+    try:
+        with inert_output():
+            args = _parser().parse_args(argv)
+            try:
+                return _main(args)
+            except KeyboardInterrupt:
+                print("friendsim-tui: interrupted", file=sys.stderr)
+                return 130
+            except BrokenPipeError:
+                raise
+            except Exception as exc:  # a bug or an unforeseen failure: one line, the details in a log
+                return _unexpected(exc)
+    except BrokenPipeError:  # `... | head`: the reader left; nothing more to say
+        return _quiet_broken_pipe()
+
+
+def _main(args) -> int:
     import os
 
     from friendsim_tui import paths
@@ -126,14 +146,44 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     handler = _COMMANDS.get(args.command)
     if handler is None:
-        from friendsim_tui.tui.app import run_app
+        return _run_app(config)
+    return handler(args, config)
 
-        return run_app(config)
+
+def _run_app(config, on_start=None) -> int:
+    from friendsim_tui.safe_text import raw_output
+    from friendsim_tui.tui.app import run_app
+
+    with raw_output():  # Textual writes its own escape sequences
+        return run_app(config, on_start=on_start)
+
+
+def _unexpected(exc: BaseException) -> int:
+    """One line for the person at the terminal; the traceback goes to a private log file they can look at."""
+    import traceback
+
+    from friendsim_tui import paths
+
+    log = paths.write_crash_log("".join(traceback.format_exception(exc)))
+    detail = (str(exc).strip().splitlines() or [""])[0][:200]
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    if isinstance(exc, MemoryError):
+        what = "out of memory"
+    where = f"; the details are in {log}" if log else ""
+    print(f"friendsim-tui: unexpected error ({what}){where}", file=sys.stderr)
+    return 1
+
+
+def _quiet_broken_pipe() -> int:
+    import os
+
+    # Python would complain about the unflushed rest of stdout at exit: point stdout at nothing first.
     try:
-        return handler(args, config)
-    except KeyboardInterrupt:
-        print("friendsim-tui: interrupted", file=sys.stderr)
-        return 130
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 141  # as a process ended by SIGPIPE reports
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -193,12 +243,24 @@ def cmd_import(args, config) -> int:
 class _TtyProgress:
     def __call__(self, index: int, count: int, path: str, done: int, total: int) -> None:
         pct = 100 * done / total if total else 0
-        sys.stderr.write(f"\r[{index + 1}/{count}] {Path(path).name[:40]:<40} {pct:5.1f}%")
-        sys.stderr.flush()
+        err = raw(sys.stderr)
+        err.write(f"\r[{index + 1}/{count}] {inert(Path(path).name, 40):<40} {pct:5.1f}%")
+        err.flush()
+
+    """One progress line on a terminal's stderr, redrawn in place (our own ``\r``; the file name made inert)."""
 
     def clear(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
+        from friendsim_tui.safe_text import inert, raw
+
+        from friendsim_tui.safe_text import raw
+
+        err = raw(sys.stderr)
+        err.write("\r" + " " * 60 + "\r")
+        err.flush()
+
+
+def _say_waiting(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def cmd_workspaces(args, config) -> int:
@@ -385,7 +447,7 @@ def cmd_generate(args, config) -> int:
             cands, secs = chat.sample_candidates(sampler, history, player, n, config.chat, seed=args.seed)
     except chat.ChatError as exc:
         return _fail(str(exc))
-    from friendsim_tui.store.chats import inert
+    from friendsim_tui.safe_text import inert
 
     if args.conversation:
         if args.json:
@@ -473,8 +535,6 @@ def cmd_demo(args, config) -> int:
                          "`friendsim-tui demo`")
         print(f"Demo model ready: {status['path']}")
         return 0
-    from friendsim_tui.tui.app import run_app
-
     def start(app) -> None:
         from friendsim_tui.tui.screens.demo import DemoDashboard, open_demo_chat
 
@@ -485,7 +545,7 @@ def cmd_demo(args, config) -> int:
             app.push_screen(DemoDashboard(training.run_dir(ws, DEMO_RUN), workspace=ws, player=DEMO_PLAYER,
                                           opening=DEMO_OPENING, process=process))
 
-    return run_app(config, on_start=start)
+    return _run_app(config, on_start=start)
 
 
 _COMMANDS = {

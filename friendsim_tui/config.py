@@ -7,10 +7,12 @@ never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import types
 import typing
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -21,6 +23,43 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a number setting accepts; NaN and infinities never are."""
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    """True: ``lo`` itself is not allowed (> lo rather than >= lo)."""
+    hi_open: bool = False
+
+    def allows(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo):
+            return False
+        return self.hi is None or (value < self.hi if self.hi_open else value <= self.hi)
+
+    def __str__(self) -> str:
+        def num(x: float) -> str:
+            return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+        low = None if self.lo is None else f"{'>' if self.lo_open else '>='} {num(self.lo)}"
+        high = None if self.hi is None else f"{'<' if self.hi_open else '<='} {num(self.hi)}"
+        if low and high and not self.lo_open and not self.hi_open:
+            return f"from {num(self.lo)} to {num(self.hi)}"
+        return " and ".join(x for x in (low, high) if x) or "a finite number"
+
+
+def check_ranges(obj, section: str, where: str) -> None:
+    """Every field of ``obj`` named in its ``RANGES`` is a finite number in its range, else a ConfigError naming
+    where the value came from, the key and what is allowed."""
+    for name, allowed in obj.RANGES.items():
+        value = getattr(obj, name)
+        if not allowed.allows(value):
+            raise ConfigError(f"{where}: [{section}] {name} = {value!r}: must be {allowed}")
 
 
 REDACTION_KINDS = ("emails", "phones", "urls", "secrets")
@@ -37,11 +76,13 @@ class DatasetConfig:
     readable_mentions: bool = True
     """Turn Discord mentions and custom emoji (<@123>, <:name:id>) into readable text."""
 
+    RANGES: ClassVar[dict[str, Range]] = {
+        "session_gap_minutes": Range(0, 10 * 365 * 24 * 60, lo_open=True),
+        "eval_fraction": Range(0, 1, hi_open=True),
+    }
+
     def validate(self, where: str) -> None:
-        if self.session_gap_minutes <= 0:
-            raise ConfigError(f"{where}: dataset.session_gap_minutes must be > 0")
-        if not 0 <= self.eval_fraction < 1:
-            raise ConfigError(f"{where}: dataset.eval_fraction must be in [0, 1)")
+        check_ranges(self, "dataset", where)
         for kind in self.redact:
             if kind not in REDACTION_KINDS:
                 raise ConfigError(
@@ -86,23 +127,36 @@ class TrainConfig:
     """Dropout while training. 0 is fastest (fused attention kernels; ~15% of a CPU step saved) and how modern
     bases train; 0.1 can help a scratch model that sees a small chat many times."""
 
+    RANGES: ClassVar[dict[str, Range]] = {
+        "block_size": Range(8),
+        "batch_size": Range(0),
+        "grad_accum": Range(0),
+        "learning_rate": Range(0, 1),
+        "max_steps": Range(0),
+        "epochs": Range(0),
+        "warmup_ratio": Range(0, 1, hi_open=True),
+        "weight_decay": Range(0, 10),
+        "save_steps": Range(1),
+        "eval_steps": Range(0),
+        "sample_steps": Range(0),
+        "lora_r": Range(1),
+        "lora_alpha": Range(0, lo_open=True),
+        "seed": Range(0, 2**32 - 1),
+        "eval_max_blocks": Range(1),
+        "dropout": Range(0, 1, hi_open=True),
+    }
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "precision": ("auto", "bf16", "fp16", "fp32"),
+        "schedule": ("cosine", "linear", "constant"),
+        "compile": ("auto", "on", "off"),
+    }
+
     def validate(self, where: str) -> None:
-        if self.precision not in ("auto", "bf16", "fp16", "fp32"):
-            raise ConfigError(f"{where}: train.precision must be one of auto, bf16, fp16, fp32")
-        if self.schedule not in ("cosine", "linear", "constant"):
-            raise ConfigError(f"{where}: train.schedule must be one of cosine, linear, constant")
-        if self.compile not in ("auto", "on", "off"):
-            raise ConfigError(f"{where}: train.compile must be one of auto, on, off")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"{where}: train.dropout must be in [0, 1)")
-        if self.epochs < 0 or not 0 <= self.warmup_ratio < 1:
-            raise ConfigError(f"{where}: train.epochs must be >= 0 and train.warmup_ratio in [0, 1)")
-        for name in ("block_size", "save_steps", "eval_max_blocks"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{where}: train.{name} must be > 0")
-        for name in ("batch_size", "grad_accum", "max_steps", "eval_steps", "sample_steps"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{where}: train.{name} must be >= 0")
+        check_ranges(self, "train", where)
+        for name, choices in self.CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"{where}: [train] {name} = {getattr(self, name)!r}: must be one of "
+                                  f"{', '.join(choices)}")
 
 
 @dataclass
@@ -114,15 +168,17 @@ class ChatConfig:
     candidates: int = 3
     max_new_tokens: int = 60
 
+    RANGES: ClassVar[dict[str, Range]] = {
+        "temperature": Range(0, 100, lo_open=True),
+        "top_k": Range(0),
+        "top_p": Range(0, 1, lo_open=True),
+        "repetition_penalty": Range(0, 100, lo_open=True),
+        "candidates": Range(1, 9),
+        "max_new_tokens": Range(1),
+    }
+
     def validate(self, where: str) -> None:
-        if self.temperature <= 0:
-            raise ConfigError(f"{where}: chat.temperature must be > 0")
-        if not 1 <= self.candidates <= 9:
-            raise ConfigError(f"{where}: chat.candidates must be between 1 and 9")
-        if not 0 < self.top_p <= 1:
-            raise ConfigError(f"{where}: chat.top_p must be in (0, 1]")
-        if self.top_k < 0 or self.max_new_tokens <= 0 or self.repetition_penalty <= 0:
-            raise ConfigError(f"{where}: chat.top_k >= 0, max_new_tokens > 0, repetition_penalty > 0")
+        check_ranges(self, "chat", where)
 
 
 @dataclass
@@ -167,7 +223,8 @@ def _coerce(value, tp, where: str):
 
 
 def _section(cls, data: dict, path: str, section: str):
-    hints = typing.get_type_hints(cls)
+    all_hints = typing.get_type_hints(cls)
+    hints = {f.name: all_hints[f.name] for f in dataclasses.fields(cls)}  # settings only, not RANGES
     kwargs = {}
     for key, value in data.items():
         if key not in hints:

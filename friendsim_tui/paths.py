@@ -7,8 +7,10 @@ Everything we create is private: folders 0700, files 0600.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import time
 from pathlib import Path
 
 APP_NAME = "friendsim-tui"
@@ -64,12 +66,28 @@ def workspace_dir(name: str) -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents we own) with mode 0700; tighten it if it exists."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        os.chmod(path, 0o700)
-    except OSError:
-        pass
+    """Create ``path`` and its missing parents, each with mode 0700.
+
+    A folder that already exists is left as it is: it may be someone else's (``--data-dir /srv/shared``, a
+    sticky 1777 folder), and changing its mode could lock other people out.
+    """
+    path = Path(path)
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made by someone else meanwhile: not ours to change
+            continue
+        try:
+            os.chmod(folder, 0o700)  # mkdir's mode is narrowed by the umask; make it exactly owner-only
+        except OSError:
+            pass
+    if not path.is_dir():
+        raise FileExistsError(errno.EEXIST, "exists and is not a folder", str(path))
     return path
 
 
@@ -88,3 +106,24 @@ def open_private(path: Path, mode: str = "w", **kwargs):
     flags |= os.O_APPEND if "a" in mode else os.O_TRUNC
     fd = os.open(path, flags, 0o600)
     return os.fdopen(fd, mode, **kwargs)
+
+
+def logs_dir() -> Path:
+    return data_dir() / "logs"
+
+
+def write_crash_log(text: str) -> Path | None:
+    """Save the details of an unexpected failure in a private file and return its path (None if even that
+    fails). They stay on this machine; the message a person sees names the file."""
+    import tempfile
+
+    name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    for folder in (logs_dir, lambda: Path(tempfile.gettempdir())):
+        try:
+            path = private_dir(folder()) / name
+            with open_private(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            return path
+        except OSError:
+            continue
+    return None

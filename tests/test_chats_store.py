@@ -3,7 +3,8 @@ import sqlite3
 import pytest
 
 from friendsim_tui.store import SCHEMA_VERSION, Store, StoreError
-from friendsim_tui.store.chats import ChatStore, inert, md_escape
+from friendsim_tui.safe_text import inert_lines as inert
+from friendsim_tui.store.chats import ChatStore, md_escape
 
 NASTY = "[bold]hi[/] [@click=app.quit]x[/] \x1b[31mred\x1b[0m \x1b]8;;http://evil\x07link"
 
@@ -178,7 +179,7 @@ def test_exports_are_inert(chats):
     text = chats.export_text(s.id)
     assert "\x1b" not in text and "\x07" not in text
     assert "Alice: hi\n  second line\n" in text
-    assert "Bob: [bold]hi[/] [@click=app.quit]x[/] \\x1b[31mred" in text
+    assert "Bob: [bold]hi[/] [@click=app.quit]x[/] ␛[31mred" in text
     md = chats.export_markdown(s.id)
     assert "\x1b" not in md
     assert "**Alice** (you): hi  \nsecond line" in md
@@ -187,7 +188,7 @@ def test_exports_are_inert(chats):
 
 
 def test_inert_and_md_escape():
-    assert inert("a\x1b[0mb\tc\r\nd\x00") == "a\\x1b[0mb\tc\nd\\x00"
+    assert inert("a\x1b[0mb\tc\r\nd\x00\x9b\u202e") == "a␛[0mb\tc\nd␀\\u009b\\u202e"
     assert md_escape("1. one") == "1\\. one"
     assert md_escape("# title") == "\\# title"
 

@@ -59,3 +59,51 @@ def test_missing_explicit_config_is_an_error(tmp_path):
 
 def test_missing_default_config_gives_defaults(data_dir):
     assert load_config().chat.temperature == 0.4
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("dataset", "session_gap_minutes", "nan"),
+    ("dataset", "session_gap_minutes", "0"),
+    ("dataset", "eval_fraction", "1.0"),
+    ("chat", "temperature", "inf"),
+    ("chat", "temperature", "0"),
+    ("chat", "top_p", "nan"),
+    ("chat", "repetition_penalty", "-1.0"),
+    ("train", "learning_rate", "-0.01"),
+    ("train", "learning_rate", "nan"),
+    ("train", "lora_r", "0"),
+    ("train", "weight_decay", "-5"),
+    ("train", "warmup_ratio", "1.5"),
+    ("train", "dropout", "-inf"),
+    ("train", "block_size", "0"),
+    ("train", "seed", "-1"),
+])
+def test_out_of_range_values_name_file_key_and_what_is_allowed(tmp_path, section, key, value):
+    p = tmp_path / "config.toml"
+    p.write_text(f"[{section}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    msg = str(err.value)
+    assert msg.startswith(f"{p}: [{section}] {key} = ") and "must be " in msg
+    assert any(word in msg for word in ("from ", ">", "<"))
+
+
+def test_edges_of_the_ranges_are_accepted():
+    cfg = parse_config("[dataset]\neval_fraction = 0.0\n[chat]\ntop_p = 1.0\ntop_k = 0\n"
+                       "[train]\nlearning_rate = 0.0\nwarmup_ratio = 0.0\nweight_decay = 0.0\n")
+    assert cfg.chat.top_p == 1.0 and cfg.train.learning_rate == 0.0
+
+
+def test_the_range_table_is_not_a_setting():
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_config("[chat]\nRANGES = 1\n")
+
+
+def test_a_bad_value_on_the_command_line_is_one_line_before_anything_runs(capsys, data_dir):
+    from friendsim_tui import cli
+
+    code = cli.main(["train", "-w", "crew", "--lr", "nan"])
+    out, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    assert "learning_rate = nan: must be from 0 to 1" in err
+    assert not (data_dir / "workspaces").exists()

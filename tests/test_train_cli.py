@@ -81,7 +81,7 @@ def test_clear_one_line_errors(capsys, crew, data_dir):
         (["train", "-w", crew, *QUICK, "--block-size", "65536"], "smaller than one block"),
         (["train", "-w", crew, "--resume"], "--resume needs --run"),
         (["train", "-w", crew, "--run", "nope", "--resume"], "no run named 'nope'"),
-        (["train", "-w", crew, "--max-steps", "-1"], "max_steps must be >= 0"),
+        (["train", "-w", crew, "--max-steps", "-1"], "max_steps = -1: must be >= 0"),
     ]
     for argv, message in cases:
         code, out, err = run(capsys, *argv)

@@ -6,9 +6,10 @@ branch and both stay on disk; :meth:`ChatStore.switch_branch` moves back and for
 turn keeps every candidate the model offered for it (swipes included) and which one was taken
 (``chosen``, an index into ``candidates``; ``None`` when the player typed it).
 
-Text is stored exactly as given; the exports make it inert (control characters shown as ``\\xNN``,
-Markdown punctuation escaped) so opening an export in a terminal or a Markdown viewer cannot run
-anything. One :class:`ChatStore` per thread, like :class:`~friendsim_tui.store.db.Store`.
+Text is stored exactly as given; the exports make it inert (control characters made visible by
+friendsim_tui.safe_text's rule, Markdown punctuation escaped) so opening an export in a terminal or a
+Markdown viewer cannot run anything. One :class:`ChatStore` per thread, like
+:class:`~friendsim_tui.store.db.Store`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
+from friendsim_tui.safe_text import inert_lines as inert
 from friendsim_tui.store.db import Store, StoreError
 
 SOURCES = ("player", "model", "edited")
@@ -306,15 +308,8 @@ class ChatStore:
         return "\n".join(out)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&])")
 _MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
-
-
-def inert(text: str) -> str:
-    """Control characters (ANSI/OSC escapes included) as visible ``\\xNN``; tabs and newlines kept."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else
-                        f"\\u{ord(m.group()):04x}", str(text).replace("\r\n", "\n"))
 
 
 def md_escape(text: str) -> str:

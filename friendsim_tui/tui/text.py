@@ -1,7 +1,8 @@
-"""Showing untrusted text (imported names, messages, file names) safely.
+"""Showing untrusted text (imported names, messages, file names) safely in the app.
 
-Nothing here parses markup. Control characters become visible symbols so an ANSI/OSC escape or a
-carriage return inside a message shows as inert characters instead of reaching the terminal.
+Nothing here parses markup. Control characters become visible symbols (the rule is
+friendsim_tui.safe_text's, shared with the command line) so an ANSI/OSC escape or a carriage return
+inside a message shows as inert characters instead of reaching the terminal.
 """
 
 from __future__ import annotations
@@ -12,20 +13,9 @@ from pathlib import Path
 from rich.text import Text
 from textual.content import Content
 
-_INERT = {c: chr(0x2400 + c) for c in range(0x20)}  # C0 controls -> control pictures (ESC -> ␛)
-_INERT[0x7F] = "\u2421"  # DEL -> ␡
-_INERT.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})  # C1 controls (CSI 0x9b...)
-# Line/paragraph separators and bidirectional overrides could move or reorder what is drawn.
-_INERT.update({c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
-_INERT_TABLE = str.maketrans(_INERT)
+from friendsim_tui.safe_text import inert
 
-
-def inert(text: str, limit: int | None = None) -> str:
-    """One line of plain text with every control character made visible; cut to ``limit`` chars."""
-    out = str(text).translate(_INERT_TABLE)
-    if limit is not None and len(out) > limit:
-        out = out[: max(0, limit - 1)] + "…"
-    return out
+__all__ = ["inert", "inert_content", "inert_text", "display_path", "fmt_date", "fmt_range", "plural", "share_bar"]
 
 
 def inert_content(text: str, style: str = "", limit: int | None = None) -> Content:
