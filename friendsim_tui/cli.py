@@ -487,7 +487,7 @@ DEMO_OPENING = [("Maya", "omg who's up for karaoke friday?? i need to sing somet
 def cmd_demo(args, config) -> int:
     import shutil
 
-    from friendsim_tui import paths
+    from friendsim_tui import paths, runs
     from friendsim_tui.importers.base import ChatImportError
     from friendsim_tui.sample import SAMPLE_WORKSPACE, sample_path
     from friendsim_tui.services import importing, training
@@ -510,7 +510,7 @@ def cmd_demo(args, config) -> int:
     status = training.run_status(ws, DEMO_RUN)
     process = None
     if not status["model_ready"] and status["status"] != "running":
-        resume = (training.run_dir(ws, DEMO_RUN) / "run.json").exists()
+        resume = (runs.run_dir(ws, DEMO_RUN) / runs.RUN_FILE).exists()
         if args.headless:
             from dataclasses import replace
 

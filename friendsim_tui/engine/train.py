@@ -4,13 +4,8 @@ Why not the HF Trainer: we need every step as an event, our own checkpoint forma
 folder, renamed into place, validated on resume), OOM recovery that halves the micro-batch mid-run, and
 a stop file the dashboard can drop in the run folder. Each of those fights the Trainer; the loop is short.
 
-Run folder (``<workspace>/runs/<run>/``)::
+The run folder and the files everyone reads are named and described in friendsim_tui.runs; the engine's own::
 
-    run.json          config, status (running/done/stopped/failed), step, model path
-    events.jsonl      one JSON object per line (see EventLog)
-    lock              {"pid", "create_time"} while a process trains this run
-    STOP              created by the dashboard: save a checkpoint and stop
-    friendsim.json    speaker -> token mapping (ChatSpec)
     init/             tokenizer + model config at step 0 (resume rebuilds from here)
     data/             train.bin / eval.bin: packed uint32 token ids (resume sees identical data)
     checkpoints/step-00000200/   model.safetensors (trainable weights), state.pt (optimizer, scheduler,
@@ -38,113 +33,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from friendsim_tui import paths
+from friendsim_tui import paths, runs
 from friendsim_tui.config import DatasetConfig, TrainConfig
 from friendsim_tui.engine import bases, devices
 from friendsim_tui.engine.text import EOT, ChatSpec, encode_turns
+from friendsim_tui.runs import EventLog, RunError, RunLocked, saved_config  # noqa: F401  (RunLocked: for callers)
 
 KEEP_CHECKPOINTS = 2
 SAMPLE_SPEAKERS = 8
 
 
-class TrainError(Exception):
+class TrainError(RunError):
     """A run that cannot start or continue; the message is one clear line for the user."""
-
-
-class RunLocked(TrainError):
-    pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Files
-
-
-def runs_dir(workspace: str) -> Path:
-    return paths.workspace_dir(workspace) / "runs"
-
-
-def write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with paths.open_private(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-class EventLog:
-    """Appends one JSON object per line to events.jsonl, flushed per line (the dashboard tails it).
-
-    Every event has ``type`` and ``time`` (unix seconds). Types: start, step, eval, sample, checkpoint,
-    warning, done, error. Ranks other than 0 get a log that writes nothing.
-    """
-
-    def __init__(self, path: Path | None):
-        self.path = path
-        self._f = paths.open_private(path, "a", encoding="utf-8") if path else None
-
-    def emit(self, type: str, **data) -> dict:
-        rec = {"type": type, "time": round(time.time(), 3), **data}
-        if self._f is not None:
-            self._f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
-            self._f.flush()
-        return rec
-
-    def close(self) -> None:
-        if self._f is not None:
-            self._f.close()
-            self._f = None
-
-
-def _pid_alive(pid: int, create_time: float | None = None) -> bool:
-    import psutil
-
-    try:
-        p = psutil.Process(pid)
-        if create_time is not None and abs(p.create_time() - create_time) > 1.0:
-            return False  # the pid was reused by another process
-        return p.status() != psutil.STATUS_ZOMBIE
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
-        return False
-
-
-def read_lock(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def lock_alive(path: Path) -> bool:
-    info = read_lock(path)
-    return bool(info) and _pid_alive(int(info.get("pid", -1)), info.get("create_time"))
-
-
-def acquire_lock(path: Path, run: str) -> None:
-    import psutil
-
-    me = {"pid": os.getpid(), "create_time": psutil.Process().create_time()}
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
-            info = read_lock(path) or {}
-            if lock_alive(path) and info.get("pid") != os.getpid():
-                raise RunLocked(f"run {run!r} is already training (pid {info.get('pid')}); "
-                                "stop it first or pick another --run") from None
-            path.unlink(missing_ok=True)  # stale: its process is gone
-            continue
-        with os.fdopen(fd, "w") as f:
-            json.dump(me, f)
-        return
-    raise RunLocked(f"cannot take the lock for run {run!r}")  # pragma: no cover
-
-
-def saved_config(run_dir: Path) -> TrainConfig:
-    """The TrainConfig a run started with (keys this version does not know are ignored)."""
-    data = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("config", {})
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in data.items() if k in known})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,15 +336,14 @@ class Trainer:
     def __init__(self, workspace: str, run: str, cfg: TrainConfig, *, resume: bool = False,
                  dataset_cfg: DatasetConfig | None = None, log: Callable[[str], None] | None = None):
         paths.check_workspace_name(workspace)
-        if not run or not paths._WORKSPACE_NAME.match(run) or ".." in run:
-            raise TrainError(f"invalid run name {run!r}: use letters, digits, '_', '-' or '.'")
+        runs.check_run_name(run)
         self.workspace, self.run_name, self.cfg, self.resume = workspace, run, cfg, resume
         self.dataset_cfg = dataset_cfg or DatasetConfig()
         self.dist = Dist.from_env()
         self.log = log if log is not None else (lambda s: print(s, file=sys.stderr, flush=True))
         if not self.dist.main:
             self.log = lambda s: None
-        self.dir = runs_dir(workspace) / run
+        self.dir = runs.run_dir(workspace, run)
         self.events = EventLog(None)
         self.stop_reason: str | None = None
         self.locked = False
@@ -453,7 +352,7 @@ class Trainer:
     # -- paths --------------------------------------------------------------------------------
     @property
     def ckpt_dir(self) -> Path:
-        return self.dir / "checkpoints"
+        return self.dir / runs.CHECKPOINTS_DIR
 
     # -- entry point --------------------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -476,8 +375,8 @@ class Trainer:
             if self.dist.main:
                 try:
                     self._setup_files()
-                except (TrainError, bases.BaseError) as exc:
-                    failure = exc if isinstance(exc, TrainError) else TrainError(str(exc))
+                except (RunError, bases.BaseError) as exc:
+                    failure = exc if isinstance(exc, RunError) else TrainError(str(exc))
             err = self.dist.broadcast(str(failure) if failure else None)
             if err:
                 raise failure or TrainError(err)
@@ -494,18 +393,18 @@ class Trainer:
         finally:
             self.events.close()
             if self.locked:
-                (self.dir / "lock").unlink(missing_ok=True)
+                runs.release_lock(self.dir)
             self.dist.close()
 
     def _record_failure(self, exc: BaseException) -> None:
         """An error event, and status failed; a new run that never got going leaves no half-made run behind."""
-        ours = isinstance(exc, (TrainError, bases.BaseError))
+        ours = isinstance(exc, (RunError, bases.BaseError))
         message = str(exc) if ours else f"{type(exc).__name__}: {exc}"
         if self.events.path is None:
-            self.events = EventLog(self.dir / "events.jsonl")
+            self.events = EventLog(self.dir / runs.EVENTS_FILE)
         self.events.emit("error", message=message, step=getattr(self, "step", 0),
                          **({} if ours else {"traceback": traceback.format_exc(limit=8)}))
-        if (self.dir / "run.json").exists():
+        if (self.dir / runs.RUN_FILE).exists():
             self._update_run(status="failed", error=message)
         else:  # failed while preparing: the name stays free for the next try
             for name in ("data", "init"):
@@ -519,21 +418,21 @@ class Trainer:
         from friendsim_tui import dataset
         from friendsim_tui.store import Store, StoreError
 
-        exists = (self.dir / "run.json").exists()
+        exists = (self.dir / runs.RUN_FILE).exists()
         if self.resume and not exists:
             raise TrainError(f"no run named {self.run_name!r} in workspace {self.workspace!r} to resume")
         if not self.resume and exists:
             raise TrainError(f"run {self.run_name!r} already exists: add --resume to continue it, "
                              "or pick another --run")
-        if self.resume and lock_alive(self.dir / "lock"):
-            acquire_lock(self.dir / "lock", self.run_name)  # raises RunLocked naming the pid
-        if self.resume and json.loads((self.dir / "run.json").read_text(encoding="utf-8")).get("status") == "done":
-            raise TrainError(f"run {self.run_name!r} already finished; its model is in {self.dir / 'model'}")
-        paths.private_dir(runs_dir(self.workspace))
+        if self.resume and runs.lock_alive(self.dir):
+            runs.acquire_lock(self.dir, self.run_name)  # raises RunLocked naming the pid
+        if self.resume and runs.read_info(self.dir).get("status") == runs.DONE:
+            raise TrainError(f"run {self.run_name!r} already finished; its model is in {self.dir / runs.MODEL_DIR}")
+        paths.private_dir(runs.runs_dir(self.workspace))
         paths.private_dir(self.dir)
-        acquire_lock(self.dir / "lock", self.run_name)
+        runs.acquire_lock(self.dir, self.run_name)
         self.locked = True
-        (self.dir / "STOP").unlink(missing_ok=True)
+        (self.dir / runs.STOP_FILE).unlink(missing_ok=True)
         for tmp in self.dir.glob(".tmp-*"):
             shutil.rmtree(tmp, ignore_errors=True)
         if self.ckpt_dir.exists():
@@ -542,7 +441,7 @@ class Trainer:
 
         if self.resume:
             self.cfg = saved_config(self.dir)
-            self.events = EventLog(self.dir / "events.jsonl")
+            self.events = EventLog(self.dir / runs.EVENTS_FILE)
             return
 
         try:
@@ -592,7 +491,7 @@ class Trainer:
             "messages": sum(len(s.turns) for s in ds.sessions), "train_tokens": int(len(train_ids)),
             "eval_tokens": int(len(eval_ids)), "speakers": len(spec.speakers),
         }
-        self.events = EventLog(self.dir / "events.jsonl")
+        self.events = EventLog(self.dir / runs.EVENTS_FILE)
         self._update_run(status="running", created=time.time(), base=self.cfg.base,
                          base_label=spec_base.describe(), data=self._data_stats, config=asdict(self.cfg))
 
@@ -606,15 +505,8 @@ class Trainer:
         return torch.float32
 
     def _update_run(self, **fields) -> None:
-        if not self.dist.main:
-            return
-        path = self.dir / "run.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {"name": self.run_name, "workspace": self.workspace}
-        data.update(fields, updated=time.time(), pid=os.getpid())
-        write_json_atomic(path, data)
+        if self.dist.main:
+            runs.update_info(self.dir, name=self.run_name, workspace=self.workspace, **fields)
 
     # -- model, optimizer, data on every rank -------------------------------------------------
     def _build(self) -> None:
@@ -672,8 +564,7 @@ class Trainer:
                  "vocab": mc.vocab_size}
         available = self._available_memory()
         saved_state = self._latest_checkpoint() if self.resume else None
-        saved_plan = json.loads((self.dir / "run.json").read_text(encoding="utf-8")).get("plan") \
-            if self.resume else None
+        saved_plan = runs.read_info(self.dir).get("plan") if self.resume else None
         auto_b = auto_batch(self.device, self.params, shape, block, cfg.lora, self.precision, available)
         self.plan = make_plan(cfg, len(self.stream), self.dist.world, auto_b,
                               default_lr(self.base_kind, cfg.lora, shape["n_embd"]), self.precision, saved_plan,
@@ -760,7 +651,7 @@ class Trainer:
             signal.signal(sig, h)
 
     def _should_stop(self) -> bool:
-        local = 1.0 if (self.stop_reason or (self.dist.main and (self.dir / "STOP").exists())) else 0.0
+        local = 1.0 if (self.stop_reason or (self.dist.main and (self.dir / runs.STOP_FILE).exists())) else 0.0
         if self.dist.world > 1:
             local = self.dist.all_sum([local])[0]
         if local and not self.stop_reason:
@@ -1010,7 +901,7 @@ class Trainer:
                 state["scaler"] = self.scaler.state_dict()
             with paths.open_private(tmp / "state.pt", "wb") as f:
                 torch.save(state, f)
-            write_json_atomic(tmp / "trainer_state.json", {
+            runs.write_json_atomic(tmp / "trainer_state.json", {
                 "step": self.step, "tokens": self.tokens, "elapsed": elapsed, "data_position": self.step
                 * self.plan.blocks_per_step, "batch_size": self.plan.batch_size, "grad_accum": self.plan.grad_accum,
                 "blocks_per_step": self.plan.blocks_per_step, "max_steps": self.plan.max_steps,
@@ -1019,7 +910,7 @@ class Trainer:
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
             manifest = {f.name: f.stat().st_size for f in tmp.iterdir()}
-            write_json_atomic(tmp / "manifest.json", {"step": self.step, "files": manifest})
+            runs.write_json_atomic(tmp / "manifest.json", {"step": self.step, "files": manifest})
             final = self.ckpt_dir / name
             if final.exists():
                 shutil.rmtree(final)
@@ -1102,7 +993,7 @@ class Trainer:
 
     # -- the final model folder ---------------------------------------------------------------
     def _finish(self) -> TrainResult:
-        out = self.dir / "model"
+        out = self.dir / runs.MODEL_DIR
         if self.dist.main:
             self._save_model(out)
             result = {"status": "done", "step": self.step, "max_steps": self.plan.max_steps, "model": str(out),
@@ -1137,7 +1028,7 @@ class Trainer:
 
     def _model_card(self) -> str:
         cfg, p = self.cfg, self.plan
-        run = json.loads((self.dir / "run.json").read_text(encoding="utf-8"))
+        run = runs.read_info(self.dir)
         data = run.get("data", {})
         ev = self.last_eval
         lines = [

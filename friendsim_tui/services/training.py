@@ -1,13 +1,12 @@
 """Training runs, for the CLI and the dashboard alike: start one, list them, read their events, stop one.
 
 Training itself runs in its own process (``friendsim-tui train``); this module only starts that process,
-or runs the loop in the current one for the CLI, and reads the files a run leaves in its folder
-(``run.json``, ``events.jsonl``, ``lock``; see friendsim_tui.engine.train). No torch at import time.
+or runs the loop in the current one for the CLI, and reads the files a run leaves in its folder through
+friendsim_tui.runs. No torch at import time.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -15,23 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from friendsim_tui import paths
+from friendsim_tui import paths, runs
 from friendsim_tui.config import DatasetConfig, TrainConfig
+from friendsim_tui.runs import run_dir  # noqa: F401  (the app's screens find a run's folder here)
 
 EXIT_STOPPED = 3
-STATUSES = ("running", "done", "stopped", "failed")
 
 
 class TrainingFailed(Exception):
     """One line for the user: why the run could not start or finish."""
-
-
-def runs_dir(workspace: str) -> Path:
-    return paths.workspace_dir(workspace) / "runs"
-
-
-def run_dir(workspace: str, run: str) -> Path:
-    return runs_dir(workspace) / run
 
 
 def new_run_name(base: str) -> str:
@@ -47,23 +38,23 @@ def train_here(workspace: str, cfg: TrainConfig, run: str | None = None, *, resu
                dataset_cfg: DatasetConfig | None = None, log=None):
     """Train in this process (the CLI's ``train``); returns the engine's TrainResult."""
     from friendsim_tui.engine.bases import BaseError
-    from friendsim_tui.engine.train import TrainError, train
+    from friendsim_tui.engine.train import train
 
     run = run or new_run_name(cfg.base)
     try:
         return train(workspace, cfg, run, resume=resume, dataset_cfg=dataset_cfg, log=log)
-    except (TrainError, BaseError) as exc:
+    except (runs.RunError, BaseError) as exc:
         raise TrainingFailed(str(exc)) from None
     except Exception as exc:
-        events = run_dir(workspace, run) / "events.jsonl"
+        events = run_dir(workspace, run) / runs.EVENTS_FILE
         raise TrainingFailed(f"training failed: {type(exc).__name__}: {exc} (details in {events})") from exc
 
 
 def start_run(workspace: str, *, run: str | None = None, resume: bool = False, base: str | None = None,
               options: dict | None = None, data_dir: Path | None = None, config: Path | None = None):
     """Start ``friendsim-tui train`` as a separate process (the dashboard uses this) and return
-    ``(run name, Popen)``. The process keeps going when the app closes; its output goes to
-    ``<run>/train.log`` and its progress to ``<run>/events.jsonl``.
+    ``(run name, Popen)``. The process keeps going when the app closes; its output goes to the run's
+    train.log and its progress to its events.jsonl.
 
     ``options`` maps CLI flags without dashes to values, e.g. ``{"max-steps": 200, "lora": True}``.
     """
@@ -71,9 +62,9 @@ def start_run(workspace: str, *, run: str | None = None, resume: bool = False, b
         raise TrainingFailed("resume needs a run name")
     run = run or new_run_name(base or "run")
     folder = run_dir(workspace, run)
-    if not resume and (folder / "run.json").exists():
+    if not resume and (folder / runs.RUN_FILE).exists():
         raise TrainingFailed(f"run {run!r} already exists")
-    paths.private_dir(runs_dir(workspace))
+    paths.private_dir(runs.runs_dir(workspace))
     paths.private_dir(folder)
     cmd = [sys.executable, "-m", "friendsim_tui", "--data-dir", str(data_dir or paths.data_dir())]
     if config:
@@ -88,7 +79,7 @@ def start_run(workspace: str, *, run: str | None = None, resume: bool = False, b
             cmd.append(f"--{key}")
         elif value not in (None, False):
             cmd += [f"--{key}", str(value)]
-    log = paths.open_private(folder / "train.log", "a")
+    log = paths.open_private(folder / runs.LOG_FILE, "a")
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -100,66 +91,30 @@ def start_run(workspace: str, *, run: str | None = None, resume: bool = False, b
 def request_stop(workspace: str, run: str) -> None:
     """Ask a running run to save a checkpoint and stop (the dashboard's stop key)."""
     folder = run_dir(workspace, run)
-    if not (folder / "run.json").exists():
+    if not (folder / runs.RUN_FILE).exists():
         raise TrainingFailed(f"no run named {run!r} in workspace {workspace!r}")
-    if run_status(workspace, run)["status"] != "running":
+    if run_status(workspace, run)["status"] != runs.RUNNING:
         raise TrainingFailed(f"run {run!r} is not running")
-    paths.open_private(folder / "STOP", "w").close()
-
-
-def read_events(path: Path, offset: int = 0) -> tuple[list[dict], int]:
-    """Events appended since ``offset`` and the offset to pass next time (a half-written last line waits)."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read()
-    except OSError:
-        return [], offset
-    end = data.rfind(b"\n") + 1
-    out = []
-    for line in data[:end].splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
-    return out, offset + end
-
-
-def tail_events(path: Path, max_bytes: int = 65536) -> list[dict]:
-    """The last events of a file (complete lines only), oldest first."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return []
-    start = max(0, size - max_bytes)
-    events, _ = read_events(path, start)
-    return events[1:] if start and events else events
-
-
-def _lock_alive(folder: Path) -> bool:
-    from friendsim_tui.engine.train import lock_alive  # psutil only; no torch at import
-
-    return lock_alive(folder / "lock")
+    paths.open_private(folder / runs.STOP_FILE, "w").close()
 
 
 def run_status(workspace: str, run: str) -> dict:
     """What a run's files say, with ``status`` corrected by whether its process is still alive."""
     folder = run_dir(workspace, run)
     try:
-        info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        info = runs.read_info(folder)
     except (OSError, ValueError):
         info = {}
-    events_path = folder / "events.jsonl"
-    tail = tail_events(events_path)
+    tail = runs.last_events(folder)
     last_step = next((e for e in reversed(tail) if e.get("type") == "step"), {})
     last_eval = next((e for e in reversed(tail) if e.get("type") == "eval"), {})
     last_done = next((e for e in reversed(tail) if e.get("type") in ("done", "error")), None)
-    status = info.get("status") or "failed"
-    if _lock_alive(folder):
-        status = "running"
-    elif status == "running":  # its process is gone without saying so
-        status = "stopped" if last_done and last_done.get("status") == "stopped" else "failed"
-    model = folder / "model"
+    status = info.get("status") or runs.FAILED
+    if runs.lock_alive(folder):
+        status = runs.RUNNING
+    elif status == runs.RUNNING:  # its process is gone without saying so
+        status = runs.STOPPED if last_done and last_done.get("status") == runs.STOPPED else runs.FAILED
+    model = folder / runs.MODEL_DIR
     return {
         "name": run,
         "status": status,
@@ -167,7 +122,7 @@ def run_status(workspace: str, run: str) -> dict:
         "max_steps": last_step.get("max_steps", info.get("max_steps")),
         "path": str(model),
         "model_ready": (model / "config.json").exists(),
-        "events": str(events_path),
+        "events": str(folder / runs.EVENTS_FILE),
         "base": info.get("base") or info.get("config", {}).get("base"),
         "lora": bool(info.get("config", {}).get("lora")),
         "loss": last_step.get("loss"),
@@ -179,9 +134,9 @@ def run_status(workspace: str, run: str) -> dict:
 
 def list_runs(workspace: str) -> list[dict]:
     """Every run of a workspace, newest first."""
-    root = runs_dir(workspace)
+    root = runs.runs_dir(workspace)
     if not root.is_dir():
         return []
-    names = [d.name for d in root.iterdir() if d.is_dir() and (d / "run.json").exists()]
-    runs = [run_status(workspace, n) for n in names]
-    return sorted(runs, key=lambda r: r.get("updated") or 0, reverse=True)
+    names = [d.name for d in root.iterdir() if d.is_dir() and (d / runs.RUN_FILE).exists()]
+    found = [run_status(workspace, n) for n in names]
+    return sorted(found, key=lambda r: r.get("updated") or 0, reverse=True)

@@ -1,8 +1,9 @@
-"""Follow a training run through its ``events.jsonl`` and fold the events into a :class:`RunState`.
+"""Fold a training run's events into a :class:`RunState`: everything the dashboard shows.
 
-The training process appends one JSON object per line and flushes after each; the dashboard tails the
-file. That is what lets the dashboard attach to a run started from a shell and survive the app being
-closed and reopened: everything it shows can be rebuilt from the file.
+The training process appends one JSON object per line to the run's events file and flushes after each;
+the dashboard tails the file with friendsim_tui.runs.EventTail. That is what lets the dashboard attach to
+a run started from a shell and survive the app being closed and reopened: everything it shows can be
+rebuilt from the file.
 
 Pure Python, no Textual: the dashboard reads in a thread and folds on the event loop, and the tests
 drive both halves directly.
@@ -10,103 +11,22 @@ drive both halves directly.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 from typing import Any, Iterable
 
-EVENTS_FILE = "events.jsonl"
+from friendsim_tui.runs import DONE, EVENTS_FILE, FAILED, RUNNING, STOPPED, EventTail, ReadResult
 
-RUNNING, DONE, STOPPED, FAILED, WAITING = "running", "done", "stopped", "failed", "waiting"
+WAITING = "waiting"
+"""Shown before the first event: the run has not started writing yet."""
 
 # How many recent step times the ETA looks at; the median of them ignores the odd slow step (an eval,
 # a checkpoint save) that a mean would smear over the whole remaining run.
 _ETA_WINDOW = 20
 _TPS_HISTORY = 240
-
-
-@dataclass
-class ReadResult:
-    events: list[dict[str, Any]]
-    malformed: int = 0
-    reset: bool = False
-    """The file shrank or was replaced since the last read: start the state over."""
-    more: bool = False
-    """The read stopped at its size limit; there is more to read right away."""
-
-
-class EventTail:
-    """Incremental reader of a JSON-lines file that another process is appending to.
-
-    Each :meth:`read` returns the complete lines written since the previous one. A last line without
-    its newline yet is kept for the next read; lines that are not JSON objects with a ``type`` are
-    counted and skipped. A file that does not exist yet reads as empty.
-    """
-
-    def __init__(self, path: Path, chunk_size: int = 4 << 20) -> None:
-        self.path = Path(path)
-        self.chunk_size = chunk_size
-        self.offset = 0
-        self._partial = b""
-        self._ino: int | None = None
-
-    def read(self) -> ReadResult:
-        try:
-            with open(self.path, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                reset = False
-                if (self._ino is not None and st.st_ino != self._ino) or st.st_size < self.offset:
-                    self.offset, self._partial, reset = 0, b"", True
-                self._ino = st.st_ino
-                if st.st_size == self.offset:
-                    return ReadResult([], reset=reset)
-                fh.seek(self.offset)
-                data = fh.read(self.chunk_size)
-        except FileNotFoundError:
-            reset = self._ino is not None
-            self.offset, self._partial, self._ino = 0, b"", None
-            return ReadResult([], reset=reset)
-        except OSError:
-            return ReadResult([])
-        self.offset += len(data)
-        more = self.offset < st.st_size
-        *lines, self._partial = (self._partial + data).split(b"\n")
-        events, bad = parse_lines(lines)
-        return ReadResult(events, bad, reset, more)
-
-
-def parse_lines(lines: Iterable[bytes]) -> tuple[list[dict[str, Any]], int]:
-    """Decode complete lines into event dicts; return them and how many lines were malformed."""
-    events: list[dict[str, Any]] = []
-    bad = 0
-    for raw in lines:
-        raw = raw.strip()
-        if not raw:
-            continue
-        event = _parse(raw)
-        if event is None:
-            # A writer killed mid-line and then resumed leaves `{"type": "st{"type": "start", ...}`:
-            # the tail of such a line is still a good event.
-            cut = raw.rfind(b'{"type"')
-            event = _parse(raw[cut:]) if cut > 0 else None
-            bad += 1
-        if event is not None:
-            events.append(event)
-    return events, bad
-
-
-def _parse(raw: bytes) -> dict[str, Any] | None:
-    try:
-        obj = json.loads(raw.decode("utf-8", errors="replace"))
-    except ValueError:
-        return None
-    if isinstance(obj, dict) and isinstance(obj.get("type"), str):
-        return obj
-    return None
 
 
 def as_number(value: Any) -> float | None:

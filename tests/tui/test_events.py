@@ -1,4 +1,4 @@
-"""The events tailer and the RunState it feeds: pure Python, no Textual."""
+"""The events tailer (friendsim_tui.runs) and the RunState it feeds: pure Python, no Textual."""
 
 from __future__ import annotations
 
@@ -7,20 +7,19 @@ import math
 
 import pytest
 
+from friendsim_tui.runs import EventTail, parse_lines
 from friendsim_tui.tui.events import (
     DONE,
     FAILED,
     RUNNING,
     STOPPED,
     WAITING,
-    EventTail,
     RunState,
     RunWatcher,
     format_bytes,
     format_count,
     format_duration,
     format_lr,
-    parse_lines,
 )
 
 

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from friendsim_tui.runs import LOG_FILE
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.events import FAILED, RUNNING, STOPPED, WAITING, ReadResult, RunState, RunWatcher
 from friendsim_tui.tui.widgets.loss_chart import LossChart
@@ -30,7 +31,7 @@ from friendsim_tui.tui.widgets.run_panels import (
     SamplesPanel,
 )
 
-TRAIN_LOG = "train.log"
+TRAIN_LOG = LOG_FILE
 """Where services.training.start_run sends the train process's output (read when it dies early)."""
 LIVENESS_EVERY = 4
 """Check that the train process is still alive every this many polls (about every 2 s)."""

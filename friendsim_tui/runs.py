@@ -1,0 +1,280 @@
+"""The run folder, torch-free: where a run's files are, what they are called, and how to read and write them.
+
+Every layer that touches a run goes through this module: the engine (which writes the files), the services,
+the CLI and the app. ``<workspace>/runs/<run>/`` holds::
+
+    run.json          settings, status (running/done/stopped/failed), step, model path   read_info / update_info
+    events.jsonl      one JSON object per line, appended and flushed by the training process    EventLog / EventTail
+    lock              {"pid", "create_time"} while a process trains this run          acquire_lock / lock_alive
+    STOP              created by the dashboard or ``runs --stop``: save a checkpoint and stop
+    train.log         the output of a train process the app started
+    friendsim.json    speaker -> token mapping (engine.text.ChatSpec)
+    init/, data/      tokenizer and model config at step 0, packed token ids (the engine's own)
+    checkpoints/step-00000200/   model.safetensors, state.pt, trainer_state.json, manifest.json (written last)
+    model/            the finished Hugging Face model folder
+
+psutil is the only import beyond the standard library (and it is imported where the lock needs it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from friendsim_tui import paths
+
+RUN_FILE = "run.json"
+EVENTS_FILE = "events.jsonl"
+LOCK_FILE = "lock"
+STOP_FILE = "STOP"
+LOG_FILE = "train.log"
+MODEL_DIR = "model"
+CHECKPOINTS_DIR = "checkpoints"
+
+RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
+STATUSES = (RUNNING, DONE, STOPPED, FAILED)
+
+
+class RunError(Exception):
+    """A run that cannot be named, started, read or continued; the message is one clear line for the user."""
+
+
+class RunLocked(RunError):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Where
+
+
+def runs_dir(workspace: str) -> Path:
+    return paths.workspace_dir(workspace) / "runs"
+
+
+def run_dir(workspace: str, run: str) -> Path:
+    return runs_dir(workspace) / run
+
+
+def check_run_name(name: str) -> str:
+    if not name or not paths._WORKSPACE_NAME.match(name) or ".." in name:
+        raise RunError(f"invalid run name {name!r}: use letters, digits, '_', '-' or '.'")
+    return name
+
+
+# ---------------------------------------------------------------------------------------------
+# run.json
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """Write ``data`` as JSON to a private temp file beside ``path``, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with paths.open_private(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_info(folder: Path) -> dict:
+    """What a run's run.json says."""
+    return json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+
+
+def update_info(folder: Path, **fields) -> dict:
+    """Merge ``fields`` into run.json (a missing or unreadable one starts over), stamped with the time and pid."""
+    try:
+        data = read_info(folder)
+    except (OSError, ValueError):
+        data = {}
+    data.update(fields, updated=time.time(), pid=os.getpid())
+    write_json_atomic(folder / RUN_FILE, data)
+    return data
+
+
+def saved_config(folder: Path):
+    """The TrainConfig a run started with (keys this version does not know are ignored)."""
+    from friendsim_tui.config import TrainConfig
+
+    data = read_info(folder).get("config", {})
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in data.items() if k in known})
+
+
+# ---------------------------------------------------------------------------------------------
+# The lock: which process trains this run
+
+
+def _pid_alive(pid: int, create_time: float | None = None) -> bool:
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        if create_time is not None and abs(p.create_time() - create_time) > 1.0:
+            return False  # the pid was reused by another process
+        return p.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return False
+
+
+def read_lock(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / LOCK_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def lock_alive(folder: Path) -> bool:
+    """Whether a live process holds the run's lock (a lock left by a dead one does not count)."""
+    info = read_lock(folder)
+    return bool(info) and _pid_alive(int(info.get("pid", -1)), info.get("create_time"))
+
+
+def acquire_lock(folder: Path, run: str) -> None:
+    """Take the run for this process; RunLocked names the pid of a live holder. A stale lock is replaced."""
+    import psutil
+
+    path = folder / LOCK_FILE
+    me = {"pid": os.getpid(), "create_time": psutil.Process().create_time()}
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            info = read_lock(folder) or {}
+            if lock_alive(folder) and info.get("pid") != os.getpid():
+                raise RunLocked(f"run {run!r} is already training (pid {info.get('pid')}); "
+                                "stop it first or pick another --run") from None
+            path.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump(me, f)
+        return
+    raise RunLocked(f"cannot take the lock for run {run!r}")  # pragma: no cover
+
+
+def release_lock(folder: Path) -> None:
+    (folder / LOCK_FILE).unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Events: written by the training process, read by everyone else
+
+
+class EventLog:
+    """Appends one JSON object per line to events.jsonl, flushed per line (the dashboard tails it).
+
+    Every event has ``type`` and ``time`` (unix seconds). Types: start, step, eval, sample, checkpoint,
+    warning, done, error. A log without a path (ranks other than 0) writes nothing.
+    """
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._f = paths.open_private(path, "a", encoding="utf-8") if path else None
+
+    def emit(self, type: str, **data) -> dict:
+        rec = {"type": type, "time": round(time.time(), 3), **data}
+        if self._f is not None:
+            self._f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+            self._f.flush()
+        return rec
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+
+@dataclass
+class ReadResult:
+    events: list[dict[str, Any]]
+    malformed: int = 0
+    reset: bool = False
+    """The file shrank or was replaced since the last read: start the state over."""
+    more: bool = False
+    """The read stopped at its size limit; there is more to read right away."""
+
+
+class EventTail:
+    """Incremental reader of an events file that another process is appending to: the one reader of events.
+
+    Each :meth:`read` returns the complete lines written since the previous one. A last line without
+    its newline yet is kept for the next read (it is still being written); lines that are not JSON objects
+    with a ``type`` are counted and skipped, except that a line cut by a crash keeps the event after the cut
+    (see :func:`parse_lines`). A file that does not exist yet reads as empty. ``start`` begins reading at a
+    byte offset (a piece of line there is skipped as malformed).
+    """
+
+    def __init__(self, path: Path, chunk_size: int = 4 << 20, start: int = 0) -> None:
+        self.path = Path(path)
+        self.chunk_size = chunk_size
+        self.offset = start
+        self._partial = b""
+        self._ino: int | None = None
+
+    def read(self) -> ReadResult:
+        try:
+            with open(self.path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                reset = False
+                if (self._ino is not None and st.st_ino != self._ino) or st.st_size < self.offset:
+                    self.offset, self._partial, reset = 0, b"", True
+                self._ino = st.st_ino
+                if st.st_size == self.offset:
+                    return ReadResult([], reset=reset)
+                fh.seek(self.offset)
+                data = fh.read(self.chunk_size)
+        except FileNotFoundError:
+            reset = self._ino is not None
+            self.offset, self._partial, self._ino = 0, b"", None
+            return ReadResult([], reset=reset)
+        except OSError:
+            return ReadResult([])
+        self.offset += len(data)
+        more = self.offset < st.st_size
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        events, bad = parse_lines(lines)
+        return ReadResult(events, bad, reset, more)
+
+
+def parse_lines(lines: Iterable[bytes]) -> tuple[list[dict[str, Any]], int]:
+    """Decode complete lines into event dicts; return them and how many lines were malformed."""
+    events: list[dict[str, Any]] = []
+    bad = 0
+    for raw in lines:
+        raw = raw.strip()
+        if not raw:
+            continue
+        event = _parse(raw)
+        if event is None:
+            # A writer killed mid-line and then resumed leaves `{"type": "st{"type": "start", ...}`:
+            # the tail of such a line is still a good event.
+            cut = raw.rfind(b'{"type"')
+            event = _parse(raw[cut:]) if cut > 0 else None
+            bad += 1
+        if event is not None:
+            events.append(event)
+    return events, bad
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    try:
+        obj = json.loads(raw.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    if isinstance(obj, dict) and isinstance(obj.get("type"), str):
+        return obj
+    return None
+
+
+def last_events(folder: Path, max_bytes: int = 1 << 16) -> list[dict[str, Any]]:
+    """The events in the last ``max_bytes`` of a run's events file, oldest first (complete lines only)."""
+    path = folder / EVENTS_FILE
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return []
+    return EventTail(path, chunk_size=max_bytes, start=max(0, size - max_bytes)).read().events
