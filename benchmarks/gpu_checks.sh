@@ -16,7 +16,7 @@ timeout 240 $py benchmarks/bench_gpu.py --time-limit 150 2>&1 | tee "$out/bench_
 
 echo "== engine end to end on CUDA"
 d=$(mktemp -d)
-timeout 60 $py -m friendsim_tui --data-dir "$d" import "$($py -c 'from friendsim_tui.sample import sample_path; print(sample_path())')" -w weekend-crew
+timeout 60 $py -m friendsim_tui --data-dir "$d" import "$($py -c 'from friendsim_tui.demo_chat import sample_path; print(sample_path())')" -w weekend-crew
 timeout 180 $py -m friendsim_tui --data-dir "$d" train -w weekend-crew --base scratch:small --max-steps 150 --run gpu 2>&1 | tail -12
 grep '"type": "start"' "$d/workspaces/weekend-crew/runs/gpu/events.jsonl" | cut -c1-400
 grep '"type": "step"' "$d/workspaces/weekend-crew/runs/gpu/events.jsonl" | tail -1

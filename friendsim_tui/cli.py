@@ -489,7 +489,7 @@ def cmd_demo(args, config) -> int:
 
     from friendsim_tui import paths, runs
     from friendsim_tui.importers.base import ChatImportError
-    from friendsim_tui.sample import SAMPLE_WORKSPACE, sample_path
+    from friendsim_tui.demo_chat import SAMPLE_WORKSPACE, sample_path
     from friendsim_tui.services import importing, training
 
     ws = SAMPLE_WORKSPACE

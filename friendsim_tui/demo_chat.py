@@ -1,7 +1,8 @@
 """The bundled sample chat: a year of a fictional group DM among four friends, as a DCE JSON export.
 
 The offline demo imports it into the ``weekend-crew`` workspace, and the tests use it. It is written by
-``python -m friendsim_tui.data.make_sample`` (deterministic), from an original hand-written repertoire.
+``python tests/sample_chat/make_sample.py`` (deterministic), from an original hand-written repertoire that
+stays with the tests, not in the package.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ async def wait_for(pilot, predicate, what: str, timeout: float = 180.0) -> None:
 async def shoot(sample: Path) -> None:
     from friendsim_tui.cli import DEMO_OPENING, DEMO_PLAYER, DEMO_RUN
     from friendsim_tui.config import load_config
-    from friendsim_tui.sample import SAMPLE_WORKSPACE as WS
+    from friendsim_tui.demo_chat import SAMPLE_WORKSPACE as WS
     from friendsim_tui.services import training
     from friendsim_tui.tui.app import FriendSimApp
     from friendsim_tui.tui.screens.chat import ChatScreen
@@ -91,7 +91,7 @@ def main() -> int:
     ap.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "friendsim-screenshots"))
     args = ap.parse_args()
     from friendsim_tui import cli, paths
-    from friendsim_tui.sample import sample_path
+    from friendsim_tui.demo_chat import sample_path
 
     if cli.main(["--data-dir", args.data_dir, "demo", "--headless"]) != 0:
         return 1

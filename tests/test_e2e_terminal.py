@@ -18,7 +18,7 @@ import pytest
 pyte = pytest.importorskip("pyte")
 ptyprocess = pytest.importorskip("ptyprocess")
 
-from friendsim_tui.sample import sample_path  # noqa: E402
+from friendsim_tui.demo_chat import sample_path  # noqa: E402
 
 ROWS, COLS = 34, 110
 PATIENCE = 5

@@ -9,10 +9,11 @@ import json
 import re
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
-from friendsim_tui.sample import SAMPLE_FRIENDS, SAMPLE_WORKSPACE, sample_path
+from friendsim_tui.demo_chat import SAMPLE_FRIENDS, SAMPLE_WORKSPACE, sample_path
 
 CONVERSATION = ("Default", "Reply")
 DCE_TYPES = {
@@ -52,15 +53,19 @@ def _ts(m: dict) -> float:
     return datetime.fromisoformat(f"{match.group(1)}.{frac}{match.group(3)}").timestamp()
 
 
-def test_sample_path_and_workspace_name():
+def test_the_sample_ships_inside_the_package():
+    import friendsim_tui
+
     path = sample_path()
-    assert path.is_file() and path.name == "weekend-crew.json"
-    assert SAMPLE_WORKSPACE == "weekend-crew"
+    assert path.is_file() and path.suffix == ".json"
+    assert Path(friendsim_tui.__file__).parent in path.parents
 
 
 def test_dce_json_shape(raw, data):
     assert list(data) == ["guild", "channel", "dateRange", "exportedAt", "messages", "messageCount"]
-    assert data["guild"] == {"id": "0", "name": "Direct Messages", "iconUrl": data["guild"]["iconUrl"]}
+    assert set(data["guild"]) == {"id", "name", "iconUrl"}
+    assert data["guild"]["id"] == "0" and data["guild"]["name"] == "Direct Messages"  # how DCE writes a DM
+    assert data["guild"]["iconUrl"].startswith("https://")
     assert data["channel"]["type"] == "DirectGroupTextChat"
     assert set(data["channel"]) >= {"id", "type", "categoryId", "category", "name", "topic"}
     assert set(data["dateRange"]) == {"after", "before"}
@@ -187,10 +192,11 @@ def test_voices_differ(data):
         assert len(set(texts)) >= 300, name
 
 
-def test_generator_reproduces_committed_file(raw):
-    from friendsim_tui.data.make_sample import generate, render
+def test_generator_reproduces_committed_file(raw, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "sample_chat"))
+    from make_sample import generate, render
 
-    assert render(generate()) == raw, "run: python -m friendsim_tui.data.make_sample"
+    assert render(generate()) == raw, "run: python tests/sample_chat/make_sample.py"
 
 
 def test_import_into_workspace(tmp_path, data):

@@ -1,1 +1,1 @@
-"""Data shipped with the package: the bundled sample chat and the script that makes it."""
+"""Data shipped with the package: the bundled sample chat (its generator lives in tests/sample_chat/)."""

@@ -11,7 +11,7 @@ import pytest
 
 from friendsim_tui.importers import offload
 from friendsim_tui.importers.base import ChatImportError, ImportReport
-from friendsim_tui.sample import sample_path
+from friendsim_tui.demo_chat import sample_path
 from friendsim_tui.services import importing
 from friendsim_tui.store import Store
 

@@ -1,8 +1,9 @@
-"""Generate the bundled sample chat: ``python -m friendsim_tui.data.make_sample``.
+"""Generate the bundled sample chat: ``python tests/sample_chat/make_sample.py``.
 
-The output, ``sample/weekend-crew.json``, is a DiscordChatExporter JSON export of a fictional group DM
+The output, ``friendsim_tui/data/sample/weekend-crew.json`` (shipped with the package; this generator is
+not), is a DiscordChatExporter JSON export of a fictional group DM
 ("weekend crew") among four friends over 2024. It is assembled from the hand-written repertoire in
-:mod:`friendsim_tui.data.sample_lines` by a seeded random generator, so the same code always writes the
+``sample_lines.py`` beside this file by a seeded random generator, so the same code always writes the
 same bytes (a test checks this). Scenes follow how friends really talk: someone proposes a plan, the
 others answer in their own voices, a time gets settled, and days later someone reports back.
 
@@ -25,10 +26,10 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from friendsim_tui.data.sample_lines import FALLBACK, LINES, SLOTS
+from sample_lines import FALLBACK, LINES, SLOTS
 
 SEED = 20240302
-OUT = Path(__file__).resolve().parent / "sample" / "weekend-crew.json"
+OUT = Path(__file__).resolve().parents[2] / "friendsim_tui" / "data" / "sample" / "weekend-crew.json"
 
 M, J, D, P = "Maya", "Jonas", "pixel_dan", "Priya"
 PEOPLE = (M, J, D, P)

@@ -1,4 +1,4 @@
-"""The hand-written repertoire behind the bundled sample chat (see :mod:`make_sample`).
+"""The hand-written repertoire behind the bundled sample chat (see make_sample.py beside this file).
 
 Everything here is original and fictional: four friends, the places they go, the games they play,
 the bands they like. ``SLOTS`` fills ``{placeholders}``; ``LINES[speaker][move]`` holds one template
