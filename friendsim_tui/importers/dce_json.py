@@ -2,8 +2,9 @@
 
 Exports reach several GB, so the file is streamed with ijson (its C backend where installed): one pass
 reads the guild and channel up to the ``messages`` key, a second yields one message at a time. Memory
-stays bounded whatever the size. An export that crashed can end in the middle of a message: everything
-before the damage is kept and the report says at which byte reading stopped.
+stays bounded whatever the size, and absurd nesting is refused before ijson sees it (:mod:`._json`).
+An export that crashed can end in the middle of a message: everything before the damage is kept and
+the report says at which byte reading stopped.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from friendsim_tui.importers.base import (
     strip_discriminator,
 )
 from friendsim_tui.importers._dce import conversation_from_filename
+from friendsim_tui.importers._json import JsonReader
 
 name = "dce-json"
 label = "DiscordChatExporter JSON"
@@ -48,19 +50,6 @@ def sniff(path: Path, head: bytes) -> bool:
     return all(k.search(h) for k in _KEYS) and (_MESSAGES.search(h) is not None or len(head) >= 65536)
 
 
-class _Counting:
-    """A binary reader that counts the bytes handed to the parser (for progress and damage offsets)."""
-
-    def __init__(self, fh) -> None:
-        self.fh = fh
-        self.pos = 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.fh.read(n)
-        self.pos += len(data)
-        return data
-
-
 def _open_json(path: Path):
     fh = open(path, "rb")
     start = 3 if fh.read(3) == _BOM else 0
@@ -79,8 +68,7 @@ def _metadata(path: Path) -> dict[str, str]:
     """Guild and channel fields, read up to the top-level ``messages`` key (DCE writes them first)."""
     meta: dict[str, str] = {}
     fh, start = _open_json(path)
-    reader = _Counting(fh)
-    reader.pos = start
+    reader = JsonReader(fh, path, start)
     first = True
     try:
         with fh:
@@ -121,8 +109,7 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
     conversation, title = _conversation(path, meta)
     total = os.path.getsize(path)
     fh, start = _open_json(path)
-    reader = _Counting(fh)
-    reader.pos = start
+    reader = JsonReader(fh, path, start)
     speakers: dict[tuple, tuple[str, str]] = {}
     n = 0
     with fh:

@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
+from friendsim_tui.importers._json import check_depth
 from friendsim_tui.importers.base import (
     DELETED,
     EMPTY,
@@ -102,6 +103,7 @@ def _load(path: Path) -> dict:
         data = path.read_bytes()
     except OSError as exc:
         raise ChatImportError(path, f"cannot read: {exc.strerror or exc}") from None
+    check_depth(data, path)  # json.loads would give up with a RecursionError on absurd nesting
     try:
         doc = json.loads(data)
     except UnicodeDecodeError as exc:

@@ -2,8 +2,9 @@
 with chats under ``chats.list[]`` (and ``left_chats.list[]``).
 
 The file is streamed with ijson (C backend): each message object is built on its own and dropped once
-converted, so memory stays bounded however large the export. A truncated or damaged file keeps every
-message read before the damage and warns with the byte offset where reading stopped.
+converted, so memory stays bounded however large the export, and absurd nesting is refused before ijson
+sees it (:mod:`._json`). A truncated or damaged file keeps every message read before the damage and
+warns with the byte offset where reading stopped.
 
 - ``text`` is a string or a list of strings and ``{type, text}`` pieces: the pieces are joined.
 - ``type: service`` messages (``actor``/``action``) are system events; a message with no text but a photo,
@@ -21,6 +22,7 @@ from typing import Any, Iterator
 
 import ijson
 
+from friendsim_tui.importers._json import JsonReader
 from friendsim_tui.importers.base import (
     BOT,
     EMPTY,
@@ -81,7 +83,10 @@ def join_text(text: Any) -> str:
 
 
 class _CountingReader:
-    """A binary file that remembers how many bytes the parser has taken from it (its offset in the file)."""
+    """A binary file that remembers how many bytes the parser has taken from it (its offset in the file).
+
+    Only for finding where damage starts (``basic_parse`` keeps no paths, so nesting costs it nothing);
+    the parse itself reads through :class:`JsonReader`, which also refuses absurd nesting."""
 
     def __init__(self, fh, start: int = 0, slow_from: int | None = None):
         self.fh = fh
@@ -215,7 +220,7 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
         size = path.stat().st_size
         start = 3 if fh.read(3) == b"\xef\xbb\xbf" else 0
         fh.seek(start)
-        reader = _CountingReader(fh, start)
+        reader = JsonReader(fh, path, start)
 
         def where(msg_id: str | None = None) -> str:
             return f"byte {reader.pos}" + (f", message {msg_id}" if msg_id else "")
