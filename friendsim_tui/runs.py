@@ -13,10 +13,9 @@ the CLI and the app. ``<workspace>/runs/<run>/`` holds::
     checkpoints/step-00000200/   model.safetensors, state.pt, trainer_state.json, manifest.json (written last)
     model/            the finished Hugging Face model folder
 
-psutil is the only import beyond the standard library (and it is imported where the lock needs it).
+psutil is the only import beyond the standard library (and it is imported where the lock needs it). No
+``from __future__ import annotations`` here: the event TypedDicts need their NotRequired markers evaluated.
 """
-
-from __future__ import annotations
 
 import dataclasses
 import json
@@ -24,7 +23,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal, TypedDict, Union
+
+try:
+    from typing import NotRequired
+except ImportError:  # Python 3.10
+    from typing_extensions import NotRequired
 
 from friendsim_tui import paths
 
@@ -164,23 +168,168 @@ def release_lock(folder: Path) -> None:
 # Events: written by the training process, read by everyone else
 
 
+# The schema: one field name per concept. Readers still treat every field as possibly missing or odd (a
+# file from an older version, a line cut by a crash), but these are the only names the engine writes.
+
+
+class MemoryReadout(TypedDict, total=False):
+    """engine.devices.memory(): bytes, and NVML utilisation in percent (CUDA fields only on a GPU)."""
+
+    rss: int
+    rss_peak: int | None
+    system_used: int
+    system_total: int
+    cuda_allocated: int
+    cuda_reserved: int
+    cuda_peak: int
+    cuda_total: int
+    gpu_util: float
+    gpu_mem_util: float
+
+
+class StartEvent(MemoryReadout):
+    """A process took the run: a new run (``step`` 0) or a resume from the checkpoint at ``step``."""
+
+    type: Literal["start"]
+    time: NotRequired[float]
+    run: str
+    workspace: str
+    base: str
+    step: int
+    resumed: bool
+    device: str
+    """The device by name, e.g. "Intel Xeon Platinum 8480+" or "NVIDIA H100 80GB HBM3"."""
+    device_kind: str
+    """cpu, cuda or mps."""
+    precision: str
+    threads: int
+    world_size: int
+    params: int
+    trainable_params: int
+    lora: bool
+    lora_r: NotRequired[int]
+    """The LoRA rank, when ``lora``."""
+    max_steps: int
+    block_size: int
+    batch_size: int
+    grad_accum: int
+    blocks_per_step: int
+    learning_rate: float
+    warmup_steps: int
+    schedule: str
+    train_blocks: int
+    eval_blocks: int
+    speakers: list[str]
+    memory_estimate: int
+    compile: bool
+    data: dict[str, int]
+
+
+class StepEvent(MemoryReadout):
+    type: Literal["step"]
+    time: NotRequired[float]
+    step: int
+    max_steps: int
+    loss: float
+    """Training loss of this step."""
+    lr: float
+    tokens: int
+    elapsed: float
+    """Seconds of training so far, over all sessions of the run."""
+    tokens_per_second: float
+    avg_tokens_per_second: float
+    step_time: float
+    eta: float
+    epoch: float
+    grad_norm: float
+    batch_size: int
+    grad_accum: int
+
+
+class EvalEvent(TypedDict):
+    type: Literal["eval"]
+    time: NotRequired[float]
+    step: int
+    max_steps: int
+    eval_loss: float
+    perplexity: float
+    tokens: int
+    blocks: int
+
+
+class SampleEvent(TypedDict):
+    type: Literal["sample"]
+    time: NotRequired[float]
+    step: int
+    samples: dict[str, str]
+    """speaker -> one sampled line."""
+
+
+class CheckpointEvent(TypedDict):
+    type: Literal["checkpoint"]
+    time: NotRequired[float]
+    step: int
+    path: str
+    tokens: int
+
+
+class WarningEvent(TypedDict):
+    type: Literal["warning"]
+    time: NotRequired[float]
+    message: str
+    kind: Literal["memory", "oom", "compile", "sample", "checkpoint"]
+    step: NotRequired[int]
+    path: NotRequired[str]
+    memory_estimate: NotRequired[int]
+    memory_available: NotRequired[int]
+    batch_size: NotRequired[int]
+    grad_accum: NotRequired[int]
+
+
+class DoneEvent(TypedDict):
+    """The run ended on purpose: finished (``status`` done, with the model) or stopped (with the reason)."""
+
+    type: Literal["done"]
+    time: NotRequired[float]
+    status: Literal["done", "stopped"]
+    step: int
+    max_steps: int
+    model: NotRequired[str]
+    eval: NotRequired[dict[str, float]]
+    tokens: NotRequired[int]
+    reason: NotRequired[str]
+
+
+class ErrorEvent(TypedDict):
+    type: Literal["error"]
+    time: NotRequired[float]
+    message: str
+    step: int
+    traceback: NotRequired[str]
+
+
+Event = Union[StartEvent, StepEvent, EvalEvent, SampleEvent, CheckpointEvent, WarningEvent, DoneEvent, ErrorEvent]
+EVENT_TYPES: dict[str, type] = {"start": StartEvent, "step": StepEvent, "eval": EvalEvent, "sample": SampleEvent,
+                                "checkpoint": CheckpointEvent, "warning": WarningEvent, "done": DoneEvent,
+                                "error": ErrorEvent}
+
+
 class EventLog:
     """Appends one JSON object per line to events.jsonl, flushed per line (the dashboard tails it).
 
-    Every event has ``type`` and ``time`` (unix seconds). Types: start, step, eval, sample, checkpoint,
-    warning, done, error. A log without a path (ranks other than 0) writes nothing.
+    Every event gets ``time`` (unix seconds) here. A log without a path (ranks other than 0) writes nothing.
     """
 
     def __init__(self, path: Path | None):
         self.path = path
         self._f = paths.open_private(path, "a", encoding="utf-8") if path else None
 
-    def emit(self, type: str, **data) -> dict:
-        rec = {"type": type, "time": round(time.time(), 3), **data}
+    def emit(self, event: Event) -> Event:
+        event = {"type": event["type"], "time": round(time.time(), 3), **event}
         if self._f is not None:
-            self._f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+            self._f.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
             self._f.flush()
-        return rec
+        return event
 
     def close(self) -> None:
         if self._f is not None:

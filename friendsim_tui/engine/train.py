@@ -402,8 +402,10 @@ class Trainer:
         message = str(exc) if ours else f"{type(exc).__name__}: {exc}"
         if self.events.path is None:
             self.events = EventLog(self.dir / runs.EVENTS_FILE)
-        self.events.emit("error", message=message, step=getattr(self, "step", 0),
-                         **({} if ours else {"traceback": traceback.format_exc(limit=8)}))
+        event = runs.ErrorEvent(type="error", message=message, step=getattr(self, "step", 0))
+        if not ours:
+            event["traceback"] = traceback.format_exc(limit=8)
+        self.events.emit(event)
         if (self.dir / runs.RUN_FILE).exists():
             self._update_run(status="failed", error=message)
         else:  # failed while preparing: the name stays free for the next try
@@ -495,6 +497,11 @@ class Trainer:
         self._update_run(status="running", created=time.time(), base=self.cfg.base,
                          base_label=spec_base.describe(), data=self._data_stats, config=asdict(self.cfg))
 
+    def _warn(self, kind: str, message: str, **extra) -> None:
+        """A warning on stderr and in the events (``kind``: see runs.WarningEvent)."""
+        self.log(f"warning: {message}")
+        self.events.emit(runs.WarningEvent(type="warning", kind=kind, message=message, **extra))
+
     def _base_dtype(self):
         import torch
 
@@ -579,8 +586,7 @@ class Trainer:
         if need > available:
             msg = (f"this run needs about {gib(need)} but {gib(available)} is free on {self.device.name}; "
                    "it may run out of memory: try --lora, a smaller base, or a smaller --block-size")
-            self.log(f"warning: {msg}")
-            self.events.emit("warning", message=msg, memory_estimate=need, memory_available=available)
+            self._warn("memory", msg, memory_estimate=need, memory_available=available)
 
         decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
         no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
@@ -702,8 +708,7 @@ class Trainer:
                     self.optimizer.zero_grad(set_to_none=True)
                     self.fwd = self.ddp
                     msg = f"torch.compile failed ({type(exc).__name__}: {str(exc)[:200]}); training without it"
-                    self.log(f"warning: {msg}")
-                    self.events.emit("warning", message=msg, kind="compile", step=self.step)
+                    self._warn("compile", msg, step=self.step)
                     continue
                 if not is_oom(exc):
                     raise
@@ -719,9 +724,7 @@ class Trainer:
                 p.grad_accum *= 2
                 msg = (f"out of memory: micro-batch now {p.batch_size}, gradient accumulation {p.grad_accum} "
                        "(same effective batch)")
-                self.log(f"warning: {msg}")
-                self.events.emit("warning", message=msg, kind="oom", step=self.step,
-                                 batch_size=p.batch_size, grad_accum=p.grad_accum)
+                self._warn("oom", msg, step=self.step, batch_size=p.batch_size, grad_accum=p.grad_accum)
 
     # -- the loop -----------------------------------------------------------------------------
     def _loop(self) -> TrainResult:
@@ -730,8 +733,8 @@ class Trainer:
         cfg, p = self.cfg, self.plan
         block = cfg.block_size
         step_tokens = p.blocks_per_step * block
-        self.events.emit(
-            "start", run=self.run_name, workspace=self.workspace, base=cfg.base, step=self.step,
+        start = runs.StartEvent(
+            type="start", run=self.run_name, workspace=self.workspace, base=cfg.base, step=self.step,
             resumed=self.step > 0,
             device=self.device.name, device_kind=self.device.kind, precision=self.precision,
             threads=torch.get_num_threads(), world_size=self.dist.world, params=self.params,
@@ -741,6 +744,9 @@ class Trainer:
             train_blocks=len(self.stream), eval_blocks=int(self.eval_blocks.shape[0]),
             speakers=self.spec.speakers, memory_estimate=self.memory_estimate, compile=self._compile_enabled(),
             data=self.data_stats, **devices.memory(self.device))
+        if cfg.lora:
+            start["lora_r"] = cfg.lora_r
+        self.events.emit(start)
         self.log(f"training {cfg.base} on {self.device.name} ({self.precision}, {torch.get_num_threads()} threads"
                  f"{', ' + str(self.dist.world) + ' processes' if self.dist.world > 1 else ''}): "
                  f"{self.params / 1e6:.1f}M params, {p.max_steps} steps x {p.blocks_per_step} blocks of {block}")
@@ -768,14 +774,14 @@ class Trainer:
             eta = (p.max_steps - self.step) * run_time / max(1, self.step - (tokens_start // step_tokens))
             if not math.isfinite(loss):
                 raise TrainError(f"loss became {loss} at step {self.step}: try a lower learning rate")
-            self.events.emit(
-                "step", step=self.step, max_steps=p.max_steps, loss=round(loss, 5),
+            self.events.emit(runs.StepEvent(
+                type="step", step=self.step, max_steps=p.max_steps, loss=round(loss, 5),
                 lr=self.scheduler.get_last_lr()[0], tokens=self.tokens, elapsed=round(elapsed, 3),
                 tokens_per_second=round(step_tokens / dt, 1), avg_tokens_per_second=round(avg, 1),
                 step_time=round(dt, 4), eta=round(eta, 1), epoch=round(self.step * p.blocks_per_step
                                                                          / len(self.stream), 4),
                 grad_norm=round(norm, 4), batch_size=p.batch_size, grad_accum=p.grad_accum,
-                **devices.memory(self.device))
+                **devices.memory(self.device)))
             now = time.perf_counter()
             if now - last_print >= 1.0 or self.step == p.max_steps:
                 last_print = now
@@ -797,8 +803,8 @@ class Trainer:
             self._checkpoint(elapsed)
         self.log(f"stopped at step {self.step}/{self.plan.max_steps} ({self.stop_reason}); "
                  f"continue with: train --workspace {self.workspace!r} --run {self.run_name!r} --resume")
-        self.events.emit("done", status="stopped", stopped=True, reason=self.stop_reason, step=self.step,
-                         max_steps=self.plan.max_steps)
+        self.events.emit(runs.DoneEvent(type="done", status="stopped", reason=self.stop_reason, step=self.step,
+                                        max_steps=self.plan.max_steps))
         self._update_run(status="stopped", step=self.step)
         return TrainResult("stopped", self.dir, self.step, self.plan.max_steps, message=self.stop_reason or "")
 
@@ -824,9 +830,9 @@ class Trainer:
         total, count = self.dist.all_sum([total, count])
         loss = total / max(1.0, count)
         self.last_eval = {"eval_loss": round(loss, 5), "perplexity": round(math.exp(min(loss, 50)), 3)}
-        self.events.emit("eval", step=self.step, max_steps=self.plan.max_steps, loss=self.last_eval["eval_loss"],
-                         eval_loss=self.last_eval["eval_loss"],
-                         perplexity=self.last_eval["perplexity"], tokens=self.tokens, blocks=n)
+        self.events.emit(runs.EvalEvent(type="eval", step=self.step, max_steps=self.plan.max_steps,
+                                        eval_loss=self.last_eval["eval_loss"], perplexity=self.last_eval["perplexity"],
+                                        tokens=self.tokens, blocks=n))
         self.log(f"eval at step {self.step}: loss {loss:.4f}  perplexity {self.last_eval['perplexity']:.2f}")
 
     def sample_lines(self, max_new_tokens: int = 40) -> dict[str, str]:
@@ -862,11 +868,11 @@ class Trainer:
         try:
             lines = self.sample_lines()
         except Exception as exc:  # a sample is a nicety: never let it end the run
-            self.events.emit("warning", message=f"sampling failed: {exc}", step=self.step)
+            self._warn("sample", f"sampling failed: {exc}", step=self.step)
             lines = {}
         self.dist.barrier()
         if lines:
-            self.events.emit("sample", step=self.step, samples=lines)
+            self.events.emit(runs.SampleEvent(type="sample", step=self.step, samples=lines))
             for s, line in lines.items():
                 self.log(f"  {s}: {line[:100]!r}")
 
@@ -918,12 +924,11 @@ class Trainer:
         except OSError as exc:  # disk full and friends: the previous checkpoint stays as it was
             shutil.rmtree(tmp, ignore_errors=True)
             msg = f"could not save checkpoint at step {self.step}: {exc}; the previous one is kept"
-            self.log(f"warning: {msg}")
-            self.events.emit("warning", message=msg, kind="checkpoint", step=self.step)
+            self._warn("checkpoint", msg, step=self.step)
             return False
         for old in self._complete_checkpoints()[KEEP_CHECKPOINTS:]:
             shutil.rmtree(old, ignore_errors=True)
-        self.events.emit("checkpoint", step=self.step, path=str(final), tokens=self.tokens)
+        self.events.emit(runs.CheckpointEvent(type="checkpoint", step=self.step, path=str(final), tokens=self.tokens))
         self._update_run(step=self.step, last_checkpoint=str(final))
         return True
 
@@ -959,8 +964,7 @@ class Trainer:
                 return folder, self.validate_checkpoint(folder)
             except ValueError as exc:
                 msg = f"skipping checkpoint {folder.name}: {exc}; trying the previous one"
-                self.log(f"warning: {msg}")
-                self.events.emit("warning", message=msg, kind="checkpoint", path=str(folder))
+                self._warn("checkpoint", msg, path=str(folder))
         if self.resume:
             self.log("no complete checkpoint: starting this run from step 0")
         return None
@@ -996,9 +1000,8 @@ class Trainer:
         out = self.dir / runs.MODEL_DIR
         if self.dist.main:
             self._save_model(out)
-            result = {"status": "done", "step": self.step, "max_steps": self.plan.max_steps, "model": str(out),
-                      "eval": self.last_eval, "tokens": self.tokens}
-            self.events.emit("done", **result)
+            self.events.emit(runs.DoneEvent(type="done", status="done", step=self.step, max_steps=self.plan.max_steps,
+                                            model=str(out), eval=self.last_eval, tokens=self.tokens))
             self._update_run(status="done", step=self.step, model=str(out), eval=self.last_eval, finished=time.time())
             self.log(f"done: {out}")
         self.dist.barrier()

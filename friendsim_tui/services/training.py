@@ -126,7 +126,7 @@ def run_status(workspace: str, run: str) -> dict:
         "base": info.get("base") or info.get("config", {}).get("base"),
         "lora": bool(info.get("config", {}).get("lora")),
         "loss": last_step.get("loss"),
-        "eval_loss": last_eval.get("loss"),
+        "eval_loss": last_eval.get("eval_loss"),
         "updated": info.get("updated"),
         "error": info.get("error"),
     }

@@ -64,7 +64,7 @@ class RunState:
     samples_step: int | None = None
     checkpoints: list[tuple[int, str]] = field(default_factory=list)
     end: dict[str, Any] = field(default_factory=dict)
-    """The ``done`` / ``stopped`` / ``error`` event that ended the latest session of the run."""
+    """The ``done`` or ``error`` event that ended the latest session of the run."""
     error: str | None = None
     warning: str | None = None
     """The latest ``warning`` event (micro-batch halved after out of memory, a tight memory estimate...)."""
@@ -95,7 +95,7 @@ class RunState:
         self.stop_requested = self.resuming = False
         self.step_times.clear()
         self.max_steps = _int(e.get("max_steps")) or self.max_steps
-        resumed = _int(e.get("resumed_from", e.get("step")))
+        resumed = _int(e.get("step"))  # 0 for a new run, else the checkpoint it resumed from
         if resumed is not None:
             self._rewind(resumed + 1)
             self.step = resumed
@@ -135,7 +135,7 @@ class RunState:
         self.last = dict(e)
 
     def _on_eval(self, e: dict[str, Any]) -> None:
-        step, loss = _int(e.get("step")), as_number(e.get("eval_loss", e.get("loss")))
+        step, loss = _int(e.get("step")), as_number(e.get("eval_loss"))
         if step is None or loss is None:
             return
         ppl = as_number(e.get("perplexity"))
@@ -153,15 +153,7 @@ class RunState:
         samples = e.get("samples")
         if isinstance(samples, dict):
             self.samples = {str(k): str(v) for k, v in samples.items()}
-        elif isinstance(samples, list):  # [{"speaker": ..., "text": ...}] is fine too
-            self.samples = {
-                str(s.get("speaker", "?")): str(s.get("text", s.get("line", "")))
-                for s in samples
-                if isinstance(s, dict)
-            }
-        else:
-            return
-        self.samples_step = _int(e.get("step"))
+            self.samples_step = _int(e.get("step"))
 
     def _on_done(self, e: dict[str, Any]) -> None:
         self.end = dict(e)
@@ -179,7 +171,7 @@ class RunState:
     def _on_error(self, e: dict[str, Any]) -> None:
         self.end = dict(e)
         self.status = FAILED
-        self.error = str(e.get("message") or e.get("error") or "training failed")
+        self.error = str(e.get("message") or "training failed")
         self.stop_requested = self.resuming = False
 
     def mark_gone(self, status: str) -> None:

@@ -37,3 +37,15 @@ def read_events(run_dir):
     import json
 
     return [json.loads(line) for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def schema_problems(event: dict) -> list[str]:
+    """How ``event`` differs from friendsim_tui.runs' schema for its type: unknown fields, missing required ones."""
+    from friendsim_tui.runs import EVENT_TYPES
+
+    schema = EVENT_TYPES.get(event.get("type"))
+    if schema is None:
+        return [f"unknown type {event.get('type')!r}"]
+    known = schema.__required_keys__ | schema.__optional_keys__
+    return ([f"{event['type']}: unknown field {k!r}" for k in sorted(set(event) - known)]
+            + [f"{event['type']}: missing {k!r}" for k in sorted(schema.__required_keys__ - set(event))])

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import json
 import math
+import sys
 from pathlib import Path
 
 import psutil
@@ -15,6 +16,9 @@ from textual.app import App
 from textual.strip import Strip
 
 from tui_helpers import on_home, wait_until
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
+from engine_helpers import schema_problems  # noqa: E402
 
 from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
 from friendsim_tui import tui
@@ -47,7 +51,8 @@ class DashApp(App):
 
 
 class Run:
-    """Writes a run's events.jsonl the way the training process does: appended, one line at a time."""
+    """Writes a run's events.jsonl the way the training process does: appended, one line at a time, each
+    event with the fields the engine writes (friendsim_tui.runs' schema; ``write`` checks)."""
 
     def __init__(self, run_dir: Path) -> None:
         self.dir = run_dir
@@ -67,24 +72,55 @@ class Run:
         (self.dir / "lock").write_text(json.dumps({"pid": 2**22 + 7, "create_time": 1.0}))
 
     def write(self, *events: dict, raw: bytes = b"") -> None:
+        assert [p for e in events for p in schema_problems(e)] == []
         with open(self.path, "ab") as fh:
             fh.write(b"".join((json.dumps(e) + "\n").encode() for e in events) + raw)
 
-    def start(self, max_steps: int = 1200, **extra) -> None:
-        self.write({"type": "start", "time": 1700000000.0, "base": "gpt2", "device": "Intel Xeon Platinum 8480+",
-                    "device_kind": "cpu", "precision": "bf16", "threads": 2, "params": 124_439_808, "lora": False,
-                    "max_steps": max_steps, "block_size": 256, "batch_size": 4, "grad_accum": 4, **extra})
+    def start(self, max_steps: int = 1200, step: int = 0, **extra) -> None:
+        """A new run (``step`` 0) or a resume from the checkpoint at ``step``."""
+        self.write({"type": "start", "time": 1700000000.0, "run": self.dir.name, "workspace": "weekend-crew",
+                    "base": "gpt2", "step": step, "resumed": step > 0, "device": "Intel Xeon Platinum 8480+",
+                    "device_kind": "cpu", "precision": "bf16", "threads": 2, "world_size": 1, "params": 124_439_808,
+                    "trainable_params": 124_439_808, "lora": False, "max_steps": max_steps, "block_size": 256,
+                    "batch_size": 4, "grad_accum": 4, "blocks_per_step": 16, "learning_rate": 5e-5,
+                    "warmup_steps": 0, "schedule": "cosine", "train_blocks": 6000, "eval_blocks": 300,
+                    "speakers": ["Maya", "Jonas", "pixel_dan"], "memory_estimate": 3 * GiB, "compile": False,
+                    "data": {"sessions": 400, "messages": 24_000}, **extra})
 
     def steps(self, first: int, last: int, max_steps: int = 1200, **extra) -> None:
         self.write(*(step_event(i, max_steps, **extra) for i in range(first, last + 1)))
 
+    def evaluate(self, step: int, loss: float, max_steps: int = 1200) -> None:
+        self.write({"type": "eval", "time": 1700000000.0 + step, "step": step, "max_steps": max_steps,
+                    "eval_loss": loss, "perplexity": round(math.exp(loss), 3), "tokens": step * 16384, "blocks": 300})
+
+    def checkpoint(self, step: int) -> None:
+        self.write({"type": "checkpoint", "time": 1700000000.0 + step, "step": step,
+                    "path": str(self.dir / "checkpoints" / f"step-{step:08d}"), "tokens": step * 16384})
+
+    def sample(self, step: int, samples: dict[str, str]) -> None:
+        self.write({"type": "sample", "time": 1700000000.0 + step, "step": step, "samples": samples})
+
+    def done(self, step: int, max_steps: int = 1200) -> None:
+        self.write({"type": "done", "time": 1700000000.0 + step, "status": "done", "step": step,
+                    "max_steps": max_steps, "model": "model", "eval": {}, "tokens": step * 16384})
+
+    def stopped(self, step: int, reason: str, max_steps: int = 1200) -> None:
+        self.write({"type": "done", "time": 1700000000.0 + step, "status": "stopped", "reason": reason, "step": step,
+                    "max_steps": max_steps})
+
+    def error(self, step: int, message: str) -> None:
+        self.write({"type": "error", "time": 1700000000.0 + step, "message": message, "step": step})
+
 
 def step_event(i: int, max_steps: int = 1200, **extra) -> dict:
-    return {"type": "step", "step": i, "max_steps": max_steps,
+    rss = 3.1 * GiB + i * 1000
+    return {"type": "step", "time": 1700000000.0 + i * 2.4, "step": i, "max_steps": max_steps,
             "loss": round(2.0 + 2.2 * math.exp(-i / 70) + 0.03 * math.sin(i * 1.7), 4),
             "lr": 5e-5 * (1 - i / max_steps), "tokens": i * 16384, "elapsed": i * 2.4,
-            "tokens_per_second": 380 + 40 * math.sin(i / 9), "step_time": 2.4, "epoch": i / 380,
-            "rss": 3.1 * GiB + i * 1000, "system_used": 5.0 * GiB, "system_total": 24 * GiB, **extra}
+            "tokens_per_second": 380 + 40 * math.sin(i / 9), "avg_tokens_per_second": 380.0, "step_time": 2.4,
+            "eta": (max_steps - i) * 2.4, "epoch": i / 380, "grad_norm": 1.0, "batch_size": 4, "grad_accum": 4,
+            "rss": rss, "rss_peak": rss, "system_used": 5.0 * GiB, "system_total": 24 * GiB, **extra}
 
 
 def run_async(test):
@@ -134,7 +170,7 @@ async def test_live_run_updates_chart_and_progress(run):
         chart_before = text_of(screen.query_one(LossChart))
 
         run.steps(11, 40)  # the run goes on while the screen watches
-        run.write({"type": "eval", "step": 40, "loss": 3.1, "perplexity": 22.2})
+        run.evaluate(40, 3.1)
         await wait_until(pilot, lambda: screen.state.evals, "the eval")
         await pilot.pause()
         assert len(screen.state.losses) == 40
@@ -154,7 +190,7 @@ async def test_detach_then_reopen_mid_run_rebuilds_the_dashboard(run):
         assert not isinstance(screen.app.screen, DashboardScreen)
         assert not (run.dir / "STOP").exists()
     run.steps(9, 20)  # training went on while the app was closed
-    run.write({"type": "eval", "step": 20, "loss": 3.0})
+    run.evaluate(20, 3.0)
     async with watching(run, 20) as (screen, pilot):
         await wait_until(pilot, lambda: screen.state.evals, "the eval")
         assert screen.state.steps == list(range(1, 21)) and screen.state.status == RUNNING
@@ -211,8 +247,8 @@ async def test_stop_key_asks_the_run_to_stop_and_resume_restarts_it(run, monkeyp
         assert stop.exists()
         assert "stopping" in text_of(screen.query_one(RunStatus))
 
-        run.write({"type": "checkpoint", "step": 30, "path": "checkpoint-30"},
-                  {"type": "done", "status": "stopped", "reason": "stop requested", "step": 30, "max_steps": 1200})
+        run.checkpoint(30)
+        run.stopped(30, "stop requested")
         await wait_until(pilot, lambda: screen.state.status == STOPPED, "the stopped run")
         assert "stopped  saved at step 30" in text_of(screen.query_one(RunStatus))
         await pilot.press("r")
@@ -220,7 +256,7 @@ async def test_stop_key_asks_the_run_to_stop_and_resume_restarts_it(run, monkeyp
         assert "resuming" in text_of(screen.query_one(RunStatus))
         stop.unlink()  # the engine clears it when it takes the run again
 
-        run.start(resumed_from=30)
+        run.start(step=30)
         run.steps(31, 32)
         await wait_until(pilot, lambda: screen.state.step == 32, "the resumed run")
         assert screen.state.status == RUNNING
@@ -230,15 +266,15 @@ async def test_stop_key_asks_the_run_to_stop_and_resume_restarts_it(run, monkeyp
 async def test_done_and_failed_runs(run):
     run.start(max_steps=40)
     run.steps(1, 40, max_steps=40)
-    run.write({"type": "done", "status": "done", "step": 40, "max_steps": 40, "model": "model"})
+    run.done(40, max_steps=40)
     async with watching(run, 40) as (screen, pilot):
         await wait_until(pilot, lambda: screen.state.status == DONE, "the finished run")
         assert "✓ done  step 40" in text_of(screen.query_one(RunStatus))
         progress = text_of(screen.query_one(RunProgress))
         assert "100%" in progress and "ETA" not in progress and "took 1m36s" in progress
 
-        run.start(max_steps=40, resumed_from=40)
-        run.write({"type": "error", "message": "out of memory [bold]even at batch 1[/] \x1b[31m"})
+        run.start(max_steps=40, step=40)
+        run.error(40, "out of memory [bold]even at batch 1[/] \x1b[31m")
         await wait_until(pilot, lambda: screen.state.status == FAILED, "the failure")
         status = text_of(screen.query_one(RunStatus))
         assert "✗ failed  out of memory [bold]even at batch 1[/] ␛[31m" in status
@@ -248,11 +284,11 @@ async def test_done_and_failed_runs(run):
 async def test_untrusted_samples_show_literally(run):
     run.start()
     run.steps(1, 3)
-    run.write({"type": "sample", "step": 3, "samples": {
+    run.sample(3, {
         "[bold]x[/]": "[@click=app.quit]y[/]",
         "Eve\x1b[31m": "red? \x1b[31mno\x1b]0;title\x07 [0] [/]",
         "[@click=app.quit]": "multi\nline",
-    }})
+    })
     async with watching(run, 3) as (screen, pilot):
         await wait_until(pilot, lambda: screen.state.samples, "the samples")
         await pilot.pause()
@@ -283,7 +319,7 @@ class Exited:
 async def test_a_stopped_process_exit_code_is_not_a_failure(run):
     run.start()
     run.steps(1, 4)
-    run.write({"type": "done", "status": "stopped", "reason": "SIGTERM", "step": 4, "max_steps": 1200})
+    run.stopped(4, "SIGTERM")
     app = App()
     async with app.run_test(size=SNAP_SIZE) as pilot:
         screen = DashboardScreen(run.dir, workspace="weekend-crew", process=Exited(3), poll_interval=0.05)
@@ -327,13 +363,13 @@ def _mid_run(run: Run) -> None:
     run.start()
     run.steps(1, 340)
     for s, loss in ((100, 2.95), (200, 2.71), (300, 2.58)):
-        run.write({"type": "eval", "step": s, "loss": loss, "perplexity": math.exp(loss)})
-    run.write({"type": "checkpoint", "step": 300, "path": "checkpoint-300"})
-    run.write({"type": "sample", "step": 300, "samples": {
+        run.evaluate(s, loss)
+    run.checkpoint(300)
+    run.sample(300, {
         "Maya": "omg the ramen place was SO good lol",
         "Jonas": "Well, to be fair, the train was late again.",
         "pixel_dan": "bro the patch notes are cooked 💀 [bold]not bold[/]",
-    }})
+    })
 
 
 def _wait_for(step: int, status: str):
@@ -358,9 +394,9 @@ def test_snapshot_finished_on_a_gpu(run, snap_compare):
               world_size=2)
     run.steps(1, 400, max_steps=400, cuda_allocated=3.2 * GiB, cuda_reserved=4.0 * GiB, cuda_peak=3.6 * GiB,
               cuda_total=80 * GiB, gpu_util=87)
-    run.write({"type": "eval", "step": 400, "loss": 2.41, "perplexity": 11.1},
-              {"type": "sample", "step": 400, "samples": {"Maya": "see you at 8!!", "Jonas": "Right. 8pm."}},
-              {"type": "done", "status": "done", "step": 400, "max_steps": 400, "model": "model"})
+    run.evaluate(400, 2.41, max_steps=400)
+    run.sample(400, {"Maya": "see you at 8!!", "Jonas": "Right. 8pm."})
+    run.done(400, max_steps=400)
     assert snap_compare(DashApp(run.dir), terminal_size=SNAP_SIZE, run_before=_wait_for(400, DONE))
 
 
@@ -391,8 +427,11 @@ def finished_run(root: Path, name: str, status: str, step: int, updated: float) 
     r = Run(root / name)
     r.start(max_steps=400)
     r.steps(step - 1, step, max_steps=400)
-    r.write({"type": "eval", "step": step, "loss": 2.61})
-    r.write({"type": "done", "status": status, "step": step, "max_steps": 400})
+    r.evaluate(step, 2.61, max_steps=400)
+    if status == FAILED:
+        r.error(step, "training failed")
+    else:
+        r.done(step, max_steps=400) if status == DONE else r.stopped(step, "SIGTERM", max_steps=400)
     (r.dir / "lock").unlink()
     (r.dir / "run.json").write_text(json.dumps({"status": status, "updated": updated, "config": {"base": "gpt2"}}))
     return r

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,15 +24,40 @@ from friendsim_tui.tui.events import (
     format_lr,
 )
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
+from engine_helpers import schema_problems  # noqa: E402
+
+RECORDED = Path(__file__).parent / "fixtures" / "tiny_run.jsonl"
+"""The events of a real tiny run, stopped at step 4 and resumed (fixtures/record_tiny_run.py writes it)."""
+
 
 def line(event: dict) -> bytes:
     return (json.dumps(event) + "\n").encode()
 
 
 def step(i: int, **extra) -> dict:
-    return {"type": "step", "step": i, "max_steps": 100, "loss": 5.0 - i * 0.01, "lr": 1e-4,
-            "tokens": i * 1000, "elapsed": i * 2.0, "tokens_per_second": 500.0 + i, "step_time": 2.0,
-            "epoch": i / 50, "rss": 1e9 + i, **extra}
+    """A step event with every field the engine writes (runs.StepEvent)."""
+    return {"type": "step", "time": 1.7e9 + i, "step": i, "max_steps": 100, "loss": 5.0 - i * 0.01, "lr": 1e-4,
+            "tokens": i * 1000, "elapsed": i * 2.0, "tokens_per_second": 500.0 + i, "avg_tokens_per_second": 500.0,
+            "step_time": 2.0, "eta": (100 - i) * 2.0, "epoch": i / 50, "grad_norm": 1.0, "batch_size": 4,
+            "grad_accum": 2, "rss": 1e9 + i, "rss_peak": 1e9 + i, "system_used": 4e9, "system_total": 8e9, **extra}
+
+
+def test_the_events_of_a_real_run_are_what_runs_declares_and_fold_into_a_finished_run():
+    events, bad = parse_lines(RECORDED.read_bytes().splitlines())
+    assert bad == 0 and [p for e in events for p in schema_problems(e)] == []
+    state = RunState()
+    state.apply_all(events)
+    assert state.status == DONE and state.step == 6 and state.max_steps == 6
+    assert state.steps == [1, 2, 3, 4, 5, 6] and len(state.losses) == 6  # the resume at 4 repeated nothing
+    assert [s for s, _loss, _ppl in state.evals] == [2, 4, 6] and all(ppl > 1 for _s, _l, ppl in state.evals)
+    assert [s for s, _path in state.checkpoints] == [2, 4]
+    assert state.samples_step == 6 and set(state.samples) == {"Alice Smith", "Bob the Builder", "Carol"}
+    assert state.start["step"] == 4 and state.end["model"].endswith("model")
+
+
+def test_the_scripted_events_of_these_tests_are_what_the_engine_writes():
+    assert schema_problems(step(1)) == []
 
 
 def test_tail_reads_only_what_was_appended(tmp_path):
@@ -94,11 +121,11 @@ def test_large_files_are_read_in_chunks(tmp_path):
 def test_state_folds_a_whole_run():
     state = RunState()
     assert state.status == WAITING
-    state.apply({"type": "start", "base": "gpt2", "max_steps": 100, "device": "cpu", "resumed_from": 0})
+    state.apply({"type": "start", "base": "gpt2", "max_steps": 100, "device": "cpu", "step": 0})
     assert state.status == RUNNING
     for i in range(1, 31):
         state.apply(step(i))
-    state.apply({"type": "eval", "step": 20, "loss": 3.0})
+    state.apply({"type": "eval", "step": 20, "eval_loss": 3.0})
     state.apply({"type": "checkpoint", "step": 20, "path": "ckpt-20"})
     state.apply({"type": "sample", "step": 20, "samples": {"Maya": "hi", "Jonas": "hello"}})
     assert state.step == 30 and state.progress == pytest.approx(0.3)
@@ -122,7 +149,7 @@ def test_stop_failure_and_resume():
     # Resumed from the checkpoint at step 20: steps 21-25 run again and replace the old ones.
     state.apply({"type": "warning", "message": "out of memory: micro-batch 8 -> 4"})
     assert state.warning == "out of memory: micro-batch 8 -> 4"
-    state.apply({"type": "start", "max_steps": 100, "resumed_from": 20})
+    state.apply({"type": "start", "max_steps": 100, "step": 20})
     assert state.status == RUNNING and state.error is None and state.warning is None and state.steps[-1] == 20
     state.apply(step(21))
     assert state.steps[-2:] == [20, 21] and state.step == 21
@@ -143,7 +170,7 @@ def test_missing_and_odd_fields_are_tolerated():
     state.apply({"type": "sample", "step": 2, "samples": "nonsense"})
     state.apply({"type": "something-new", "step": 3})
     assert state.step == 1 and state.losses == [] and state.evals == []
-    assert state.samples == {"Maya": "hey"} and state.eta_seconds is None and state.progress is None
+    assert state.samples == {} and state.samples_step is None and state.eta_seconds is None and state.progress is None
 
 
 def test_eta_uses_the_median_of_recent_step_times():

@@ -7,14 +7,13 @@ from the run (speaker names, sampled lines, error messages, even the device name
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
+from friendsim_tui.runs import StartEvent
 from friendsim_tui.tui.events import (
     DONE,
     FAILED,
@@ -30,40 +29,21 @@ from friendsim_tui.tui.events import (
 from friendsim_tui.tui.text import inert, inert_content
 
 
-def _first(data: dict[str, Any], *keys: str) -> Any:
-    """The first of ``keys`` present (not None) in ``data``: event field names vary a little."""
-    for key in keys:
-        value = data.get(key)
-        if value is not None:
-            return value
-    return None
-
-
-def device_info(start: dict[str, Any]) -> tuple[str, str, int | None]:
-    """(name, kind, threads) from a start event whose ``device`` is a name or a DeviceInfo dict."""
-    dev = start.get("device")
-    if isinstance(dev, dict):
-        name = str(dev.get("name") or dev.get("kind") or "unknown device")
-        kind = str(dev.get("kind") or start.get("device_kind") or "")
-        threads = dev.get("threads", start.get("threads"))
-    else:
-        name = str(dev or "unknown device")
-        kind = str(start.get("device_kind") or start.get("device_type") or "")
-        threads = start.get("threads")
-    if not kind:
-        low = name.lower()
-        kind = "cuda" if ("nvidia" in low or "cuda" in low) else "mps" if "mps" in low else "cpu"
+def device_info(start: StartEvent) -> tuple[str, str, int | None]:
+    """(name, kind, threads) from a start event."""
+    name = str(start.get("device") or "unknown device")
+    kind = str(start.get("device_kind") or "cpu")
+    threads = start.get("threads")
     return name, kind.lower(), int(threads) if as_number(threads) else None
 
 
-def describe_training(start: dict[str, Any]) -> str:
+def describe_training(start: StartEvent) -> str:
     """"base gpt2 (124M) · full fine-tune · bf16 autocast on CPU" from a start event."""
     base = str(start.get("base") or "?")
     params = as_number(start.get("params"))
     parts = [f"base {base}" + (f" ({format_count(params)})" if params else "")]
-    lora = start.get("lora")
-    if lora:
-        r = lora.get("r") if isinstance(lora, dict) else start.get("lora_r")
+    if start.get("lora"):
+        r = start.get("lora_r")
         parts.append(f"LoRA r={r}" if r else "LoRA")
     else:
         parts.append("full fine-tune")
@@ -208,22 +188,22 @@ def device_lines(state: RunState) -> list[Content]:
     if precision:
         lines.append(Content.styled(f"precision {inert(str(precision))}", "$text-muted"))
     fmt = format_bytes
-    alloc = as_number(_first(last, "cuda_allocated"))
+    alloc = as_number(last.get("cuda_allocated"))
     if alloc is not None:
-        reserved = as_number(_first(last, "cuda_reserved"))
-        peak = as_number(_first(last, "cuda_peak", "cuda_max_allocated"))
-        total = as_number(_first(last, "cuda_total", "gpu_total"))
+        reserved = as_number(last.get("cuda_reserved"))
+        peak = as_number(last.get("cuda_peak"))
+        total = as_number(last.get("cuda_total"))
         lines.append(Content(f"allocated {fmt(alloc)}  reserved {fmt(reserved)}"))
         line = f"peak {fmt(peak)}" + (f" / {fmt(total)}" if total else "")
-        util = as_number(_first(last, "gpu_util", "gpu_utilization"))
+        util = as_number(last.get("gpu_util"))
         if util is not None:
             line += f"  util {util:.0f}%"
         lines.append(Content(line))
-    rss = as_number(_first(last, "rss", "process_rss"))
+    rss = as_number(last.get("rss"))
     if rss is not None:
         lines.append(Content(f"process  {fmt(rss)}   peak {fmt(state.peak_rss)}"))
-    used = as_number(_first(last, "system_used", "sys_used"))
-    total = as_number(_first(last, "system_total", "sys_total"))
+    used = as_number(last.get("system_used"))
+    total = as_number(last.get("system_total"))
     if used is not None and total:
         lines.append(Content(f"system   {fmt(used)} / {fmt(total)}"))
     tokens, elapsed = as_number(last.get("tokens")), as_number(last.get("elapsed"))
