@@ -37,6 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from friendsim_tui.turns import Turn  # noqa: E402
+
 SHAPES = {
     # name: (n_layer, n_head, n_embd, vocab, context)
     "gpt2": (12, 12, 768, 50257, 1024),
@@ -96,11 +98,11 @@ def build(shape: str, folder: Path) -> Path:
     return folder
 
 
-def history_of(sampler, tokens: int = 200) -> list[tuple[str, str]]:
+def history_of(sampler, tokens: int = 200) -> list[Turn]:
     rnd = random.Random(0)
-    turns: list[tuple[str, str]] = []
+    turns: list[Turn] = []
     while len(sampler.prompt_ids(turns, 10_000)[0]) < tokens:
-        turns.append((SPEAKERS[len(turns) % len(SPEAKERS)], " ".join(rnd.choices(WORDS, k=rnd.randint(2, 9)))))
+        turns.append(Turn(SPEAKERS[len(turns) % len(SPEAKERS)], " ".join(rnd.choices(WORDS, k=rnd.randint(2, 9)))))
     return turns
 
 

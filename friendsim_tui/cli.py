@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from friendsim_tui import __version__
+from friendsim_tui.turns import Turn
 from friendsim_tui.config import TrainConfig
 
 
@@ -352,7 +353,6 @@ def cmd_train(args, config) -> int:
     import dataclasses
 
     from friendsim_tui.paths import WorkspaceNameError, check_workspace_name
-    from friendsim_tui.runs import RunNameError, check_run_name
     from friendsim_tui.services import training
 
     if args.list_bases:
@@ -367,9 +367,7 @@ def cmd_train(args, config) -> int:
         return _fail("train: --workspace NAME is required", 2)
     try:
         check_workspace_name(args.workspace)
-        if args.run is not None:
-            check_run_name(args.run)
-    except (WorkspaceNameError, RunNameError) as exc:
+    except WorkspaceNameError as exc:
         return _fail(str(exc), 2)
     if args.resume and not args.run:
         return _fail("--resume needs --run NAME (see `friendsim-tui runs --workspace NAME`)", 2)
@@ -484,7 +482,7 @@ DEMO_RUN = "demo"
 DEMO_BASE = "scratch:tiny"
 DEMO_STEPS = 240
 DEMO_PLAYER = "Maya"
-DEMO_OPENING = [("Maya", "omg who's up for karaoke friday?? i need to sing something dramatic")]
+DEMO_OPENING = [Turn("Maya", "omg who's up for karaoke friday?? i need to sing something dramatic")]
 
 
 def cmd_demo(args, config) -> int:

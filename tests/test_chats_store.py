@@ -5,6 +5,7 @@ import pytest
 from friendsim_tui.store import SCHEMA_VERSION, Store, StoreError
 from friendsim_tui.safe_text import inert_lines as inert
 from friendsim_tui.store.chats import ChatStore, md_escape
+from friendsim_tui.turns import Turn
 
 NASTY = "[bold]hi[/] [@click=app.quit]x[/] \x1b[31mred\x1b[0m \x1b]8;;http://evil\x07link"
 
@@ -24,10 +25,10 @@ def test_add_turns_and_path(chats):
     s = chats.new_session("run-1", "Alice", "evening", {"temperature": 0.7})
     assert chats.path(s.id) == [] and chats.history(s.id) == []
     chats.add_turn(s.id, "Alice", "hi", "player")
-    t2 = chats.add_turn(s.id, "Bob", "yo", "model", candidates=[("Bob", "yo"), ("Carol", "hey")], chosen=0)
-    assert t2.candidates == ({"speaker": "Bob", "text": "yo"}, {"speaker": "Carol", "text": "hey"})
+    t2 = chats.add_turn(s.id, "Bob", "yo", "model", candidates=[Turn("Bob", "yo"), Turn("Carol", "hey")], chosen=0)
+    assert t2.candidates == (Turn("Bob", "yo"), Turn("Carol", "hey"))
     assert t2.chosen == 0 and t2.source == "model"
-    assert chats.history(s.id) == [("Alice", "hi"), ("Bob", "yo")]
+    assert chats.history(s.id) == [Turn("Alice", "hi"), Turn("Bob", "yo")]
     got = chats.session(s.id)
     assert got.leaf_id == t2.id and got.turns == 2 and got.settings == {"temperature": 0.7}
 
@@ -35,14 +36,14 @@ def test_add_turns_and_path(chats):
 def test_branch_after_undo_keeps_both_branches(chats):
     s = chats.new_session("run-1", "Alice")
     a = chats.add_turn(s.id, "Alice", "hi")
-    b1 = chats.add_turn(s.id, "Bob", "first answer", "model", candidates=[{"speaker": "Bob", "text": "first answer"}],
+    b1 = chats.add_turn(s.id, "Bob", "first answer", "model", candidates=[Turn("Bob", "first answer")],
                         chosen=0)
     chats.add_turn(s.id, "Alice", "and then?")
     assert chats.undo(s.id).id == b1.id
     assert chats.undo(s.id).id == a.id
     assert texts(chats.path(s.id)) == ["hi"]
     b2 = chats.add_turn(s.id, "Carol", "second answer", "edited",
-                        candidates=[("Carol", "second answr")], chosen=0)
+                        candidates=[Turn("Carol", "second answr")], chosen=0)
     assert texts(chats.path(s.id)) == ["hi", "second answer"]
     # both branches are still there, in order
     assert [t.id for t in chats.children(s.id, a.id)] == [b1.id, b2.id]
@@ -70,7 +71,7 @@ def test_switch_branch_follows_the_newest_line_and_comes_back(chats):
     a_new = chats.add_turn(s.id, "Alice", "a, newer line")
     chats.set_leaf(s.id, hi.id)
     b = chats.add_turn(s.id, "Carol", "answer b", "model")
-    chats.set_pending(s.id, [("Bob", "on offer")])
+    chats.set_pending(s.id, [Turn("Bob", "on offer")])
     assert chats.newest_leaf(s.id, a.id).id == a_new.id
     assert chats.newest_leaf(s.id, b.id).id == b.id
     fork = chats.fork(s.id)
@@ -121,20 +122,20 @@ def test_resume_gives_the_same_path(tmp_path):
             chats.add_turn(s.id, "Alice" if i % 2 else "Bob", f"line {i}", "player" if i % 2 else "model")
         chats.undo(s.id)
         chats.add_turn(s.id, "Bob", "branch", "model")
-        chats.set_pending(s.id, [("Carol", "pending one"), ("Bob", NASTY)])
+        chats.set_pending(s.id, [Turn("Carol", "pending one"), Turn("Bob", NASTY)])
         before = chats.path(s.id)
     with Store(path) as store:
         chats = ChatStore(store)
         (again,) = chats.list_sessions()
         assert chats.path(again.id) == before
         assert texts(before) == ["line 0", "line 1", "line 2", "line 3", "branch"]
-        assert again.pending == ({"speaker": "Carol", "text": "pending one"}, {"speaker": "Bob", "text": NASTY})
+        assert again.pending == (Turn("Carol", "pending one"), Turn("Bob", NASTY))
 
 
 def test_pending_cleared_by_a_new_turn_and_text_kept_exactly(chats):
     s = chats.new_session("r", "Alice")
-    chats.set_pending(s.id, [("Bob", "maybe")])
-    chats.add_turn(s.id, "Bob", NASTY, "model", candidates=[("Bob", NASTY)], chosen=0)
+    chats.set_pending(s.id, [Turn("Bob", "maybe")])
+    chats.add_turn(s.id, "Bob", NASTY, "model", candidates=[Turn("Bob", NASTY)], chosen=0)
     got = chats.session(s.id)
     assert got.pending == ()
     assert chats.path(s.id)[0].text == NASTY
@@ -161,7 +162,7 @@ def test_bad_input_is_refused_and_changes_nothing(chats):
     with pytest.raises(StoreError):
         chats.add_turn(s.id, "Bob", "x", "robot")
     with pytest.raises(StoreError):
-        chats.add_turn(s.id, "Bob", "x", "model", candidates=[("Bob", "x")], chosen=3)
+        chats.add_turn(s.id, "Bob", "x", "model", candidates=[Turn("Bob", "x")], chosen=3)
     with pytest.raises(StoreError):
         chats.add_turn(s.id, "Bob", "x", parent_id=t.id)
     with pytest.raises(StoreError):
@@ -211,4 +212,4 @@ def test_migration_from_schema_1(tmp_path):
         chats = ChatStore(store)
         s = chats.new_session("r", "Alice")
         chats.add_turn(s.id, "Alice", "works")
-        assert chats.history(s.id) == [("Alice", "works")]
+        assert chats.history(s.id) == [Turn("Alice", "works")]

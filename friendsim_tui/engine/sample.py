@@ -26,38 +26,15 @@ import copy
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from friendsim_tui.config import ChatConfig
 from friendsim_tui.engine.text import END, EOT, SESSION, SPEC_FILE, ChatSpec, encode_turns
+from friendsim_tui.turns import OnTurn, SampleCancelled, SampleError, Turn  # (errors: torch-free, shared)
 
 EXTRA_ROUNDS = 3
 """Refill rounds after the first batch when empties or duplicates left fewer than n candidates."""
-
-
-class SampleError(Exception):
-    """Sampling cannot go on; the message says why, in one line, for a person."""
-
-
-class SampleCancelled(SampleError):
-    """:meth:`Sampler.cancel` was called while sampling."""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One turn: who speaks and what they say (plain text, never markup)."""
-
-    speaker: str
-    text: str
-
-    def to_json(self) -> dict:
-        return {"speaker": self.speaker, "text": self.text}
-
-
-Turns = Sequence["tuple[str, str] | Candidate"]
-OnCandidate = Callable[[Candidate], None]
 
 
 def match_speaker(speakers: Sequence[str], name: str) -> str | None:
@@ -75,17 +52,6 @@ def same_reply_key(text: str) -> str:
     so "?" and "!!" stay different."""
     words = "".join(ch if ch.isalnum() else f" {ch} " if ch == "?" else " " for ch in text.casefold()).split()
     return " ".join(words) if words else "".join(text.split())
-
-
-def _pairs(history: Iterable) -> list[tuple[str, str]]:
-    out = []
-    for item in history or ():
-        if isinstance(item, (tuple, list)):
-            speaker, text = item
-        else:  # Candidate, a stored turn, anything with .speaker and .text
-            speaker, text = item.speaker, item.text
-        out.append((str(speaker), "" if text is None else str(text)))
-    return out
 
 
 def _processors():
@@ -334,7 +300,7 @@ class Sampler:
             self._turn_ids.move_to_end(key)
         return ids
 
-    def prompt_ids(self, history: Turns, budget: int, sticky: bool = False) -> tuple[list[int], int]:
+    def prompt_ids(self, history: Sequence[Turn], budget: int, sticky: bool = False) -> tuple[list[int], int]:
         """Token ids for the history within ``budget`` tokens, and how many (oldest) turns were dropped.
 
         Newest turns are kept first; a turn is kept whole or not at all. ``<|session|>`` opens the prompt
@@ -347,7 +313,7 @@ class Sampler:
         128 tokens), so the next turns extend the previous prompt and its cached prefix is reused
         instead of re-running the whole window on every turn.
         """
-        turns = [(self.resolve_speaker(s), t) for s, t in _pairs(history)]
+        turns = [(self.resolve_speaker(t.speaker), t.text) for t in history]
         if sticky and self._window is not None:
             start, key = self._window
             if 0 < start < len(turns) and turns[start] == key:
@@ -521,10 +487,10 @@ class Sampler:
         with self._lock:
             self._prefix = None
 
-    def parse(self, ids: list[int]) -> list[Candidate]:
+    def parse(self, ids: list[int]) -> list[Turn]:
         """Generated ids -> turns. Text is decoded without special tokens and without the whitespace around
         it (a byte-level BPE model often opens a turn with a space); a turn's speaker is its token."""
-        turns: list[Candidate] = []
+        turns: list[Turn] = []
         speaker: str | None = None
         body: list[int] = []
 
@@ -533,7 +499,7 @@ class Sampler:
                 # A turn cut inside a multi-byte character decodes to U+FFFD: drop those halves, and a turn
                 # made only of them ends up empty (and is refilled) instead of showing as "�".
                 text = self.tokenizer.decode(body, skip_special_tokens=True).replace("\ufffd", "")
-                turns.append(Candidate(speaker, text.strip()))
+                turns.append(Turn(speaker, text.strip()))
 
         for tok in ids:
             if tok in self._speaker_of:
@@ -550,12 +516,13 @@ class Sampler:
         return turns
 
     # -- public API ---------------------------------------------------------------------------
-    def candidates(self, history: Turns, player: str, n: int | None = None, settings: ChatConfig | None = None,
-                   force_speaker: str | None = None, on_candidate: OnCandidate | None = None, *,
-                   exclude: Iterable[str] = (), seed: int | None = None) -> list[Candidate]:
+    def candidates(self, history: Sequence[Turn], player: str, n: int | None = None,
+                   settings: ChatConfig | None = None, force_speaker: str | None = None,
+                   on_candidate: OnTurn | None = None, *, exclude: Iterable[str] = (),
+                   seed: int | None = None) -> list[Turn]:
         """Up to ``n`` distinct, non-empty candidate turns for the next turn after ``history``.
 
-        ``history`` is (speaker, text) pairs, oldest first (an empty history lets the model open).
+        ``history`` is turns, oldest first (an empty history lets the model open).
         The speaker is chosen by the model among everyone but ``player`` — or is ``force_speaker``.
         ``on_candidate`` is called with each candidate as soon as its row finishes (from this thread).
         ``exclude``: texts already offered for this turn (a swipe), treated as duplicates.
@@ -583,7 +550,7 @@ class Sampler:
             ids, self.dropped_turns = self.prompt_ids(history, budget, sticky=True)
             prompt, cache = self._prefill(ids)
             seen = {same_reply_key(t) for t in exclude}
-            got: list[Candidate] = []
+            got: list[Turn] = []
             rejected = {"empty": 0, "duplicate": 0, "voice": 0}
 
             def accept(_row: int, row_ids: list[int]) -> None:
@@ -622,17 +589,17 @@ class Sampler:
                               f"({reasons or 'nothing'}); it may need more training")
         return got
 
-    def impersonate(self, history: Turns, player: str, settings: ChatConfig | None = None, n: int = 1,
-                    on_candidate: OnCandidate | None = None, *, exclude: Iterable[str] = (),
-                    seed: int | None = None) -> list[Candidate]:
+    def impersonate(self, history: Sequence[Turn], player: str, settings: ChatConfig | None = None, n: int = 1,
+                    on_candidate: OnTurn | None = None, *, exclude: Iterable[str] = (),
+                    seed: int | None = None) -> list[Turn]:
         """Suggest the player's own next line(s): candidates forced to the player's voice."""
         return self.candidates(history, player, n, settings, force_speaker=player, on_candidate=on_candidate,
                                exclude=exclude, seed=seed)
 
-    def conversation(self, prompt_turns: Turns = (), turns: int = 8, n: int = 3,
+    def conversation(self, prompt_turns: Sequence[Turn] = (), turns: int = 8, n: int = 3,
                      settings: ChatConfig | None = None, *, opening: str | None = None,
-                     on_conversation: Callable[[list[Candidate]], None] | None = None,
-                     seed: int | None = None) -> list[list[Candidate]]:
+                     on_conversation: Callable[[list[Turn]], None] | None = None,
+                     seed: int | None = None) -> list[list[Turn]]:
         """``n`` conversations among the friends, each up to ``turns`` new turns after ``prompt_turns``.
 
         ``opening``: a first line whose speaker the model picks (sampled per conversation from its
@@ -645,7 +612,7 @@ class Sampler:
         settings = settings or ChatConfig()
         if n < 1 or turns < 1:
             return []
-        prompt_pairs = [(self.resolve_speaker(s), t) for s, t in _pairs(prompt_turns)]
+        given = [Turn(self.resolve_speaker(t.speaker), t.text) for t in prompt_turns]
         opening = opening if opening and opening.strip() else None
         budget, new_tokens = self._budget(settings.max_new_tokens * turns + turns)
         if opening is not None:  # room for the opening line, which every row adds to the prompt
@@ -654,19 +621,19 @@ class Sampler:
             self._cancel.clear()
             if seed is not None:
                 torch.manual_seed(seed)
-            ids, self.dropped_turns = self.prompt_ids(prompt_pairs, budget, sticky=True)
-            heads = [[Candidate(s, t) for s, t in prompt_pairs] for _ in range(n)]
+            ids, self.dropped_turns = self.prompt_ids(given, budget, sticky=True)
+            heads = [list(given) for _ in range(n)]
             if opening is not None:
                 rows = []
                 for head, speaker in zip(heads, self._sample_speakers(ids, n, settings)):
                     rows.append(ids + self._turn_tokens(speaker, opening))
-                    head.append(Candidate(speaker, opening))
+                    head.append(Turn(speaker, opening))
                 prompt, cache, turns = torch.tensor(rows, device=self.device), None, turns - 1
             else:
                 prompt, cache = self._prefill(ids)
             new = turns
 
-            def written(row: int, row_ids: list[int]) -> list[Candidate]:
+            def written(row: int, row_ids: list[int]) -> list[Turn]:
                 return heads[row] + [t for t in self.parse(row_ids) if t.text][:new]
 
             if new < 1:  # the opening line was the only turn asked for

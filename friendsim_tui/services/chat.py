@@ -5,15 +5,17 @@ How the chat screen uses it (the UI thread owns the store, one worker thread own
 
 - pick a run: ``completed_runs(workspace)`` (newest first) or ``find_run(workspace, name)``; the friends
   to play: ``model_speakers(choice)`` (reads friendsim.json only, instant);
-- load once, in a ``@work(thread=True)`` worker: ``load_sampler(choice)`` -> ``Sampler`` (ChatError);
+- load once, in a ``@work(thread=True)`` worker: ``load_sampler(choice)`` -> a :class:`Sampler` (ChatError);
 - sessions: ``ChatStore(Store.for_workspace(ws))``: ``new_session(run, player, title, settings)``,
-  ``list_sessions()``, ``history(id)`` for the sampler, ``add_turn(id, speaker, text, source,
-  candidates=offered, chosen=i)``, ``undo(id)``, ``set_pending(id, offered)``, ``export_markdown(id)``;
+  ``list_sessions()``, ``history(id)`` for the sampler, ``add(id, Turn(speaker, text, source,
+  candidates=offered, chosen=i))``, ``undo(id)``, ``set_pending(id, offered)``, ``export_markdown(id)``;
   sampling settings: ``settings_from(session.settings, config.chat)`` and ``save_settings``;
 - a turn, in the worker: ``sampler.candidates(history, player, n, settings, force_speaker=None,
   on_candidate=lambda c: self.post_message(...), exclude=already_offered)``; impersonate:
   ``sampler.impersonate(history, player, settings)``; stop early: ``sampler.cancel()`` from any thread
   (the call raises SampleCancelled); errors are SampleError with a one-line message.
+
+Every turn, in a history or sampled, is a :class:`~friendsim_tui.turns.Turn`.
 """
 
 from __future__ import annotations
@@ -22,12 +24,9 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from friendsim_tui.config import ChatConfig
-
-if TYPE_CHECKING:  # pragma: no cover
-    from friendsim_tui.engine.sample import Candidate, Sampler
+from friendsim_tui.turns import SampleCancelled, SampleError, Sampler, Turn  # noqa: F401 (the app's imports)
 
 
 class ChatError(Exception):
@@ -50,8 +49,8 @@ def completed_runs(workspace: str) -> list[dict]:
 
 def find_run(workspace: str, run: str | None = None) -> RunChoice:
     """``run`` of ``workspace``, or its newest completed run; ChatError says what is missing."""
-    from friendsim_tui import paths, runs
-    from friendsim_tui.services.training import run_status
+    from friendsim_tui import paths
+    from friendsim_tui.services.training import run_dir, run_status
 
     try:
         folder = paths.workspace_dir(workspace)
@@ -65,11 +64,7 @@ def find_run(workspace: str, run: str | None = None) -> RunChoice:
             raise ChatError(f"workspace {workspace!r} has no trained run yet: "
                             f"train one with `friendsim-tui train --workspace {workspace!r}`")
         return RunChoice(workspace, done[0]["name"], Path(done[0]["path"]))
-    try:
-        run_folder = runs.run_dir(workspace, run)
-    except runs.RunNameError as exc:
-        raise ChatError(str(exc)) from None
-    if not (run_folder / runs.RUN_FILE).is_file():
+    if not (run_dir(workspace, run) / "run.json").is_file():
         raise ChatError(f"no run named {run!r} in workspace {workspace!r} "
                         f"(see `friendsim-tui runs --workspace {workspace!r}`)")
     status = run_status(workspace, run)
@@ -94,17 +89,17 @@ def model_speakers(choice: RunChoice) -> list[str]:
         raise ChatError(f"run {choice.name!r}: {choice.model_dir / SPEC_FILE}: unreadable: {exc}") from None
 
 
-def load_sampler(choice: RunChoice, **kwargs) -> "Sampler":
+def load_sampler(choice: RunChoice, **kwargs) -> Sampler:
     """Load a run's model once (slow: call it from a worker). ChatError on anything unusable."""
-    from friendsim_tui.engine.sample import SampleError, Sampler
+    from friendsim_tui.engine import sample
 
     try:
-        return Sampler(choice.model_dir, **kwargs)
+        return sample.Sampler(choice.model_dir, **kwargs)
     except SampleError as exc:
         raise ChatError(f"run {choice.name!r}: {exc}") from None
 
 
-def open_sampler(workspace: str, run: str | None = None, **kwargs) -> tuple[RunChoice, "Sampler"]:
+def open_sampler(workspace: str, run: str | None = None, **kwargs) -> tuple[RunChoice, Sampler]:
     """``find_run`` then ``load_sampler``."""
     choice = find_run(workspace, run)
     return choice, load_sampler(choice, **kwargs)
@@ -132,7 +127,7 @@ def check_speaker(speakers: list[str], workspace: str, name: str) -> str:
     raise ChatError(f"no speaker named {name!r} in workspace {workspace!r}; the model knows: {known}")
 
 
-def read_history(path: str | Path) -> list[tuple[str, str]]:
+def read_history(path: str | Path) -> list[Turn]:
     """JSON lines ``{"speaker": ..., "text": ...}``, oldest first; blank lines are skipped.
 
     ChatError names the file and line of the first malformed line.
@@ -155,29 +150,27 @@ def read_history(path: str | Path) -> list[tuple[str, str]]:
         if not isinstance(item, dict) or not isinstance(item.get("speaker"), str) \
                 or not isinstance(item.get("text"), str):
             raise ChatError(f'{path}:{no}: expected {{"speaker": "...", "text": "..."}} with string values')
-        out.append((item["speaker"], item["text"]))
+        out.append(Turn.from_json(item))
     return out
 
 
-def check_history(speakers: list[str], workspace: str, history: list[tuple[str, str]],
-                  source: str = "history") -> list[tuple[str, str]]:
+def check_history(speakers: list[str], workspace: str, history: list[Turn],
+                  source: str = "history") -> list[Turn]:
     """Every history speaker resolved to the model's spelling; ChatError names the first unknown one."""
     resolved: dict[str, str] = {}
     out = []
-    for i, (speaker, text) in enumerate(history, 1):
-        if speaker not in resolved:
+    for i, turn in enumerate(history, 1):
+        if turn.speaker not in resolved:
             try:
-                resolved[speaker] = check_speaker(speakers, workspace, speaker)
+                resolved[turn.speaker] = check_speaker(speakers, workspace, turn.speaker)
             except ChatError as exc:
                 raise ChatError(f"{source} turn {i}: {exc}") from None
-        out.append((resolved[speaker], text))
+        out.append(Turn(resolved[turn.speaker], turn.text))
     return out
 
 
 def _timed(call):
     """(result, seconds) of a sampler call; SampleError becomes ChatError."""
-    from friendsim_tui.engine.sample import SampleError
-
     t0 = time.perf_counter()
     try:
         out = call()
@@ -186,16 +179,16 @@ def _timed(call):
     return out, time.perf_counter() - t0
 
 
-def sample_candidates(sampler: "Sampler", history: list[tuple[str, str]], player: str, n: int,
+def sample_candidates(sampler: Sampler, history: list[Turn], player: str, n: int,
                       settings: ChatConfig, force_speaker: str | None = None, seed: int | None = None
-                      ) -> tuple[list["Candidate"], float]:
+                      ) -> tuple[list[Turn], float]:
     """Candidates and the seconds sampling took; ChatError when the model gives nothing usable."""
     return _timed(lambda: sampler.candidates(history, player, n, settings, force_speaker=force_speaker, seed=seed))
 
 
-def sample_conversations(sampler: "Sampler", prompt_turns: list[tuple[str, str]], turns: int, n: int,
+def sample_conversations(sampler: Sampler, prompt_turns: list[Turn], turns: int, n: int,
                          settings: ChatConfig, opening: str | None = None, seed: int | None = None
-                         ) -> tuple[list[list["Candidate"]], float]:
+                         ) -> tuple[list[list[Turn]], float]:
     """Whole conversations and the seconds sampling took."""
     return _timed(lambda: sampler.conversation(prompt_turns, turns, n, settings, opening=opening, seed=seed))
 
@@ -222,16 +215,16 @@ def settings_from(saved: dict | None, base: ChatConfig | None = None) -> ChatCon
     return out
 
 
-def split_prompt(speakers: list[str], text: str, speaker: str | None) -> tuple[list[tuple[str, str]], str | None]:
+def split_prompt(speakers: list[str], text: str, speaker: str | None) -> tuple[list[Turn], str | None]:
     """``--prompt`` for a conversation: ``Name: text`` with a known Name (or ``speaker``) says who opens;
     otherwise the text is an opening line whose speaker the model picks."""
     from friendsim_tui.engine.sample import match_speaker
 
     if speaker is not None:
-        return [(speaker, text)], None
+        return [Turn(speaker, text)], None
     colons = [i for i, ch in enumerate(text) if ch == ":"]
     for i in reversed(colons):  # the longest known name wins: names may contain colons themselves
         found = match_speaker(speakers, text[:i].strip())
         if found is not None:
-            return [(found, text[i + 1:].lstrip())], None
+            return [Turn(found, text[i + 1:].lstrip())], None
     return [], text

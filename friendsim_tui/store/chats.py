@@ -23,24 +23,17 @@ from typing import Iterable
 
 from friendsim_tui.safe_text import inert_lines as inert
 from friendsim_tui.store.db import Store, StoreError
-
-SOURCES = ("player", "model", "edited")
+from friendsim_tui.turns import SOURCES, Turn
 
 
 @dataclass(frozen=True)
-class ChatTurn:
-    id: int
-    session_id: int
-    parent_id: int | None
-    speaker: str
-    text: str
-    source: str
-    """player (typed), model (a candidate taken as is) or edited (a candidate changed before taking it)"""
-    chosen: int | None
-    """index into ``candidates`` of the one taken; None when the player typed the turn"""
-    candidates: tuple[dict, ...]
-    """every candidate offered for this turn: {"speaker", "text"}"""
-    created: float
+class ChatTurn(Turn):
+    """A turn as stored: the :class:`~friendsim_tui.turns.Turn` and its place in the session's tree."""
+
+    id: int = 0
+    session_id: int = 0
+    parent_id: int | None = None
+    created: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +47,7 @@ class ChatSession:
     settings: dict = field(default_factory=dict)
     leaf_id: int | None = None
     """the current turn (None: at the start, before any turn)"""
-    pending: tuple[dict, ...] = ()
+    pending: tuple[Turn, ...] = ()
     """candidates offered for the next turn and not yet answered, so a resumed session shows them again"""
     turns: int = 0
     """turns stored in the session, all branches"""
@@ -80,16 +73,12 @@ _SESSION_COLS = "id, run, player, title, created, updated, settings, leaf_id, pe
 _TURN_COLS = "id, session_id, parent_id, speaker, text, source, chosen, candidates, created"
 
 
-def _candidates_json(candidates: Iterable) -> str:
-    out = []
-    for c in candidates or ():
-        if isinstance(c, dict):
-            out.append({"speaker": str(c["speaker"]), "text": str(c["text"])})
-        elif isinstance(c, (tuple, list)):
-            out.append({"speaker": str(c[0]), "text": str(c[1])})
-        else:
-            out.append({"speaker": str(c.speaker), "text": str(c.text)})
-    return json.dumps(out, ensure_ascii=False)
+def _turns_json(turns: Iterable[Turn]) -> str:
+    return json.dumps([t.to_json() for t in turns], ensure_ascii=False)
+
+
+def _turns(raw: str | None) -> tuple[Turn, ...]:
+    return tuple(Turn.from_json(item) for item in json.loads(raw or "[]"))
 
 
 class ChatStore:
@@ -102,12 +91,12 @@ class ChatStore:
     # -- rows ---------------------------------------------------------------------------------
     def _session(self, row, turns: int = 0) -> ChatSession:
         return ChatSession(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6] or "{}"), row[7],
-                           tuple(json.loads(row[8] or "[]")), turns)
+                           _turns(row[8]), turns)
 
     @staticmethod
     def _turn(row) -> ChatTurn:
-        return ChatTurn(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7] or "[]")),
-                        row[8])
+        return ChatTurn(speaker=row[3], text=row[4], source=row[5], chosen=row[6], candidates=_turns(row[7]),
+                        id=row[0], session_id=row[1], parent_id=row[2], created=row[8])
 
     # -- sessions -----------------------------------------------------------------------------
     def new_session(self, run: str, player: str, title: str = "", settings: dict | None = None) -> ChatSession:
@@ -142,9 +131,9 @@ class ChatStore:
     def save_settings(self, session_id: int, settings: dict) -> None:
         self._touch(session_id, settings=json.dumps(settings))
 
-    def set_pending(self, session_id: int, candidates: Iterable) -> None:
+    def set_pending(self, session_id: int, candidates: Iterable[Turn]) -> None:
         """Remember the candidates on offer for the next turn (cleared when a turn is added or undone)."""
-        self._touch(session_id, pending=_candidates_json(candidates))
+        self._touch(session_id, pending=_turns_json(candidates))
 
     def delete_session(self, session_id: int) -> None:
         with self.store.transaction():
@@ -166,17 +155,21 @@ class ChatStore:
         return self._turn(row)
 
     def add_turn(self, session_id: int, speaker: str, text: str, source: str = "player", *,
-                 candidates: Iterable = (), chosen: int | None = None, parent_id: int | None = -1) -> ChatTurn:
-        """Append a turn after the session's current leaf (or after ``parent_id``) and make it the leaf.
+                 candidates: Iterable[Turn] = (), chosen: int | None = None, parent_id: int | None = -1) -> ChatTurn:
+        """:meth:`add` of ``Turn(speaker, text, source, candidates, chosen)``."""
+        return self.add(session_id, Turn(speaker, text, source, tuple(candidates), chosen), parent_id=parent_id)
 
-        ``candidates``: every candidate offered for this turn ({"speaker", "text"} dicts, (speaker, text)
-        pairs or objects with .speaker and .text); ``chosen``: the index of the one taken.
+    def add(self, session_id: int, turn: Turn, *, parent_id: int | None = -1) -> ChatTurn:
+        """Append ``turn`` after the session's current leaf (or after ``parent_id``) and make it the leaf.
+
+        The turn's ``candidates`` (everything offered for it) and ``chosen`` (the index of the one taken) are
+        kept with it.
         """
-        if source not in SOURCES:
-            raise StoreError(f"turn source must be one of {', '.join(SOURCES)}, not {source!r}")
-        cands = _candidates_json(candidates)
-        if chosen is not None and not 0 <= chosen < len(json.loads(cands)):
-            raise StoreError(f"chosen candidate {chosen} is not among the {len(json.loads(cands))} offered")
+        if turn.source not in SOURCES:
+            raise StoreError(f"turn source must be one of {', '.join(SOURCES)}, not {turn.source!r}")
+        offered = len(turn.candidates)
+        if turn.chosen is not None and not 0 <= turn.chosen < offered:
+            raise StoreError(f"chosen candidate {turn.chosen} is not among the {offered} offered")
         with self.store.transaction():
             session = self.session(session_id)
             parent = session.leaf_id if parent_id == -1 else parent_id
@@ -185,7 +178,8 @@ class ChatStore:
             tid = self.conn.execute(
                 "INSERT INTO chat_turns(session_id, parent_id, speaker, text, source, chosen, candidates, created)"
                 " VALUES (?,?,?,?,?,?,?,?)",
-                (session_id, parent, speaker, text, source, chosen, cands, time.time()),
+                (session_id, parent, turn.speaker, turn.text, turn.source, turn.chosen,
+                 _turns_json(turn.candidates), time.time()),
             ).lastrowid
             self._touch(session_id, leaf_id=tid, pending="[]")
         return self.turn(tid)
@@ -278,9 +272,9 @@ class ChatStore:
         ).fetchall()
         return [self._turn(r) for r in rows]
 
-    def history(self, session_id: int) -> list[tuple[str, str]]:
-        """The current path as (speaker, text) pairs: what the sampler takes."""
-        return [(t.speaker, t.text) for t in self.path(session_id)]
+    def history(self, session_id: int) -> list[Turn]:
+        """The current path as plain turns (who said what): what the sampler takes."""
+        return [Turn(t.speaker, t.text) for t in self.path(session_id)]
 
     # -- export -------------------------------------------------------------------------------
     def export_text(self, session_id: int) -> str:

@@ -8,6 +8,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from friendsim_tui.importers.base import ChatImportError
+    from friendsim_tui.turns import Turn
     from friendsim_tui.services.importing import ImportResult, Preview
     from friendsim_tui.tui.data import WorkspaceInfo, WorkspaceSummary
 
@@ -119,15 +120,15 @@ class SessionOpened(Message):
 class CandidateSampled(Message):
     """One candidate arrived while sampling (request ``token``)."""
 
-    def __init__(self, token: int, speaker: str, text: str) -> None:
+    def __init__(self, token: int, turn: Turn) -> None:
         super().__init__()
         self.token = token
-        self.speaker = speaker
-        self.text = text
+        self.turn = turn
 
 
 class SamplingDone(Message):
-    """Sampling request ``token`` ended: ``results`` (candidates or conversations), or ``error``."""
+    """Sampling request ``token`` ended: ``results`` (candidate turns, or conversations: lists of turns), or
+    ``error``."""
 
     def __init__(self, token: int, kind: str, results: list, error: str | None = None,
                  cancelled: bool = False, seconds: float = 0.0) -> None:
@@ -143,7 +144,7 @@ class SamplingDone(Message):
 class ConversationSampled(Message):
     """One whole conversation arrived while sampling (request ``token``)."""
 
-    def __init__(self, token: int, turns: list) -> None:
+    def __init__(self, token: int, turns: list[Turn]) -> None:
         super().__init__()
         self.token = token
         self.turns = turns

@@ -11,19 +11,19 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from friendsim_tui.config import ChatConfig  # noqa: E402
-from friendsim_tui.engine.sample import (  # noqa: E402
-    EXTRA_ROUNDS, Candidate, SampleCancelled, SampleError, Sampler,
-)
+from friendsim_tui.engine.sample import EXTRA_ROUNDS, SampleCancelled, SampleError, Sampler  # noqa: E402
 from friendsim_tui.engine.text import ChatSpec, encode_turns  # noqa: E402
+from friendsim_tui.turns import Turn  # noqa: E402
 
 SPEAKERS = ["Alice", "Bob Smith", "Carol: the third"]
-LINES = [
+PAIRS = [
     ("Alice", "hey are you coming tonight"), ("Bob Smith", "yeah after work"), ("Carol: the third", "me too lol"),
     ("Alice", "cool see you at eight"), ("Bob Smith", "bring snacks"), ("Carol: the third", "ok ok"),
     ("Alice", "what time again"), ("Bob Smith", "eight I think"), ("Carol: the third", "sounds good"),
     ("Bob Smith", "who is driving"), ("Alice", "me"), ("Carol: the third", "nice one"),
     ("Alice", "anyone want pizza"), ("Carol: the third", "always"), ("Bob Smith", "yes please"),
 ]
+LINES = [Turn(s, t) for s, t in PAIRS]
 NASTY = "[bold]hi[/] [@click=app.quit]x[/] [0] \x1b[31mred\x1b[0m <|eot|> tab\there"
 HOT = ChatConfig(temperature=1.2, top_k=0, repetition_penalty=1.0, candidates=3, max_new_tokens=12)
 
@@ -39,15 +39,15 @@ def one_thread():
 
 
 def build_tiny_model(folder, steps: int = 40):
-    """A 2-layer, 64-wide GPT-2 with a byte-level BPE trained on LINES, taught the turn format briefly."""
+    """A 2-layer, 64-wide GPT-2 with a byte-level BPE trained on PAIRS, taught the turn format briefly."""
     from friendsim_tui.engine import bases
 
     spec = ChatSpec(speakers=list(SPEAKERS), workspace="crew")
-    texts = [t for _, t in LINES] * 4
+    texts = [t for _, t in PAIRS] * 4
     with one_thread():
         model, tok = bases.load(bases.resolve("scratch:tiny,n_layer=2,n_embd=64,vocab=400"), spec.special_tokens(),
                                 texts=texts, block_size=128, seed=0)
-        ids = encode_turns(spec, tok, LINES) * 3
+        ids = encode_turns(spec, tok, PAIRS) * 3
         data = torch.tensor([ids[i:i + 128] for i in range(0, len(ids) - 128, 64)])
         opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
         model.train()
@@ -95,7 +95,7 @@ def test_exactly_n_distinct_non_empty_candidates(sampler):
     assert all(c.text.strip() for c in out)
     assert len({c.text.strip() for c in out}) == 4
     assert got == out  # streamed, in the order returned
-    assert all(isinstance(c, Candidate) and c.speaker in SPEAKERS for c in out)
+    assert all(isinstance(c, Turn) and c.speaker in SPEAKERS for c in out)
 
 
 def test_force_speaker_and_impersonate(sampler):
@@ -119,13 +119,13 @@ def test_empty_history_lets_the_model_open(sampler):
 
 
 def test_history_longer_than_the_context_is_trimmed_from_the_oldest_turn(sampler):
-    history = [(s, f"{t} number {i}") for i, (s, t) in enumerate(LINES * 20)]
+    history = [Turn(s, f"{t} number {i}") for i, (s, t) in enumerate(PAIRS * 20)]
     budget, _ = sampler._budget(HOT.max_new_tokens + 1)
     ids, dropped = sampler.prompt_ids(history, budget)
     assert dropped > 0 and len(ids) <= budget
     kept = history[dropped:]
-    expected = [i for s, t in kept for i in encode_turns(sampler.spec, sampler.tokenizer, [(s, t)], opened=False,
-                                                          closed=False)]
+    expected = [i for t in kept for i in encode_turns(sampler.spec, sampler.tokenizer, [(t.speaker, t.text)],
+                                                       opened=False, closed=False)]
     assert ids == expected  # whole turns, newest kept, no <|session|> since the start was cut
     assert ids[0] in sampler.speaker_ids and ids[-1] == sampler.eot_id
     out = sampler.candidates(history, "Alice", 2, HOT, seed=6)
@@ -133,11 +133,11 @@ def test_history_longer_than_the_context_is_trimmed_from_the_oldest_turn(sampler
 
 
 def test_a_long_chat_keeps_its_window_start_so_the_prompt_cache_still_helps(sampler, monkeypatch):
-    history = [(s, f"{t} number {i}") for i, (s, t) in enumerate(LINES * 20)]
+    history = [Turn(s, f"{t} number {i}") for i, (s, t) in enumerate(PAIRS * 20)]
     budget, _ = sampler._budget(HOT.max_new_tokens + 1)
     ids, start = sampler.prompt_ids(history, budget, sticky=True)
     assert len(ids) <= budget - min(budget // 4, 128) and ids == sampler.prompt_ids(history[start:], budget)[0][1:]
-    grown = history + [("Alice", "one more"), ("Bob Smith", "and another")]
+    grown = history + [Turn("Alice", "one more"), Turn("Bob Smith", "and another")]
     ids2, start2 = sampler.prompt_ids(grown, budget, sticky=True)
     assert start2 == start and ids2[:len(ids)] == ids  # same start: the old prompt is a prefix of the new
     calls = []
@@ -153,7 +153,7 @@ def test_a_long_chat_keeps_its_window_start_so_the_prompt_cache_still_helps(samp
 
 
 def test_a_single_turn_longer_than_the_context_keeps_its_end(sampler):
-    huge = [("Alice", "word " * 2000 + "the end")]
+    huge = [Turn("Alice", "word " * 2000 + "the end")]
     ids, dropped = sampler.prompt_ids(huge, 50)
     assert dropped == 1 and len(ids) == 50
     assert ids[0] == sampler.speaker_ids[0] and ids[-1] == sampler.eot_id
@@ -184,7 +184,7 @@ def test_history_is_encoded_once_and_candidates_are_one_batch(sampler, monkeypat
     sampler.candidates(history, "Alice", 2, HOT, seed=9)
     assert calls[0] == (2, 1)
     calls.clear()
-    longer = history + [("Alice", "and one more thing")]
+    longer = history + [Turn("Alice", "and one more thing")]
     sampler.candidates(longer, "Alice", 2, HOT, seed=10)
     assert calls[0] == (1, len(sampler.prompt_ids(longer, 10_000)[0]) - prompt_len)
     assert calls[1] == (2, 1)
@@ -192,21 +192,21 @@ def test_history_is_encoded_once_and_candidates_are_one_batch(sampler, monkeypat
 
 def test_markup_and_control_characters_are_plain_text(sampler, monkeypatch):
     # in the history: encoded as characters (the literal "<|eot|>" never becomes the control token)
-    ids, _ = sampler.prompt_ids([("Alice", NASTY)], 10_000)
+    ids, _ = sampler.prompt_ids([Turn("Alice", NASTY)], 10_000)
     assert ids.count(sampler.eot_id) == 1 and ids[-1] == sampler.eot_id
     assert sampler.tokenizer.decode(ids[2:-1]) == NASTY
     # from the model: decoded back unchanged
     body = encode_turns(sampler.spec, sampler.tokenizer, [("Bob Smith", NASTY)], opened=False, closed=False)
     fake_decode(monkeypatch, sampler, [[body]])
-    (cand,) = sampler.candidates([("Alice", NASTY)], "Alice", 1, HOT)
-    assert cand == Candidate("Bob Smith", NASTY)
+    (cand,) = sampler.candidates([Turn("Alice", NASTY)], "Alice", 1, HOT)
+    assert cand == Turn("Bob Smith", NASTY)
 
 
 def test_whitespace_around_a_candidate_is_dropped(sampler, monkeypatch):
     body = encode_turns(sampler.spec, sampler.tokenizer, [("Carol: the third", "  hi  there \n")], opened=False,
                         closed=False)
     fake_decode(monkeypatch, sampler, [[body]])
-    assert sampler.candidates(LINES[:2], "Alice", 1, HOT) == [Candidate("Carol: the third", "hi  there")]
+    assert sampler.candidates(LINES[:2], "Alice", 1, HOT) == [Turn("Carol: the third", "hi  there")]
 
 
 def test_half_a_multibyte_character_is_not_shown_as_a_replacement_mark(sampler, monkeypatch):
@@ -293,7 +293,7 @@ def test_same_reply_key():
 
 def test_unknown_speakers_are_refused_with_the_known_names(sampler):
     with pytest.raises(SampleError, match="'Zed' is not a speaker.*Alice, Bob Smith"):
-        sampler.candidates([("Zed", "hi")], "Alice", 1, HOT)
+        sampler.candidates([Turn("Zed", "hi")], "Alice", 1, HOT)
     with pytest.raises(SampleError, match="'Nobody' is not a speaker"):
         sampler.candidates(LINES[:2], "Nobody", 1, HOT)
     with pytest.raises(SampleError, match="'Zed' is not a speaker"):
@@ -301,10 +301,10 @@ def test_unknown_speakers_are_refused_with_the_known_names(sampler):
 
 
 def test_conversations(sampler):
-    convos = sampler.conversation([("Alice", "anyone want pizza")], turns=4, n=3, settings=HOT, seed=9)
+    convos = sampler.conversation([Turn("Alice", "anyone want pizza")], turns=4, n=3, settings=HOT, seed=9)
     assert len(convos) == 3
     for c in convos:
-        assert c[0] == Candidate("Alice", "anyone want pizza")
+        assert c[0] == Turn("Alice", "anyone want pizza")
         assert 1 <= len(c) - 1 <= 4
         assert all(t.speaker in SPEAKERS for t in c)
     seen = []

@@ -10,20 +10,21 @@ from pathlib import Path
 from textual.app import App
 
 from friendsim_tui import tui
-from friendsim_tui.engine.sample import Candidate, SampleCancelled
+from friendsim_tui.turns import SampleCancelled, Sampler, Turn
 
 APP_CSS = Path(tui.__file__).parent / "app.tcss"
 SPEAKERS = ["Maya", "Jonas", "pixel_dan"]
 
 
-class ScriptedSampler:
+class ScriptedSampler(Sampler):
     """Deterministic candidates: ``<speaker> line <k>`` (or the texts of ``script``, in turn).
 
-    ``delay``: seconds slept per candidate in the worker thread (a slow model); every call is recorded.
+    ``delay``: seconds slept per candidate in the worker thread (a slow model); every call is recorded, its
+    history and prompt as (speaker, text) pairs.
     """
 
     def __init__(self, speakers=SPEAKERS, script: list[str] | None = None, delay: float = 0.0) -> None:
-        self.speakers = list(speakers)
+        self._speakers = list(speakers)
         self.script = list(script or [])
         self.delay = delay
         self.calls: list[dict] = []
@@ -43,6 +44,10 @@ class ScriptedSampler:
             self._budget = None
             self._gate.notify_all()
 
+    @property
+    def speakers(self) -> list[str]:
+        return list(self._speakers)
+
     def _text(self, speaker: str) -> str:
         k, self.count = self.count, self.count + 1
         return self.script[k % len(self.script)] if self.script else f"{speaker} line {k}"
@@ -61,35 +66,35 @@ class ScriptedSampler:
     def candidates(self, history, player, n=None, settings=None, force_speaker=None, on_candidate=None, *,
                    exclude=(), seed=None):
         self.cancelled.clear()
-        self.calls.append({"kind": "candidates", "history": list(history), "player": player, "n": n,
+        self.calls.append({"kind": "candidates", "history": pairs(history), "player": player, "n": n,
                            "settings": settings, "force": force_speaker, "exclude": list(exclude)})
         others = [force_speaker] if force_speaker else [s for s in self.speakers if s != player]
         out = []
         for i in range(n):
             self._wait()
             speaker = others[self.count % len(others)]
-            cand = Candidate(speaker, self._text(speaker))
+            cand = Turn(speaker, self._text(speaker))
             out.append(cand)
             if on_candidate is not None:
                 on_candidate(cand)
         return out
 
     def impersonate(self, history, player, settings=None, n=1, on_candidate=None, *, exclude=(), seed=None):
-        self.calls.append({"kind": "impersonate", "history": list(history), "player": player})
+        self.calls.append({"kind": "impersonate", "history": pairs(history), "player": player})
         self._wait()
-        return [Candidate(player, f"my own line {self.count}")]
+        return [Turn(player, f"my own line {self.count}")]
 
     def conversation(self, prompt_turns=(), turns=8, n=3, settings=None, *, opening=None, on_conversation=None,
                      seed=None):
-        self.calls.append({"kind": "conversation", "prompt": list(prompt_turns), "opening": opening, "turns": turns,
+        self.calls.append({"kind": "conversation", "prompt": pairs(prompt_turns), "opening": opening, "turns": turns,
                            "n": n, "settings": settings})
         out = []
         for i in range(n):
             self._wait()
-            head = [Candidate(s, t) for s, t in prompt_turns]
+            head = [Turn(t.speaker, t.text) for t in prompt_turns]
             if opening:
-                head.append(Candidate(self.speakers[1], opening))
-            body = [Candidate(self.speakers[(i + j) % len(self.speakers)], self._text("x") if self.script else
+                head.append(Turn(self.speakers[1], opening))
+            body = [Turn(self.speakers[(i + j) % len(self.speakers)], self._text("x") if self.script else
                               f"sample {i + 1} turn {j + 1}") for j in range(turns - (1 if opening else 0))]
             conv = head + body
             out.append(conv)
@@ -101,7 +106,18 @@ class ScriptedSampler:
         self.cancelled.set()
 
 
-def opener(sampler: ScriptedSampler):
+def pairs(turns) -> list[tuple[str, str]]:
+    """What a test compares turns by: who said what."""
+    return [(t.speaker, t.text) for t in turns]
+
+
+def fork_at(screen) -> tuple[int, int, int] | None:
+    """Where the chat screen shows its path last split: (depth, branch, branches)."""
+    fork = screen.fork
+    return None if fork is None else (fork.depth, fork.index, fork.count)
+
+
+def opener(sampler: Sampler):
     """An ``open_sampler`` for the screens that hands out ``sampler``."""
     return lambda workspace, run: (None, sampler)
 

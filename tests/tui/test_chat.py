@@ -10,7 +10,7 @@ import time
 import pytest
 from chat_helpers import (
     SPEAKERS, LoopGaps, RecordingSampler, ScreenHost, ScriptedSampler, assert_loop_kept_running, baseline_gaps,
-    opener,
+    fork_at, opener, pairs,
 )
 from textual.content import Content
 from tui_helpers import SIZE, on_home, wait_until
@@ -19,6 +19,7 @@ from friendsim_tui.engine.sample import SampleError
 from friendsim_tui.services.chat import ChatError
 from friendsim_tui.store import Store
 from friendsim_tui.store.chats import ChatStore
+from friendsim_tui.turns import Turn
 from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.chat_setup import ChatSetupScreen
 from friendsim_tui.tui.widgets.chat_log import wrap_plain
@@ -105,7 +106,7 @@ async def test_candidates_numbered_then_pick_records_all_and_the_choice(workspac
     assert [(t.speaker, t.text, t.source) for t in turns] == [
         ("Maya", "who's up for karaoke?", "player"), ("pixel_dan", "pixel_dan line 1", "model")]
     assert turns[1].chosen == 1
-    assert [c["text"] for c in turns[1].candidates] == ["Jonas line 0", "pixel_dan line 1", "Jonas line 2"]
+    assert [c.text for c in turns[1].candidates] == ["Jonas line 0", "pixel_dan line 1", "Jonas line 2"]
 
 
 async def test_more_edit_undo_branch_and_empty_enter(workspace):
@@ -178,7 +179,7 @@ async def test_typing_impersonate_and_force(workspace):
                          "a forced request")
         await candidates_in(pilot, 3)
         assert sampler.calls[-1]["force"] == "pixel_dan"
-        assert {s for s, _ in screen.candidates} == {"pixel_dan"}
+        assert {c.speaker for c in screen.candidates} == {"pixel_dan"}
 
 
 async def test_settings_apply_to_the_next_sample_and_are_saved(workspace):
@@ -191,7 +192,7 @@ async def test_settings_apply_to_the_next_sample_and_are_saved(workspace):
         app.screen.query_one("#set-temperature").value = "0.9"
         app.screen.query_one("#set-candidates").value = "0"
         await pilot.press("ctrl+s")
-        assert "from 1 to 9" in str(app.screen.query_one("#settings-error").render())
+        assert "between 1 and 9" in str(app.screen.query_one("#settings-error").render())
         app.screen.query_one("#set-candidates").value = "2"
         app.screen.query_one("#set-top_k").value = "12"
         await pilot.press("ctrl+s")
@@ -235,22 +236,23 @@ async def test_export_writes_a_file_in_the_workspace(workspace, home):
 async def test_resume_shows_previous_turns_and_pending_candidates(workspace):
     def seed(chats):
         s = chats.new_session(RUN, "Maya", settings={"temperature": 0.7})
-        chats.add_turn(s.id, "Jonas", "Well, chess club is tonight.", "model", candidates=[("Jonas", "Well, chess club is tonight.")], chosen=0)
+        chats.add_turn(s.id, "Jonas", "Well, chess club is tonight.", "model",
+                       candidates=[Turn("Jonas", "Well, chess club is tonight.")], chosen=0)
         chats.add_turn(s.id, "Maya", "omg i forgot", "player")
-        chats.set_pending(s.id, [("Jonas", "Right. Same room."), ("pixel_dan", "pizza?")])
+        chats.set_pending(s.id, [Turn("Jonas", "Right. Same room."), Turn("pixel_dan", "pizza?")])
         other = chats.new_session(RUN, "Jonas")  # another player's session is not resumed
         chats.add_turn(other.id, "Jonas", "not this one", "player")
         return s.id
 
     sid = chats_of(seed)
-    chats_of(lambda chats: chats.set_pending(sid, [("Jonas", "Right. Same room."), ("pixel_dan", "pizza?")]))
+    chats_of(lambda chats: chats.set_pending(sid, [Turn("Jonas", "Right. Same room."), Turn("pixel_dan", "pizza?")]))
     sampler = ScriptedSampler()
     app = chat_app(sampler)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         assert screen.session.id == sid
         assert [line.split()[0] for line in log_lines(app)] == ["Jonas", "Maya"]
-        assert screen.candidates == [("Jonas", "Right. Same room."), ("pixel_dan", "pizza?")]
+        assert pairs(screen.candidates) == [("Jonas", "Right. Same room."), ("pixel_dan", "pizza?")]
         assert screen.settings.temperature == 0.7 and sampler.calls == []
         await pilot.press("2")
         await wait_until(pilot, lambda: len(saved_turns()[1]) == 3, "the pick saved")
@@ -411,7 +413,7 @@ async def test_brackets_switch_between_saved_branches_and_the_session_follows(wo
         await pilot.press("2")
         second = texts_shown(app)
         assert second[0] != first[0]
-        await wait_until(pilot, lambda: screen.branch_at == (0, 1, 2), "the split shown")
+        await wait_until(pilot, lambda: fork_at(screen) == (0, 1, 2), "the split shown")
         assert log_lines(app)[0].startswith(f"{second[0].split()[0]} \u20392/2\u203a")
         assert str(screen.log_widget.border_subtitle) == "branch 2/2 · [ ] switch"
         assert saved_path_texts() == second
@@ -426,7 +428,7 @@ async def test_brackets_switch_between_saved_branches_and_the_session_follows(wo
         await pilot.press("left_square_bracket")
         await wait_until(pilot, lambda: texts_shown(app) == first and screen.session is not None, "branch 1")
         assert [line.split()[-1] for line in log_lines(app)] == [t.split()[-1] for t in first]
-        assert "\u20391/2\u203a" in log_lines(app)[0] and screen.branch_at == (0, 0, 2)
+        assert "\u20391/2\u203a" in log_lines(app)[0] and fork_at(screen) == (0, 0, 2)
         assert screen.candidates == [] and screen.sampling is None
         assert saved_path_texts() == first
         await wait_until(pilot, lambda: footer_keys(screen).get("left_square_bracket") is False, "[ dimmed")
@@ -436,7 +438,7 @@ async def test_brackets_switch_between_saved_branches_and_the_session_follows(wo
         assert texts_shown(app) == first and screen.session is not None
         # ] : branch 2 again
         await pilot.press("right_square_bracket")
-        await wait_until(pilot, lambda: texts_shown(app) == second and screen.branch_at == (0, 1, 2), "branch 2")
+        await wait_until(pilot, lambda: texts_shown(app) == second and fork_at(screen) == (0, 1, 2), "branch 2")
         assert saved_path_texts() == second
         # a pick on the branch goes on from it
         await offered(pilot, "", 3)
@@ -450,7 +452,7 @@ async def test_brackets_switch_between_saved_branches_and_the_session_follows(wo
     app = chat_app(ScriptedSampler())
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        assert texts_shown(app) == first and screen.branch_at == (0, 0, 2)
+        assert texts_shown(app) == first and fork_at(screen) == (0, 0, 2)
         assert "\u20391/2\u203a" in log_lines(app)[0]
 
 
@@ -468,7 +470,7 @@ async def test_switching_cancels_sampling_and_a_branch_ending_on_my_line_is_answ
         sampler.hold()  # the answer to "bye" stays on its way until the test lets it come
         await say(pilot, "bye")
         await wait_until(pilot, lambda: screen.sampling == "candidates", "sampling for bye")
-        await wait_until(pilot, lambda: screen.branch_at == (0, 1, 2), "the split shown")
+        await wait_until(pilot, lambda: fork_at(screen) == (0, 1, 2), "the split shown")
         calls = len(sampler.calls)
         # [ while sampling: the sampling stops, nothing it brought stays on offer
         screen.log_widget.focus()
@@ -497,7 +499,7 @@ async def test_branch_keys_hidden_and_harmless_with_one_branch_and_brackets_type
         await pilot.press("1")
         await wait_until(pilot, lambda: len(saved_path_texts()) == 2, "the pick saved")
         shown, calls = texts_shown(app), len(sampler.calls)
-        assert screen.branch_at is None and screen.check_action("branch", (1,)) is False
+        assert screen.fork is None and screen.check_action("branch", (1,)) is False
         assert "branch" not in " ".join(c.title.lower() for c in screen.palette_commands())
         # in the input a bracket is a bracket
         assert screen.input.has_focus
@@ -575,9 +577,9 @@ async def test_home_c_without_a_run_offers_training(workspaces, make_app):
 def _seed_history(texts):
     def seed(chats):
         s = chats.new_session(RUN, "Maya")
-        chats.add_turn(s.id, "Jonas", texts[0], "model", candidates=[("Jonas", texts[0])], chosen=0)
+        chats.add_turn(s.id, "Jonas", texts[0], "model", candidates=[Turn("Jonas", texts[0])], chosen=0)
         chats.add_turn(s.id, "Maya", texts[1], "player")
-        chats.add_turn(s.id, "pixel_dan", texts[2], "model", candidates=[("pixel_dan", texts[2])], chosen=0)
+        chats.add_turn(s.id, "pixel_dan", texts[2], "model", candidates=[Turn("pixel_dan", texts[2])], chosen=0)
 
     chats_of(seed)
 
@@ -667,7 +669,7 @@ async def test_a_real_tiny_model_in_the_chat(workspace):
                 await pilot.press("r")  # a swipe: fewer than 3 new ones if the tiny model repeats itself
                 await wait_until(pilot, lambda: screen.sampling is None, "the swipe")
             assert len(screen.candidates) >= 3
-            assert all(speaker != "Alice" and text.strip() for speaker, text in screen.candidates)
+            assert all(c.speaker != "Alice" and c.text.strip() for c in screen.candidates)
             await pilot.press("1")
             await wait_until(pilot, lambda: len(saved_turns("tiny")[1]) == 1, "the pick saved")
     finally:

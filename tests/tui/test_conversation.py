@@ -4,7 +4,7 @@ export, settings, and a snapshot."""
 from __future__ import annotations
 
 import pytest
-from chat_helpers import ScreenHost, ScriptedSampler, opener
+from chat_helpers import ScreenHost, ScriptedSampler, opener, pairs
 from tui_helpers import SIZE, wait_until
 
 from friendsim_tui.store import Store
@@ -58,7 +58,7 @@ async def test_prompt_with_a_known_name_then_continue_in_chat(workspace):
                          "the chat")
         chat = app.screen
         assert chat.player == "pixel_dan" and chat.sampler is sampler
-        assert [(t.speaker, t.text) for t in chat.turns] == screen.samples[1]
+        assert pairs(chat.turns) == pairs(screen.samples[1])
         await pilot.press("escape", "escape")
         await wait_until(pilot, lambda: app.screen is screen, "back to the samples")
 

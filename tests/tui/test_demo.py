@@ -8,16 +8,17 @@ import json
 
 import psutil
 
-from chat_helpers import ScreenHost, ScriptedSampler, opener
+from chat_helpers import ScreenHost, ScriptedSampler, opener, pairs
 from tui_helpers import wait_until
 
 from friendsim_tui import paths
 from friendsim_tui.store import Store
+from friendsim_tui.turns import Turn
 from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.demo import DemoDashboard
 from friendsim_tui.tui.widgets.candidates import CandidatePanel
 
-OPENING = [("Maya", "omg who's up for karaoke friday??")]
+OPENING = [Turn("Maya", "omg who's up for karaoke friday??")]
 
 
 def write(path, *events):
@@ -63,9 +64,9 @@ def test_dashboard_hands_over_to_the_chat_when_training_is_done(tmp_path, home, 
             assert chat.player == "Maya"
             await wait_until(pilot, lambda: len(chat.candidates) == 3, "the first candidates")
             # The opening line is Maya's; nobody answers in her voice.
-            assert [(t.speaker, t.text) for t in chat.turns] == OPENING
-            assert all(speaker != "Maya" for speaker, _ in chat.candidates)
-            assert sampler.calls[0]["history"][-1] == OPENING[0]
+            assert pairs(chat.turns) == pairs(OPENING)
+            assert all(c.speaker != "Maya" for c in chat.candidates)
+            assert sampler.calls[0]["history"][-1] == pairs(OPENING)[0]
             assert chat.query_one(CandidatePanel).display
 
     asyncio.run(scenario())

@@ -5,7 +5,7 @@ Update with ``pytest tests/tui --snapshot-update`` and look at the report before
 
 from __future__ import annotations
 
-from chat_helpers import SPEAKERS, ScreenHost, ScriptedSampler, opener
+from chat_helpers import SPEAKERS, ScreenHost, ScriptedSampler, fork_at, opener
 from tui_helpers import SIZE, browser_ready, on_home, open_import, preview_path, wait_until
 
 
@@ -84,8 +84,8 @@ def test_chat_after_switching_branch(home, snap_compare):
 
     async def run_before(pilot):
         screen = pilot.app.screen
-        await wait_until(pilot, lambda: screen.sampler is not None and screen.branch_at == (2, 2, 3), "branch 3/3")
+        await wait_until(pilot, lambda: screen.sampler is not None and fork_at(screen) == (2, 2, 3), "branch 3/3")
         await pilot.press("escape", "left_square_bracket")
-        await wait_until(pilot, lambda: screen.branch_at == (2, 1, 3) and screen.session is not None, "branch 2/3")
+        await wait_until(pilot, lambda: fork_at(screen) == (2, 1, 3) and screen.session is not None, "branch 2/3")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -14,8 +14,8 @@ ctrl+s settings, ctrl+e export, esc back.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, OptionList, Static
 
 from friendsim_tui.config import ChatConfig
-from friendsim_tui.services.chat import settings_from
+from friendsim_tui.services.chat import Sampler, Turn, settings_from
 from friendsim_tui.services.sessions import SessionWriter, export_path, write_private
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import (
@@ -38,27 +38,21 @@ from friendsim_tui.tui.messages import (
     SessionOpened,
 )
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt, TextPrompt
-from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler, pairs, settle_heap
+from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler, settle_heap
 from friendsim_tui.tui.screens.settings import SAMPLING_FIELDS, SettingsScreen, check_chat_settings, settings_line
 from friendsim_tui.tui.text import inert, inert_content
 from friendsim_tui.tui.widgets.candidates import CandidatePanel
 from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
 from friendsim_tui.tui.widgets.text_input import TextInput
 
-
-@dataclass(frozen=True)
-class Turn:
-    speaker: str
-    text: str
-    source: str
-    candidates: tuple[tuple[str, str], ...] = ()
-
+if TYPE_CHECKING:  # pragma: no cover
+    from friendsim_tui.store.chats import Fork
 
 BRANCH_KEYS = Binding.Group("Branch", compact=True)
 
 
-def branch_label(index: int, count: int) -> str:
-    return f"‹{index + 1}/{count}›"
+def branch_label(fork: Fork) -> str:
+    return f"‹{fork.index + 1}/{fork.count}›"
 
 
 def post_session(chats, session_id: int, post: Callable[[Message], Any]) -> None:
@@ -70,9 +64,9 @@ def post_session(chats, session_id: int, post: Callable[[Message], Any]) -> None
 
 class ChatScreen(ModelScreen):
     class ForkShown(Message):
-        """Where the session's current path last split (a ``store.chats.Fork``), None when it never did."""
+        """Where the session's current path last split, None when it never did."""
 
-        def __init__(self, session_id: int, fork: Any) -> None:
+        def __init__(self, session_id: int, fork: Fork | None) -> None:
             super().__init__()
             self.session_id = session_id
             self.fork = fork
@@ -94,21 +88,21 @@ class ChatScreen(ModelScreen):
     ]
 
     def __init__(self, workspace: str, run: str, player: str, *, speakers: Sequence[str] = (),
-                 open_sampler: OpenSampler | None = None, sampler: Any = None,
-                 seed_turns: Sequence | None = None, resume: bool = True, autostart: bool = False) -> None:
+                 open_sampler: OpenSampler | None = None, sampler: Sampler | None = None,
+                 seed_turns: Sequence[Turn] = (), resume: bool = True, autostart: bool = False) -> None:
         super().__init__(workspace, run, open_sampler=open_sampler, sampler=sampler, id="chat")
         self._autostart = autostart
         """Ask for the first candidates as soon as the model is loaded (the demo opens this way)."""
         self.player = player
         self.speakers = list(speakers)
-        self._seed = pairs(seed_turns) if seed_turns else None
+        self._seed = [Turn(t.speaker, t.text) for t in seed_turns]
         self._resume = resume and not seed_turns
         self.session = None
         self.turns: list[Turn] = []
-        self.candidates: list[tuple[str, str]] = []
+        self.candidates: list[Turn] = []
         self._wanted: int = 0
-        self.branch_at: tuple[int, int, int] | None = None
-        """(position in ``turns``, which branch, how many) where the path last split; None: it never did."""
+        self.fork: Fork | None = None
+        """Where the path last split (``fork.depth`` is the position in ``turns``); None: it never did."""
         self.last_sample_seconds: float | None = None
         self.writer: SessionWriter | None = None
 
@@ -199,8 +193,8 @@ class ChatScreen(ModelScreen):
         def job(chats) -> None:
             found = [s for s in chats.list_sessions(run) if s.player == player] if resume else []
             session = found[0] if found else chats.new_session(run, player, settings=defaults)
-            for speaker, text in seed or ():
-                chats.add_turn(session.id, speaker, text, "model", candidates=[(speaker, text)], chosen=0)
+            for turn in seed:
+                chats.add(session.id, Turn(turn.speaker, turn.text, "model", (turn,), 0))
             post_session(chats, session.id, post)
 
         self._write(job)
@@ -209,12 +203,12 @@ class ChatScreen(ModelScreen):
     def _session_opened(self, message: SessionOpened) -> None:
         self.session = message.session
         self.settings = settings_from(self.session.settings, self.settings)
-        self.turns = [Turn(t.speaker, t.text, t.source, tuple(pairs(t.candidates))) for t in message.turns]
+        self.turns = list(message.turns)
         self.log_widget.set_entries(self._entries())
         settle_heap()
         self._update_header()
         if self.session.pending:
-            self._set_candidates(pairs(self.session.pending))
+            self._set_candidates(self.session.pending)
         if self.sampler is not None:
             self._ready()
 
@@ -249,8 +243,8 @@ class ChatScreen(ModelScreen):
         tag = {"player": " (you)", "edited": " (edited)"}.get(turn.source, "")
         if turn.speaker == self.player and turn.source != "player":
             tag = " (you)"
-        if self.branch_at is not None and position == self.branch_at[0]:
-            tag += " " + branch_label(*self.branch_at[1:])
+        if self.fork is not None and position == self.fork.depth:
+            tag += " " + branch_label(self.fork)
         return LogEntry(turn.speaker, turn.text, tag)
 
     def _entries(self) -> list[LogEntry]:
@@ -260,25 +254,23 @@ class ChatScreen(ModelScreen):
     def _fork_shown(self, message: ForkShown) -> None:
         if self.session is not None and message.session_id != self.session.id:
             return
-        fork = message.fork
-        where = None if fork is None else (fork.depth, fork.index, fork.count)
-        if where != self.branch_at:
-            self._show_fork(where)
+        if message.fork != self.fork:
+            self._show_fork(message.fork)
             if self.session is not None:  # (a session being opened shows it with its turns)
                 self.log_widget.set_entries(self._entries())
 
-    def _show_fork(self, where: tuple[int, int, int] | None) -> None:
+    def _show_fork(self, fork: Fork | None) -> None:
         """The branch keys in the Footer and the log's subtitle (the label on the turn comes with the entries)."""
-        self.branch_at = where
+        self.fork = fork
         self.log_widget.border_subtitle = (
-            Content(f"branch {where[1] + 1}/{where[2]} · [ ] switch") if where is not None else None)
+            Content(f"branch {fork.index + 1}/{fork.count} · [ ] switch") if fork is not None else None)
         self.refresh_bindings()
 
     def _append_turn(self, turn: Turn) -> None:
         self.turns.append(turn)
         self.log_widget.append(self._entry(turn))
 
-    def _set_candidates(self, items: Sequence[tuple[str, str]]) -> None:
+    def _set_candidates(self, items: Sequence[Turn]) -> None:
         self.candidates = list(items)
         self.panel.set_candidates(self.candidates)
 
@@ -293,10 +285,10 @@ class ChatScreen(ModelScreen):
         if not more:
             self._set_candidates([])
         sampler, post, player, settings = self.sampler, self.post_message, self.player, self.settings
-        history = [(t.speaker, t.text) for t in self.turns]
+        history = list(self.turns)
         n = 1 if kind == "impersonate" else settings.candidates
         self._wanted = n
-        exclude = [t for _, t in self.candidates] if more else []
+        exclude = [c.text for c in self.candidates] if more else []
         if kind == "impersonate":
             self._status(f"suggesting a line for {inert(self.player, 30)}…", spinning=True)
             self._start_sampling(kind, lambda token: sampler.impersonate(history, player, settings, n=1, exclude=exclude))
@@ -304,13 +296,13 @@ class ChatScreen(ModelScreen):
         self._status(f"sampling {n} {'more ' if more else ''}…", spinning=True)
         self._start_sampling(kind, lambda token: sampler.candidates(
             history, player, n, settings, force_speaker=force, exclude=exclude,
-            on_candidate=lambda c: post(CandidateSampled(token, c.speaker, c.text))))
+            on_candidate=lambda c: post(CandidateSampled(token, c))))
 
     @on(CandidateSampled)
     def _candidate_sampled(self, message: CandidateSampled) -> None:
         if message.token != self._token or self.sampling != "candidates":
             return
-        item = (message.speaker, message.text)
+        item = message.turn
         if item not in self.candidates:
             self._set_candidates([*self.candidates, item])
             self._wanted -= 1
@@ -327,7 +319,7 @@ class ChatScreen(ModelScreen):
         self.last_sample_seconds = message.seconds
         if message.kind == "impersonate":
             if message.results:
-                self.input.value = message.results[0][1]
+                self.input.value = message.results[0].text
                 self.input.cursor_position = len(self.input.value)
                 self.input.focus()
             self._idle_hint()
@@ -345,14 +337,9 @@ class ChatScreen(ModelScreen):
         if self.session is None or not 0 <= index < len(self.candidates):
             return
         self._cancel_sampling()
-        speaker, original = self.candidates[index]
-        offered = list(self.candidates)
-        source = "model" if text is None or text == original else "edited"
-        text = original if text is None else text
-        self._append_turn(Turn(speaker, text, source, tuple(offered)))
-        sid = self.session.id
-        self._write_turn(lambda chats: chats.add_turn(sid, speaker, text, source, candidates=offered, chosen=index))
-        self._set_candidates([])
+        taken = self.candidates[index]
+        source = "model" if text is None or text == taken.text else "edited"
+        self._keep(Turn(taken.speaker, taken.text if text is None else text, source, tuple(self.candidates), index))
         self._idle_hint()
         self.input.focus()
 
@@ -361,12 +348,15 @@ class ChatScreen(ModelScreen):
             self.notify("The session is still opening.", severity="warning")
             return
         self._cancel_sampling()
-        offered = list(self.candidates)
-        self._append_turn(Turn(self.player, text, "player", tuple(offered)))
-        sid, player = self.session.id, self.player
-        self._write_turn(lambda chats: chats.add_turn(sid, player, text, "player", candidates=offered))
-        self._set_candidates([])
+        self._keep(Turn(self.player, text, "player", tuple(self.candidates)))
         self._request()
+
+    def _keep(self, turn: Turn) -> None:
+        """Show ``turn`` at the end of the log and save it; nothing is on offer any more."""
+        self._append_turn(turn)
+        sid = self.session.id
+        self._write_turn(lambda chats: chats.add(sid, turn))
+        self._set_candidates([])
 
     @on(Input.Submitted, "#chat-input")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -398,14 +388,14 @@ class ChatScreen(ModelScreen):
             self.notify("No candidate to edit yet.", severity="warning")
             return
         index = self.panel.option_list.highlighted or 0
-        speaker, text = self.candidates[index]
+        cand = self.candidates[index]
 
         def edited(value: str | None) -> None:
             if value is not None:
                 self._take(index, value)
 
         self.app.push_screen(
-            TextPrompt(Content.assemble("Edit ", inert_content(speaker, limit=30), "'s reply"), value=text,
+            TextPrompt(Content.assemble("Edit ", inert_content(cand.speaker, limit=30), "'s reply"), value=cand.text,
                        hint=Content("Enter takes the edited reply.")),
             edited,
         )
@@ -434,8 +424,8 @@ class ChatScreen(ModelScreen):
         """Show the previous (-1) or next (1) saved branch where the path last split, up to that branch's newest
         turn: the session is opened again there, as when it is resumed (nothing on offer: the candidates of the
         branch left are dropped; after the player's own line the others answer)."""
-        where = self.branch_at
-        if self.session is None or where is None or not 0 <= where[1] + step < where[2]:
+        fork = self.fork
+        if self.session is None or fork is None or not 0 <= fork.index + step < fork.count:
             return
         self._cancel_sampling()
         sid, post = self.session.id, self.post_message
@@ -456,7 +446,7 @@ class ChatScreen(ModelScreen):
         """Start a new session (the current one stays saved: it is the one resumed next time until this
         one has been used more recently)."""
         self._cancel_sampling()
-        self._seed = None
+        self._seed = []
         self.session = None
         self.turns = []
         self.log_widget.clear()
@@ -524,12 +514,12 @@ class ChatScreen(ModelScreen):
         if action in ("pick", "edit"):
             return True if self.candidates else None
         if action == "branch":  # shown only where the path split (False hides), dimmed (None) at either end
-            where = self.branch_at
-            return False if where is None else True if 0 <= where[1] + int(parameters[0]) < where[2] else None
+            fork = self.fork
+            return False if fork is None else True if 0 <= fork.index + int(parameters[0]) < fork.count else None
         return True
 
     def palette_commands(self) -> list[PaletteCommand]:
-        branches = [] if self.branch_at is None else [
+        branches = [] if self.fork is None else [
             PaletteCommand("Previous branch", "Show the previous saved branch where the chat split (\\[)",
                            lambda: self.action_branch(-1)),
             PaletteCommand("Next branch", "Show the next saved branch where the chat split (])",

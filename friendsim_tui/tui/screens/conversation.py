@@ -10,7 +10,6 @@ the chat from that sample (a new session that starts with its turns, the model a
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,12 +19,13 @@ from textual.content import Content
 from textual.widgets import Footer, Input, Static
 
 from friendsim_tui.config import ChatConfig
+from friendsim_tui.services.chat import Sampler, Turn
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import ConversationSampled, FileSaved, ModelLoaded, SamplingDone
 from friendsim_tui.services.sessions import export_path, write_private
 from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt
-from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler, pairs
+from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler
 from friendsim_tui.tui.screens.settings import (
     SAMPLING_FIELDS, Field, SettingsScreen, check_chat_settings, settings_line,
 )
@@ -42,7 +42,7 @@ CONVERSATION_FIELDS = (
 )
 
 
-def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[tuple[str, str]]],
+def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[Turn]],
                       markdown: bool) -> str:
     """The samples as Markdown or a plain transcript; every name and text made inert (and escaped)."""
     from friendsim_tui.store.chats import inert as plain, md_escape
@@ -52,15 +52,16 @@ def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[
                f"*Model run {md_escape(run)}; prompt: {md_escape(prompt) if prompt else 'none'}*", ""]
         for i, sample in enumerate(samples, 1):
             out += [f"## Sample {i}", ""]
-            for speaker, text in sample:
-                out += [f"**{md_escape(speaker)}**: " + "  \n".join(md_escape(x) for x in text.split("\n")), ""]
+            for turn in sample:
+                out += [f"**{md_escape(turn.speaker)}**: " + "  \n".join(md_escape(x) for x in turn.text.split("\n")),
+                        ""]
         return "\n".join(out)
     out = [f"Conversation from a prompt · {plain(workspace)} · run {plain(run)}", f"Prompt: {plain(prompt)}", ""]
     for i, sample in enumerate(samples, 1):
         out.append(f"-- Sample {i} --")
-        for speaker, text in sample:
-            first, *rest = plain(text).split("\n")
-            out.append(f"{plain(speaker)}: {first}")
+        for turn in sample:
+            first, *rest = plain(turn.text).split("\n")
+            out.append(f"{plain(turn.speaker)}: {first}")
             out.extend(f"  {r}" for r in rest)
         out.append("")
     return "\n".join(out)
@@ -76,12 +77,13 @@ class ConversationScreen(ModelScreen):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None = None, sampler: Any = None,
+    def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None = None,
+                 sampler: Sampler | None = None,
                  samples: int = 3, turns: int = 12) -> None:
         super().__init__(workspace, run, open_sampler=open_sampler, sampler=sampler, id="conversation")
         self.n = samples
         self.turns = turns
-        self.samples: list[list[tuple[str, str]]] = []
+        self.samples: list[list[Turn]] = []
         self.prompt = ""
 
     def compose(self) -> ComposeResult:
@@ -155,15 +157,15 @@ class ConversationScreen(ModelScreen):
         sampler, post, n, turns, settings = self.sampler, self.post_message, self.n, self.turns, self.settings
         self._start_sampling("conversation", lambda token: sampler.conversation(
             prompt_turns, turns, n, settings, opening=opening,
-            on_conversation=lambda conv: post(ConversationSampled(token, pairs(conv)))))
+            on_conversation=lambda conv: post(ConversationSampled(token, conv))))
         self._status(f"writing {n} conversations of {turns} turns…")
 
-    def _show(self, sample: list[tuple[str, str]]) -> None:
+    def _show(self, sample: list[Turn]) -> None:
         if sample in self.samples or len(self.samples) >= self.n:
             return
         self.samples.append(sample)
         column = self._columns()[len(self.samples) - 1]
-        column.set_entries([LogEntry(s, t) for s, t in sample])
+        column.set_entries([LogEntry(t.speaker, t.text) for t in sample])
 
     @on(ConversationSampled)
     def _conversation_sampled(self, message: ConversationSampled) -> None:
@@ -215,7 +217,7 @@ class ConversationScreen(ModelScreen):
     async def _rebuild(self) -> None:
         await self._build_columns()
         for column, sample in zip(self._columns(), self.samples):
-            column.set_entries([LogEntry(s, t) for s, t in sample])
+            column.set_entries([LogEntry(t.speaker, t.text) for t in sample])
 
     def action_export(self) -> None:
         if not self.samples:

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Sequence
 
+from friendsim_tui.turns import Turn
 from friendsim_tui.tui.events import DONE
 from friendsim_tui.tui.screens.dashboard import DashboardScreen
 
@@ -17,7 +18,7 @@ HANDOVER_DELAY = 1.5
 """Seconds the finished dashboard stays on screen before the chat opens."""
 
 
-def open_demo_chat(app, workspace: str, run: str, player: str, opening: Sequence[tuple[str, str]],
+def open_demo_chat(app, workspace: str, run: str, player: str, opening: Sequence[Turn],
                    open_sampler: Any = None, replace: bool = False) -> None:
     from friendsim_tui.tui.screens.chat import ChatScreen
 
@@ -28,7 +29,7 @@ def open_demo_chat(app, workspace: str, run: str, player: str, opening: Sequence
 class DemoDashboard(DashboardScreen):
     """The training dashboard that hands over to the chat when the run completes."""
 
-    def __init__(self, run_dir: Path, *, workspace: str, player: str, opening: Sequence[tuple[str, str]],
+    def __init__(self, run_dir: Path, *, workspace: str, player: str, opening: Sequence[Turn],
                  process: subprocess.Popen | None = None, open_sampler: Any = None,
                  poll_interval: float | None = None) -> None:
         super().__init__(run_dir, workspace=workspace, process=process, poll_interval=poll_interval)

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from textual import on, work
 from textual.content import Content
 from textual.screen import Screen
 
 from friendsim_tui.config import ChatConfig
+from friendsim_tui.services.chat import SampleCancelled, Sampler
 from friendsim_tui.tui.messages import FileSaved, ModelFailed, ModelLoaded, SamplingDone
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt
 from friendsim_tui.tui.text import display_path, inert
 
-OpenSampler = Callable[[str, "str | None"], tuple[Any, Any]]
-"""(workspace, run) -> (RunChoice, sampler): services.chat.open_sampler, or a scripted one in tests."""
+OpenSampler = Callable[[str, "str | None"], tuple[Any, Sampler]]
+"""(workspace, run) -> (RunChoice or None, sampler): services.chat.open_sampler, or a scripted one in tests."""
 
 EXPORT_FORMATS = ("Markdown (.md)", "Plain text (.txt)")
 
 
-def default_open_sampler(workspace: str, run: str | None) -> tuple[Any, Any]:
+def default_open_sampler(workspace: str, run: str | None) -> tuple[Any, Sampler]:
     from friendsim_tui.services import chat as chat_service
 
     return chat_service.open_sampler(workspace, run)
@@ -46,12 +47,6 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def pairs(turns: Sequence) -> list[tuple[str, str]]:
-    """(speaker, text) pairs from Candidates, stored turns or pairs."""
-    return [(t[0], t[1]) if isinstance(t, (tuple, list)) else (t["speaker"], t["text"]) if isinstance(t, dict)
-            else (t.speaker, t.text) for t in turns]
-
-
 class ModelScreen(Screen):
     """Loads a run's model once (thread worker) and runs each sampling request in another (exclusive) one.
 
@@ -61,12 +56,13 @@ class ModelScreen(Screen):
 
     ERROR_TITLE = "Chat"
 
-    def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None, sampler: Any, id: str) -> None:
+    def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None, sampler: Sampler | None,
+                 id: str) -> None:
         super().__init__(id=id)
         self.workspace = workspace
         self.run = run
         self._open_sampler = open_sampler or default_open_sampler
-        self.sampler = sampler
+        self.sampler: Sampler | None = sampler
         self.settings = ChatConfig()
         self.sampling: str | None = None
         """The kind of request in flight, None when idle."""
@@ -103,7 +99,7 @@ class ModelScreen(Screen):
             return
         self.post_message(ModelLoaded(getattr(choice, "name", self.run), sampler))
 
-    def _model_ready(self, sampler: Any) -> None:
+    def _model_ready(self, sampler: Sampler) -> None:
         self.sampler = sampler
         settle_heap()
 
@@ -129,8 +125,6 @@ class ModelScreen(Screen):
 
     @work(thread=True, exclusive=True, group="sample", exit_on_error=False)
     def _sample(self, token: int, kind: str, call: Callable[[int], list]) -> None:
-        from friendsim_tui.engine.sample import SampleCancelled  # (torch-free module)
-
         t0 = time.perf_counter()
         try:
             got = call(token)
@@ -139,8 +133,7 @@ class ModelScreen(Screen):
         except Exception as exc:  # SampleError says why in one line; anything else is a bug worth seeing
             self.post_message(SamplingDone(token, kind, [], error=str(exc) or type(exc).__name__))
         else:
-            results = [pairs(r) if isinstance(r, list) else pairs([r])[0] for r in got]
-            self.post_message(SamplingDone(token, kind, results, seconds=time.perf_counter() - t0))
+            self.post_message(SamplingDone(token, kind, got, seconds=time.perf_counter() - t0))
 
     def _finished(self, message: SamplingDone) -> bool:
         """Bookkeeping for a request's end; True when it brought results to show."""

@@ -115,12 +115,9 @@ class NewRunScreen(Screen):
     def _open(self, run: str, process=None) -> None:
         from friendsim_tui.services import training
 
-        try:
-            folder = training.run_dir(self.workspace, run)
-        except ValueError as exc:  # a folder made by hand, named as no run can be
-            self.notify(str(exc), severity="error")
-            return
-        self.app.push_screen(DashboardScreen(folder, workspace=self.workspace, process=process))
+        self.app.push_screen(
+            DashboardScreen(training.run_dir(self.workspace, run), workspace=self.workspace, process=process)
+        )
 
     def action_start(self) -> None:
         from friendsim_tui.services import training

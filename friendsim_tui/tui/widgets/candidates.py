@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from friendsim_tui.turns import Turn
 from friendsim_tui.tui.text import inert, inert_content
 from friendsim_tui.tui.widgets.chat_log import NAME_WIDTH, speaker_style
 
@@ -58,7 +59,7 @@ class CandidatePanel(Vertical):
     def __init__(self, *, speakers: Sequence[str] = (), id: str | None = None) -> None:
         super().__init__(id=id)
         self.speakers = list(speakers)
-        self.items: list[tuple[str, str]] = []
+        self.items: list[Turn] = []
         self._status = ""
         self._spinning = False
         self._frame = 0
@@ -75,21 +76,19 @@ class CandidatePanel(Vertical):
     def option_list(self) -> CandidateList:
         return self.query_one(CandidateList)
 
-    def set_candidates(self, items: Sequence[tuple[str, str]]) -> None:
-        """Show exactly ``items`` ((speaker, text) pairs), keeping the highlight where it was."""
+    def set_candidates(self, items: Sequence[Turn]) -> None:
+        """Show exactly ``items``, keeping the highlight where it was."""
         listing = self.option_list
         highlighted = listing.highlighted
-        self.items = [(str(s), str(t)) for s, t in items]
-        width = max((min(len(inert(s)), NAME_WIDTH) for s, _ in self.items), default=0)
+        self.items = list(items)
+        width = max((min(len(inert(c.speaker)), NAME_WIDTH) for c in self.items), default=0)
         listing.set_options(
-            Option(candidate_prompt(i, s, t, width, self.speakers), id=f"c{i}") for i, (s, t) in enumerate(self.items, 1)
+            Option(candidate_prompt(i, c.speaker, c.text, width, self.speakers), id=f"c{i}")
+            for i, c in enumerate(self.items, 1)
         )
         if self.items:
             listing.highlighted = min(highlighted or 0, len(self.items) - 1)
         listing.display = bool(self.items)
-
-    def add_candidate(self, speaker: str, text: str) -> None:
-        self.set_candidates([*self.items, (speaker, text)])
 
     def set_status(self, text: str, spinning: bool = False) -> None:
         """A status line of our own words (never data); ``spinning`` shows the spinner before it."""
