@@ -353,6 +353,7 @@ def cmd_train(args, config) -> int:
     import dataclasses
 
     from friendsim_tui.paths import WorkspaceNameError, check_workspace_name
+    from friendsim_tui.runs import RunNameError, check_run_name
     from friendsim_tui.services import training
 
     if args.list_bases:
@@ -367,7 +368,9 @@ def cmd_train(args, config) -> int:
         return _fail("train: --workspace NAME is required", 2)
     try:
         check_workspace_name(args.workspace)
-    except WorkspaceNameError as exc:
+        if args.run is not None:
+            check_run_name(args.run)
+    except (WorkspaceNameError, RunNameError) as exc:
         return _fail(str(exc), 2)
     if args.resume and not args.run:
         return _fail("--resume needs --run NAME (see `friendsim-tui runs --workspace NAME`)", 2)

@@ -52,6 +52,10 @@ class RunLocked(RunError):
     pass
 
 
+class RunNameError(RunError, ValueError):
+    pass
+
+
 # ---------------------------------------------------------------------------------------------
 # Where
 
@@ -61,13 +65,23 @@ def runs_dir(workspace: str) -> Path:
 
 
 def run_dir(workspace: str, run: str) -> Path:
-    return runs_dir(workspace) / run
+    """The folder of ``run``; RunNameError (before anything touches the disk) when the name is not a run name."""
+    return runs_dir(workspace) / check_run_name(run)
 
 
 def check_run_name(name: str) -> str:
-    if not name or not paths._WORKSPACE_NAME.match(name) or ".." in name:
-        raise RunError(f"invalid run name {name!r}: use letters, digits, '_', '-' or '.'")
-    return name
+    """The one rule for run names, which become folder names and command-line arguments: the workspace
+    rule (paths.check_workspace_name), so no path separators, no '..', no leading dot, no control characters.
+
+    Letters are ASCII only, on purpose: a folder named with accented letters can come back from the file
+    system in another Unicode normal form (macOS) and then no longer match the name typed, and look-alike
+    letters would make two runs read the same in a list.
+    """
+    try:
+        return paths.check_workspace_name(name)
+    except paths.WorkspaceNameError:
+        raise RunNameError(f"invalid run name {name!r}: use 1-64 ASCII letters, digits, spaces, '_', '-' or '.', "
+                           "starting with a letter or digit") from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -335,15 +335,13 @@ class Trainer:
 
     def __init__(self, workspace: str, run: str, cfg: TrainConfig, *, resume: bool = False,
                  dataset_cfg: DatasetConfig | None = None, log: Callable[[str], None] | None = None):
-        paths.check_workspace_name(workspace)
-        runs.check_run_name(run)
+        self.dir = runs.run_dir(workspace, run)  # checks both names
         self.workspace, self.run_name, self.cfg, self.resume = workspace, run, cfg, resume
         self.dataset_cfg = dataset_cfg or DatasetConfig()
         self.dist = Dist.from_env()
         self.log = log if log is not None else (lambda s: print(s, file=sys.stderr, flush=True))
         if not self.dist.main:
             self.log = lambda s: None
-        self.dir = runs.run_dir(workspace, run)
         self.events = EventLog(None)
         self.stop_reason: str | None = None
         self.locked = False

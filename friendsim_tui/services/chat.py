@@ -49,8 +49,8 @@ def completed_runs(workspace: str) -> list[dict]:
 
 def find_run(workspace: str, run: str | None = None) -> RunChoice:
     """``run`` of ``workspace``, or its newest completed run; ChatError says what is missing."""
-    from friendsim_tui import paths
-    from friendsim_tui.services.training import run_dir, run_status
+    from friendsim_tui import paths, runs
+    from friendsim_tui.services.training import run_status
 
     try:
         folder = paths.workspace_dir(workspace)
@@ -64,7 +64,11 @@ def find_run(workspace: str, run: str | None = None) -> RunChoice:
             raise ChatError(f"workspace {workspace!r} has no trained run yet: "
                             f"train one with `friendsim-tui train --workspace {workspace!r}`")
         return RunChoice(workspace, done[0]["name"], Path(done[0]["path"]))
-    if not (run_dir(workspace, run) / "run.json").is_file():
+    try:
+        run_folder = runs.run_dir(workspace, run)
+    except runs.RunNameError as exc:
+        raise ChatError(str(exc)) from None
+    if not (run_folder / runs.RUN_FILE).is_file():
         raise ChatError(f"no run named {run!r} in workspace {workspace!r} "
                         f"(see `friendsim-tui runs --workspace {workspace!r}`)")
     status = run_status(workspace, run)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from friendsim_tui import paths, runs
 from friendsim_tui.config import DatasetConfig, TrainConfig
-from friendsim_tui.runs import run_dir  # noqa: F401  (the app's screens find a run's folder here)
+from friendsim_tui.runs import run_dir  # the app's screens find a run's folder here too
 
 EXIT_STOPPED = 3
 
@@ -61,7 +61,7 @@ def start_run(workspace: str, *, run: str | None = None, resume: bool = False, b
     if resume and not run:
         raise TrainingFailed("resume needs a run name")
     run = run or new_run_name(base or "run")
-    folder = run_dir(workspace, run)
+    folder = _folder(workspace, run)
     if not resume and (folder / runs.RUN_FILE).exists():
         raise TrainingFailed(f"run {run!r} already exists")
     paths.private_dir(runs.runs_dir(workspace))
@@ -88,9 +88,17 @@ def start_run(workspace: str, *, run: str | None = None, resume: bool = False, b
     return run, proc
 
 
+def _folder(workspace: str, run: str) -> Path:
+    """The run's folder; TrainingFailed for a name that is not a run name (or a workspace name that is not)."""
+    try:
+        return run_dir(workspace, run)
+    except ValueError as exc:
+        raise TrainingFailed(str(exc)) from None
+
+
 def request_stop(workspace: str, run: str) -> None:
     """Ask a running run to save a checkpoint and stop (the dashboard's stop key)."""
-    folder = run_dir(workspace, run)
+    folder = _folder(workspace, run)
     if not (folder / runs.RUN_FILE).exists():
         raise TrainingFailed(f"no run named {run!r} in workspace {workspace!r}")
     if run_status(workspace, run)["status"] != runs.RUNNING:
@@ -100,7 +108,10 @@ def request_stop(workspace: str, run: str) -> None:
 
 def run_status(workspace: str, run: str) -> dict:
     """What a run's files say, with ``status`` corrected by whether its process is still alive."""
-    folder = run_dir(workspace, run)
+    return _status(run_dir(workspace, run))
+
+
+def _status(folder: Path) -> dict:
     try:
         info = runs.read_info(folder)
     except (OSError, ValueError):
@@ -116,7 +127,7 @@ def run_status(workspace: str, run: str) -> dict:
         status = runs.STOPPED if last_done and last_done.get("status") == runs.STOPPED else runs.FAILED
     model = folder / runs.MODEL_DIR
     return {
-        "name": run,
+        "name": folder.name,
         "status": status,
         "step": last_step.get("step", info.get("step", 0)),
         "max_steps": last_step.get("max_steps", info.get("max_steps")),
@@ -137,6 +148,5 @@ def list_runs(workspace: str) -> list[dict]:
     root = runs.runs_dir(workspace)
     if not root.is_dir():
         return []
-    names = [d.name for d in root.iterdir() if d.is_dir() and (d / runs.RUN_FILE).exists()]
-    found = [run_status(workspace, n) for n in names]
+    found = [_status(d) for d in root.iterdir() if d.is_dir() and (d / runs.RUN_FILE).exists()]
     return sorted(found, key=lambda r: r.get("updated") or 0, reverse=True)

@@ -192,7 +192,7 @@ async def test_settings_apply_to_the_next_sample_and_are_saved(workspace):
         app.screen.query_one("#set-temperature").value = "0.9"
         app.screen.query_one("#set-candidates").value = "0"
         await pilot.press("ctrl+s")
-        assert "between 1 and 9" in str(app.screen.query_one("#settings-error").render())
+        assert "from 1 to 9" in str(app.screen.query_one("#settings-error").render())
         app.screen.query_one("#set-candidates").value = "2"
         app.screen.query_one("#set-top_k").value = "12"
         await pilot.press("ctrl+s")

@@ -503,6 +503,34 @@ async def test_new_run_form_starts_training_and_opens_its_dashboard(runs_root, m
 
 
 @run_async
+async def test_a_run_folder_made_by_hand_with_an_impossible_name_is_listed_but_not_opened(runs_root, machine):
+    finished_run(runs_root, "[@click=app.quit]run [b]", STOPPED, 37, updated=1.0)
+    app = TrainApp()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        runs = app.screen.query_one(RunList)
+        await wait_until(pilot, lambda: runs.option_count == 1, "the run")
+        runs.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app._notifications, "the notice")
+        assert "invalid run name" in list(app._notifications)[-1].message
+        assert app.is_running and isinstance(app.screen, NewRunScreen)
+
+
+@run_async
+async def test_the_form_refuses_a_run_name_that_is_a_path(runs_root, machine, monkeypatch):
+    started = []
+    monkeypatch.setattr(training, "start_run", lambda workspace, **kw: started.append(kw) or ("x", None))
+    app = TrainApp()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        form = app.screen.query_one(RunForm)
+        await wait_until(pilot, lambda: form.catalog, "the catalog")
+        form.query_one("#run-name").value = "../../../escaped"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "invalid run name" in text_of(form), "the form's error")
+        assert started == [] and isinstance(app.screen, NewRunScreen)
+
+
+@run_async
 async def test_the_form_as_it_opens_starts_a_run(runs_root, machine, monkeypatch):
     """Defaults untouched (Steps 0, Epochs 0): the engine picks the length; nothing to fix first."""
     started = []

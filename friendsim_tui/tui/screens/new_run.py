@@ -115,9 +115,12 @@ class NewRunScreen(Screen):
     def _open(self, run: str, process=None) -> None:
         from friendsim_tui.services import training
 
-        self.app.push_screen(
-            DashboardScreen(training.run_dir(self.workspace, run), workspace=self.workspace, process=process)
-        )
+        try:
+            folder = training.run_dir(self.workspace, run)
+        except ValueError as exc:  # a folder made by hand, named as no run can be
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(DashboardScreen(folder, workspace=self.workspace, process=process))
 
     def action_start(self) -> None:
         from friendsim_tui.services import training

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import Checkbox, Select, Static
 
 from friendsim_tui.config import TrainConfig
+from friendsim_tui.runs import check_run_name
 from friendsim_tui.tui.events import format_bytes, format_count
 from friendsim_tui.tui.text import inert, inert_content
 from friendsim_tui.tui.widgets.text_input import TextInput
@@ -178,6 +179,8 @@ class RunForm(Vertical):
         if self.query_one("#lora", Checkbox).value:
             opts["lora"] = True
         run = self.query_one("#run-name", TextInput).value.strip() or None
+        if run is not None:
+            check_run_name(run)  # RunNameError is a ValueError: shown like the other fields' errors
         return {"base": self.base, "run": run, "options": opts}
 
     def show_error(self, message: str) -> None:
