@@ -7,11 +7,11 @@ Each module exposes ``name``, ``label``, ``sniff(path, head)`` and ``parse(path,
 from __future__ import annotations
 
 import importlib
-import zipfile
 from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
+from friendsim_tui.importers import _zip
 from friendsim_tui.importers.base import ChatImportError, ImportReport, Message, Progress
 
 _MODULES = (
@@ -42,15 +42,14 @@ def format_by_name(name: str) -> ModuleType:
 
 
 def head_of(path: Path) -> bytes:
-    """What sniffers look at: the first 64 KiB, or for a zip the names of its members."""
-    if zipfile.is_zipfile(path):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                return ("\n".join(zf.namelist())).encode("utf-8", "replace")
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ChatImportError(path, f"damaged zip archive: {exc}") from None
+    """What sniffers look at: the first 64 KiB, or for a zip the names of its members.
+
+    A file that starts like a zip but cannot be read as one raises :class:`ChatImportError` (damaged zip)."""
     with open(path, "rb") as fh:
-        return fh.read(65536)
+        head = fh.read(65536)
+    if _zip.is_zip(path, head):
+        return "\n".join(_zip.member_names(path)).encode("utf-8", "replace")
+    return head
 
 
 def detect(path: Path) -> ModuleType:
@@ -83,6 +82,8 @@ def parse_file(path: Path, report: ImportReport, progress: Progress | None = Non
         raise
     except (UnicodeDecodeError, ValueError, OSError, KeyError, TypeError, IndexError, RecursionError) as exc:
         raise ChatImportError(path, f"cannot read as {fmt.label}: {exc}") from None
+    except MemoryError:
+        raise ChatImportError(path, f"not enough memory to read it as {fmt.label}") from None
 
 
 IGNORED_SUFFIXES = {

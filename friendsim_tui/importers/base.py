@@ -197,10 +197,11 @@ def decode_text(data: bytes, path: Path | str) -> tuple[str, str | None]:
 
     Returns the text and a warning when a fallback encoding was used. NUL bytes make it binary.
     """
-    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ChatImportError(path, "binary data (NUL bytes), not a text chat export", "byte 0")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ChatImportError(path, "binary data (NUL bytes), not a text chat export", f"byte {nul}")
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:

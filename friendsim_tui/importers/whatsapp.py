@@ -39,7 +39,9 @@ from friendsim_tui.importers.base import (
     Message,
     Progress,
     decode_text,
+    read_head,
 )
+from friendsim_tui.importers import _zip
 
 name = "whatsapp"
 label = "WhatsApp chat export"
@@ -299,18 +301,17 @@ def _pick_member(zf: zipfile.ZipFile) -> str | None:
     return txt[0] if len(txt) == 1 else None
 
 
-def _load(path: Path) -> tuple[bytes, str]:
+def _load(path: Path) -> tuple[bytes | bytearray, str]:
     """The chat's bytes and the chat name (from the member or file name, else the file stem)."""
-    if zipfile.is_zipfile(path):
+    if _zip.is_zip(path, read_head(path, 4)):
         try:
             with zipfile.ZipFile(path) as zf:
                 member = _pick_member(zf)
                 if member is None:
                     raise ChatImportError(path, "zip holds no WhatsApp chat (_chat.txt or 'WhatsApp Chat with X.txt')")
-                data = zf.read(member)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, ValueError,
-                NotImplementedError) as exc:
-            raise ChatImportError(path, f"damaged zip archive: {exc}") from None
+                data = _zip.read_member(zf, member, path)
+        except _zip.ERRORS as exc:
+            raise _zip.damaged(path, exc) from None
         stem = member.rsplit("/", 1)[-1][:-4]
         return data, chat_name(stem) or chat_name(path.stem) or path.stem
     try:

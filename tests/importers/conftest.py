@@ -6,6 +6,9 @@ a package and cannot import from each other.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,41 @@ def odd_json():
         )
 
     return strategy
+
+
+# Imports a file in a child process whose address space may be capped, and prints what came of it.
+_CHILD = """
+import json, resource, sys
+from pathlib import Path
+cap = int(sys.argv[2])
+if cap:
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+from friendsim_tui.importers import parse_file
+from friendsim_tui.importers.base import ChatImportError, ImportReport
+out = {}
+try:
+    out["kept"] = sum(1 for _ in parse_file(Path(sys.argv[1]), ImportReport(sys.argv[1])))
+except ChatImportError as exc:
+    out["error"] = str(exc)
+for line in open("/proc/self/status"):  # this process's own peaks (ru_maxrss counts the parent's before exec)
+    if line.startswith(("VmPeak:", "VmHWM:")):
+        out[line.split(":")[0]] = int(line.split()[1])
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture
+def import_in_child():
+    """``import_in_child(path, cap=0)``: import ``path`` in a fresh process, its address space capped at ``cap``
+    bytes when given. Returns ``{"kept": n}`` or ``{"error": one line}``, plus the child's peak virtual size
+    and resident memory in KiB (``VmPeak``, ``VmHWM``). Any other ending (a traceback) fails the test."""
+
+    def run(path: Path, cap: int = 0) -> dict:
+        root = str(Path(__file__).resolve().parents[2])
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(path), str(cap)], capture_output=True, text=True, cwd=root, timeout=600
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout)
+
+    return run

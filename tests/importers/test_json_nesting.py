@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import ijson
 import pytest
@@ -41,37 +38,8 @@ def messenger(extra: str) -> str:
 
 FORMATS = {"dce": (dce, "G - c [2].json"), "telegram": (telegram, "result.json"), "messenger": (messenger, "message_1.json")}
 
-# Imports the file in a child process whose address space is capped, and prints what came of it.
-_CHILD = """
-import json, resource, sys
-from pathlib import Path
-cap = int(sys.argv[2])
-if cap:
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-from friendsim_tui.importers import parse_file
-from friendsim_tui.importers.base import ChatImportError, ImportReport
-out = {}
-try:
-    out["kept"] = sum(1 for _ in parse_file(Path(sys.argv[1]), ImportReport(sys.argv[1])))
-except ChatImportError as exc:
-    out["error"] = str(exc)
-for line in open("/proc/self/status"):  # this process's own peaks (ru_maxrss counts the parent's before exec)
-    if line.startswith(("VmPeak:", "VmHWM:")):
-        out[line.split(":")[0]] = int(line.split()[1])
-print(json.dumps(out))
-"""
-
-
-def import_in_child(path: Path, cap: int = 0) -> dict:
-    root = str(Path(__file__).resolve().parents[2])
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(cap)], capture_output=True, text=True,
-                          cwd=root, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_deep_nesting_is_refused_on_one_line_with_memory_that_does_not_grow(tmp_path, fmt):
+def test_deep_nesting_is_refused_on_one_line_with_memory_that_does_not_grow(tmp_path, fmt, import_in_child):
     build, filename = FORMATS[fmt]
     shallow = tmp_path / "shallow" / filename
     shallow.parent.mkdir()
@@ -92,7 +60,7 @@ def test_deep_nesting_is_refused_on_one_line_with_memory_that_does_not_grow(tmp_
         assert got["VmHWM"] < normal["VmHWM"] + (64 << 10)
 
 
-def test_nesting_up_to_the_limit_is_read(tmp_path):
+def test_nesting_up_to_the_limit_is_read(tmp_path, import_in_child):
     p = tmp_path / "G - c [2].json"
     p.write_text(dce("[" * 250 + "]" * 250))  # message, embeds: 4 levels around it
     got = import_in_child(p)
