@@ -18,6 +18,7 @@ psutil is the only import beyond the standard library (and it is imported where 
 """
 
 import dataclasses
+import hashlib
 import json
 import os
 import time
@@ -39,6 +40,7 @@ STOP_FILE = "STOP"
 LOG_FILE = "train.log"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
+MANIFEST_FILE = "manifest.json"
 
 RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
 STATUSES = (RUNNING, DONE, STOPPED, FAILED)
@@ -121,6 +123,45 @@ def saved_config(folder: Path):
     data = read_info(folder).get("config", {})
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in data.items() if k in known})
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints: checkpoints/step-00000200/, complete once its manifest (written last) is there
+
+
+def checkpoint_dir(folder: Path, step: int) -> Path:
+    return folder / CHECKPOINTS_DIR / f"step-{step:08d}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_manifest(checkpoint: Path, step: int) -> None:
+    """Seal a checkpoint folder: the size and SHA-256 of each of its files, in manifest.json."""
+    files = {f.name: {"size": f.stat().st_size, "sha256": _sha256(f)}
+             for f in sorted(checkpoint.iterdir()) if f.name != MANIFEST_FILE}
+    write_json_atomic(checkpoint / MANIFEST_FILE, {"step": step, "files": files})
+
+
+def check_manifest(checkpoint: Path) -> None:
+    """ValueError naming what is wrong: no manifest (never finished), or a file missing, cut short or
+    damaged. Manifests from before checksums (sizes only) are checked for sizes."""
+    try:
+        files = json.loads((checkpoint / MANIFEST_FILE).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ValueError("no manifest (it was never finished)") from None
+    for name, entry in files.items():
+        f = checkpoint / name
+        size, digest = (entry, None) if isinstance(entry, int) else (entry.get("size"), entry.get("sha256"))
+        if not f.is_file() or f.stat().st_size != size:
+            raise ValueError(f"{name} is missing or truncated")
+        if digest is not None and _sha256(f) != digest:
+            raise ValueError(f"{name} is damaged (its checksum does not match)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -891,7 +891,7 @@ class Trainer:
         from safetensors.torch import save_file
 
         paths.private_dir(self.ckpt_dir)
-        name = f"step-{self.step:08d}"
+        name = runs.checkpoint_dir(self.dir, self.step).name
         tmp = self.ckpt_dir / f".tmp-{name}"
         shutil.rmtree(tmp, ignore_errors=True)
         try:
@@ -913,8 +913,7 @@ class Trainer:
             for f in tmp.iterdir():
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
-            manifest = {f.name: f.stat().st_size for f in tmp.iterdir()}
-            runs.write_json_atomic(tmp / "manifest.json", {"step": self.step, "files": manifest})
+            runs.write_manifest(tmp, self.step)
             final = self.ckpt_dir / name
             if final.exists():
                 shutil.rmtree(final)
@@ -938,17 +937,10 @@ class Trainer:
 
     @staticmethod
     def validate_checkpoint(folder: Path) -> dict:
-        """trainer_state of a complete checkpoint; raises ValueError naming what is wrong."""
+        """trainer_state of a complete, undamaged checkpoint; raises ValueError naming what is wrong."""
         from safetensors import safe_open
 
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise ValueError("no manifest (it was never finished)") from None
-        for name, size in manifest["files"].items():
-            f = folder / name
-            if not f.is_file() or f.stat().st_size != size:
-                raise ValueError(f"{name} is missing or truncated")
+        runs.check_manifest(folder)  # sizes and checksums
         try:
             with safe_open(str(folder / "model.safetensors"), "pt") as sf:
                 list(sf.keys())
@@ -956,10 +948,28 @@ class Trainer:
         except Exception as exc:
             raise ValueError(f"unreadable: {exc}") from None
 
-    def _latest_checkpoint(self) -> tuple[Path, dict] | None:
+    def _read_checkpoint(self, folder: Path) -> tuple[dict, dict]:
+        """(trainable weights, optimizer/scheduler/RNG state) of a checkpoint; ValueError naming the file
+        that will not load (never torch's own advice, which suggests loading it unsafely)."""
+        import torch
+        from safetensors.torch import load_file
+
+        try:
+            weights = load_file(str(folder / "model.safetensors"), device=str(self.device.torch_device))
+        except Exception as exc:
+            raise ValueError(f"model.safetensors is unreadable ({type(exc).__name__})") from None
+        try:
+            blob = torch.load(folder / "state.pt", map_location=self.device.torch_device, weights_only=True)
+            blob["optimizer"], blob["scheduler"], blob["rng"]["cpu"]
+        except Exception as exc:
+            raise ValueError(f"state.pt is unreadable ({type(exc).__name__})") from None
+        return weights, blob
+
+    def _latest_checkpoint(self) -> tuple[Path, dict, tuple[dict, dict]] | None:
+        """The newest checkpoint that checks out and loads: (folder, trainer_state, (weights, state))."""
         for folder in self._complete_checkpoints():
             try:
-                return folder, self.validate_checkpoint(folder)
+                return folder, self.validate_checkpoint(folder), self._read_checkpoint(folder)
             except ValueError as exc:
                 msg = f"skipping checkpoint {folder.name}: {exc}; trying the previous one"
                 self._warn("checkpoint", msg, path=str(folder))
@@ -967,11 +977,10 @@ class Trainer:
             self.log("no complete checkpoint: starting this run from step 0")
         return None
 
-    def _load_checkpoint(self, folder: Path, state: dict) -> None:
+    def _load_checkpoint(self, folder: Path, state: dict, files: tuple[dict, dict]) -> None:
         import torch
-        from safetensors.torch import load_file
 
-        weights = load_file(str(folder / "model.safetensors"), device=str(self.device.torch_device))
+        weights, blob = files
         params = dict(self.model.named_parameters())
         missing = [n for n, p in params.items() if p.requires_grad and n not in weights]
         if missing or any(n not in params for n in weights):
@@ -979,7 +988,6 @@ class Trainer:
         with torch.no_grad():
             for n, t in weights.items():
                 params[n].copy_(t)
-        blob = torch.load(folder / "state.pt", map_location=self.device.torch_device, weights_only=True)
         self.optimizer.load_state_dict(blob["optimizer"])
         self.scheduler.load_state_dict(blob["scheduler"])
         torch.set_rng_state(blob["rng"]["cpu"].cpu())

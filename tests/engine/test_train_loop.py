@@ -313,3 +313,40 @@ def test_a_failing_torch_compile_falls_back_to_eager(crew, monkeypatch):
     (warning,) = [e for e in events if e["type"] == "warning"]
     assert warning["kind"] == "compile" and "inductor exploded" in warning["message"]
     assert events[0]["compile"] is True and [e["step"] for e in events if e["type"] == "step"] == [1, 2]
+
+
+def _flip(path, start: int, count: int = 64) -> None:
+    """Damage ``count`` bytes of a file from ``start`` (negative: from the end), keeping its size."""
+    data = bytearray(path.read_bytes())
+    start = start % len(data)
+    data[start: start + count] = bytes(b ^ 0x5A for b in data[start: start + count])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["pickle", "tensors", "pickle, manifest without checksums"])
+def test_a_damaged_state_file_in_the_newest_checkpoint_falls_back_to_the_previous_one(crew, monkeypatch, damage):
+    """Same size, other bytes (bit rot, a torn write): the size check cannot see it. A damaged pickle fails to
+    load, with torch advising weights_only=False (never shown); damaged tensors load as garbage and the run
+    would go on from there. A manifest from before checksums records sizes only: the load then tells."""
+    real = engine.Trainer._should_stop
+    monkeypatch.setattr(engine.Trainer, "_should_stop",
+                        lambda self: (self.step == 3 and not self.resume) or real(self))
+    first = engine.train(crew, tiny_config(max_steps=6, save_steps=2, sample_steps=100), "rot", log=lambda s: None)
+    ckpts = first.run_dir / "checkpoints"
+    assert sorted(p.name for p in ckpts.iterdir()) == ["step-00000002", "step-00000003"]
+    newest = ckpts / "step-00000003"
+    if "without checksums" in damage:
+        manifest = json.loads((newest / "manifest.json").read_text())
+        manifest["files"] = {name: entry["size"] for name, entry in manifest["files"].items()}
+        (newest / "manifest.json").write_text(json.dumps(manifest))
+    _flip(newest / "state.pt", -2000 if damage == "tensors" else 100)
+
+    logs: list[str] = []
+    second = engine.train(crew, tiny_config(sample_steps=100), "rot", resume=True, log=logs.append)
+    assert second.status == "done" and any("resumed from step-00000002" in line for line in logs)
+    events = read_events(first.run_dir)
+    (warning,) = [e for e in events if e["type"] == "warning"]
+    why = "state.pt is unreadable" if "without checksums" in damage else "state.pt is damaged"
+    assert "step-00000003" in warning["message"] and why in warning["message"]
+    assert [e["step"] for e in events if e["type"] == "start"] == [0, 2]
+    assert "weights_only" not in "\n".join(logs) + (first.run_dir / "events.jsonl").read_text()
