@@ -187,25 +187,40 @@ def _trim_fraction(text: str) -> str:
     return _FRACTION.sub(r"\1", text, count=1)
 
 
+_NON_ASCII = bytes(range(128, 256))
+
+
 def read_head(path: Path, size: int = 65536) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(size)
 
 
-def decode_text(data: bytes, path: Path | str) -> tuple[str, str | None]:
-    """Decode a text export: UTF-8 (BOM stripped), else cp1252, else latin-1.
+def decode_text(data: bytes | bytearray, path: Path | str) -> tuple[str, str | None]:
+    """Decode a text export: UTF-8 (BOM stripped), with what is not UTF-8 replaced by U+FFFD; a file that is
+    not UTF-8 as a whole (more bad sequences than good non-ASCII characters) as cp1252, else latin-1.
 
-    Returns the text and a warning when a fallback encoding was used. NUL bytes make it binary.
+    One cut emoji must not turn a whole UTF-8 file into mojibake: names with invisible marks would become
+    new speakers and a re-import would add the whole chat again. Returns the text and a warning when
+    anything was replaced or a fallback encoding was used. NUL bytes make it binary.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), None
     nul = data.find(b"\x00")
     if nul >= 0:
         raise ChatImportError(path, "binary data (NUL bytes), not a text chat export", f"byte {nul}")
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        where = exc.start
+        where = bom + exc.start
+    text = data.decode("utf-8-sig", "replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    good = len(text) - len(data.translate(None, _NON_ASCII)) - bad  # non-ASCII characters that were UTF-8
+    if good >= bad:
+        what = "sequence that is" if bad == 1 else "sequences that are"
+        warning = f"{bad:,} byte {what} not UTF-8 (first at byte {where}) replaced with \ufffd; the rest read as UTF-8"
+        return text, warning
+    del text
     for enc in ("cp1252", "latin-1"):
         try:
             return data.decode(enc), f"not UTF-8 (first bad byte at offset {where}); read as {enc}"

@@ -212,6 +212,46 @@ def test_windows_line_endings_and_bom(tmp_path):
     assert [m.text for m in msgs] == ["one\ntwo", "three"]
 
 
+PHONE = "\u202a+49 151 23456789\u202c"  # how WhatsApp writes a number that is not in the contacts
+CLEAN = (
+    f"13/01/24, 10:00 - {PHONE}: Party tonight 🎉\n"
+    "13/01/24, 10:01 - Alice: café? ok\n"
+    f"13/01/24, 10:02 - {PHONE}: sure 🎉\n"
+).encode()
+
+
+def test_one_bad_byte_is_replaced_and_the_rest_is_read_as_utf8(tmp_path, data_dir):
+    damaged = tmp_path / "WhatsApp Chat with Party.txt"
+    damaged.write_bytes(CLEAN.replace("sure 🎉".encode(), "sure 🎉".encode()[:-1]))  # a cut emoji
+    msgs, report = parse(damaged)
+    assert [(m.speaker_name, m.text) for m in msgs] == [
+        ("+49 151 23456789", "Party tonight 🎉"),
+        ("Alice", "café? ok"),
+        ("+49 151 23456789", "sure \ufffd"),
+    ]
+    bad_at = CLEAN.index("sure 🎉".encode()) + 5
+    assert report.warnings == [
+        f"{damaged}: 1 byte sequence that is not UTF-8 (first at byte {bad_at}) replaced with \ufffd; "
+        "the rest read as UTF-8"
+    ]
+    first = import_paths("party", [damaged])
+    assert first.messages_added == 3 and sorted(first.speakers) == ["+49 151 23456789", "Alice"]
+    clean = tmp_path / "clean" / damaged.name
+    clean.parent.mkdir()
+    clean.write_bytes(CLEAN)
+    again = import_paths("party", [clean])
+    assert again.messages_added == 1  # the repaired message; not the whole chat again under new names
+    assert sorted(again.speakers) == ["+49 151 23456789", "Alice"]
+
+
+def test_a_file_that_is_not_utf8_as_a_whole_is_read_as_cp1252(tmp_path):
+    p = tmp_path / "WhatsApp Chat with Jürgen.txt"
+    p.write_bytes("13/01/24, 10:00 - Jürgen: Grüße aus München, schönes Wochenende\n".encode("cp1252"))
+    msgs, report = parse(p)
+    assert [(m.speaker_name, m.text) for m in msgs] == [("Jürgen", "Grüße aus München, schönes Wochenende")]
+    assert report.warnings == [f"{p}: not UTF-8 (first bad byte at offset 19); read as cp1252"]
+
+
 def make_zip(tmp_path: Path, zip_name: str, member: str, source: Path) -> Path:
     z = tmp_path / zip_name
     with zipfile.ZipFile(z, "w") as zf:
