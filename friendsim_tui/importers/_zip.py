@@ -63,9 +63,9 @@ def read_member(zf: zipfile.ZipFile, name: str, path: Path | str) -> bytearray:
         info = zf.getinfo(name)
         where = f"member {name!r}"
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ChatImportError(
-                path, f"packed with method {info.compress_type}, not deflate as chat exports are (a damaged zip?)", where
-            )
+            method = info.compress_type
+            detail = f"packed with method {method}, not deflate as chat exports are (a damaged zip?)"
+            raise ChatImportError(path, detail, where)
         size, packed = info.file_size, max(info.compress_size, 1)
         mib = f"{size / (1 << 20):,.0f} MiB"
         if size > MAX_TEXT_BYTES:
