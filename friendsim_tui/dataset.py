@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from friendsim_tui.config import DatasetConfig
+from friendsim_tui.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -82,55 +83,13 @@ class Dataset:
 
 
 # ---------------------------------------------------------------------------------------------
-# Redaction and readable Discord markup
+# Readable Discord markup, then redaction (friendsim_tui.redaction)
 
-_PATTERNS: dict[str, tuple[re.Pattern, str]] = {
-    "secrets": (
-        re.compile(
-            r"(?:"
-            r"\b[MNO][A-Za-z\d_-]{23,25}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,38}\b"  # Discord token
-            r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"  # JWT
-            r"|\b(?:sk|pk|rk)-(?:[A-Za-z0-9_-]{2,20}-)?[A-Za-z0-9]{20,}\b"  # API keys (OpenAI/Stripe style)
-            r"|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{40,}\b"  # GitHub
-            r"|\bxox[abprs]-[A-Za-z0-9-]{10,}\b"  # Slack
-            r"|\bAKIA[0-9A-Z]{16}\b|\bAIza[0-9A-Za-z_-]{35}\b"  # AWS, Google
-            r"|(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"  # user:password@ in URLs
-            r"|(?i:(?<=password[:=] )|(?<=password[:=])|(?<=passwd[:=] )|(?<=pwd[:=] ))\S+"
-            r")"
-        ),
-        "[secret]",
-    ),
-    "emails": (re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"), "[email]"),
-    "urls": (re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+"), "[link]"),
-    "phones": (
-        re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){2,4}(?![\w])"),
-        "[phone]",
-    ),
-}
-_ORDER = ("secrets", "emails", "urls", "phones")
 _MENTION_USER = re.compile(r"<@!?(\d+)>")
 _MENTION_ROLE = re.compile(r"<@&(\d+)>")
 _MENTION_CHANNEL = re.compile(r"<#(\d+)>")
 _CUSTOM_EMOJI = re.compile(r"<a?:(\w{1,32}):\d+>")
 _DISCORD_TIME = re.compile(r"<t:(-?\d{1,13})(?::[tTdDfFR])?>")
-
-
-def redact(text: str, kinds: Iterable[str]) -> str:
-    kinds = set(kinds)
-    for kind in _ORDER:
-        if kind in kinds:
-            pattern, placeholder = _PATTERNS[kind]
-            if kind == "phones":
-                text = pattern.sub(lambda m: placeholder if _looks_like_phone(m.group(0)) else m.group(0), text)
-            else:
-                text = pattern.sub(placeholder, text)
-    return text
-
-
-def _looks_like_phone(s: str) -> bool:
-    digits = sum(ch.isdigit() for ch in s)
-    # Dates (2024-01-12) and times have too few digits or a 4-digit year up front.
-    return 9 <= digits <= 15 and not re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}", s)
 
 
 def readable_discord(text: str, names: dict[str, str] | None = None) -> str:
