@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     ds = sub.add_parser("dataset", help="sessions, split and per-speaker statistics of a workspace")
     ds.add_argument("--workspace", "-w", required=True)
     ds.add_argument("--json", action="store_true")
+    ds.add_argument("--text", action="store_true",
+                    help="print the text the model learns from (after redaction), one speaker turn a line")
+    ds.add_argument("--split", choices=("train", "eval"), help="with --text: only this part (default: both)")
 
     tr = sub.add_parser("train", help="fine-tune a model on a workspace (runs under torchrun / accelerate too)",
                         description="Train a model on a workspace. Settings not given here come from [train] in "
@@ -319,12 +322,21 @@ def cmd_dataset(args, config) -> int:
     from friendsim_tui import dataset
     from friendsim_tui.store import Store, StoreError
 
+    if args.split and not args.text:
+        return _fail("--split goes with --text", 2)
+    if args.text and args.json:
+        return _fail("choose one of --text and --json", 2)
     try:
         store = Store.for_workspace(args.workspace)
     except StoreError as exc:
         return _fail(str(exc))
     with store:
         ds = dataset.build(store, config.dataset)
+        titles = {row[0]: row[2] for row in store.conversations()} if args.text else {}
+    if args.text:
+        for line in dataset.text_lines(ds, [args.split] if args.split else dataset.SPLITS, titles):
+            print(line)
+        return 0
     stats = ds.stats()
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))

@@ -15,7 +15,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from friendsim_tui.config import DatasetConfig
 from friendsim_tui.redaction import redact
@@ -156,3 +156,45 @@ def split(sessions: list[Session], eval_fraction: float) -> Dataset:
 def build(store, cfg: DatasetConfig | None = None) -> Dataset:
     cfg = cfg or DatasetConfig()
     return split(sessions_from_rows(store.iter_messages(), cfg), cfg.eval_fraction)
+
+
+# ---------------------------------------------------------------------------------------------
+# The text as a person reads it
+
+
+SPLITS = ("train", "eval")
+
+
+def text_lines(ds: Dataset, splits: Iterable[str] = SPLITS, titles: dict[int, str] | None = None) -> Iterator[str]:
+    """Every turn the model learns from, after redaction, as lines a person can check.
+
+    Each split opens with ``=== train: N sessions, M messages ===``, each session with a ``--- session i/N
+    ...`` line naming its conversation and time, and each turn is ``Speaker: text``; the further lines of a
+    message are indented under its first, so a line that starts at the margin always starts a turn. The text
+    is exactly what the model is given; only the speaker tokens are shown as names.
+    """
+    titles = titles or {}
+    for name in splits:
+        sessions = getattr(ds, name)
+        messages = sum(len(s.turns) for s in sessions)
+        yield f"=== {name}: {_count(len(sessions), 'session')}, {_count(messages, 'message')} ==="
+        for i, session in enumerate(sessions, 1):
+            where = titles.get(session.conversation) or f"conversation {session.conversation}"
+            yield ""
+            yield (f"--- session {i}/{len(sessions)} | {where} | {_span(session.start, session.end)} | "
+                   f"{_count(len(session.turns), 'message')} ---")
+            for turn in session.turns:
+                head = f"{turn.speaker}: "
+                first, *rest = turn.text.split("\n")
+                yield head + first
+                yield from (" " * len(head) + line for line in rest)
+        yield ""
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _span(start: float, end: float) -> str:
+    a, b = datetime.fromtimestamp(start), datetime.fromtimestamp(end)
+    return f"{a:%Y-%m-%d %H:%M} to {b:%H:%M}" if a.date() == b.date() else f"{a:%Y-%m-%d %H:%M} to {b:%Y-%m-%d %H:%M}"

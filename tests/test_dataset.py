@@ -1,5 +1,10 @@
+import re
+
+import pytest
+
+from friendsim_tui import cli
 from friendsim_tui.config import DatasetConfig
-from friendsim_tui.dataset import readable_discord, redact, sessions_from_rows, split
+from friendsim_tui.dataset import readable_discord, redact, sessions_from_rows, split, text_lines
 
 HOUR = 3600.0
 
@@ -72,3 +77,67 @@ def test_stats_per_speaker():
     assert stats["speakers"]["A"]["messages"] == 2
     assert stats["speakers"]["A"]["avg_chars"] == 3
     assert ds.speakers() == ["A", "B"]
+
+
+
+def _crew_with_two_chats(transcript) -> str:
+    a = transcript("Alice: hi, call me on +1 (212) 555-0147\nBob Smith: ok: cool\nsecond line\n"
+                   "Alice: see you at 7:30\n", name="a.txt")
+    b = transcript("Carol: my pw: hunter2\nAlice: lol\n", name="b.txt")
+    assert cli.main(["import", str(a), str(b), "-w", "crew"]) == 0
+    return "crew"
+
+
+def test_dataset_text_prints_the_redacted_turns_with_their_speakers(capsys, data_dir, transcript):
+    ws = _crew_with_two_chats(transcript)
+    capsys.readouterr()
+    assert cli.main(["dataset", "-w", ws, "--text"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    headers = [i for i, line in enumerate(lines) if line.startswith("--- session")]
+    assert len(headers) == 2
+    assert re.fullmatch(r"--- session 1/1 \| a \| \d{4}-\d\d-\d\d \d\d:\d\d to \d\d:\d\d \| 3 messages ---",
+                        lines[headers[0]])
+    assert re.fullmatch(r"--- session 1/1 \| b \| .* \| 2 messages ---", lines[headers[1]])
+    assert [line for i, line in enumerate(lines) if i not in headers] == [
+        "=== train: 1 session, 3 messages ===",
+        "",
+        "Alice: hi, call me on [phone]",
+        "Bob Smith: ok: cool",
+        "           second line",
+        "Alice: see you at 7:30",
+        "",
+        "=== eval: 1 session, 2 messages ===",
+        "",
+        "Carol: my pw: [secret]",
+        "Alice: lol",
+        "",
+    ]
+
+
+def test_dataset_text_one_split(capsys, data_dir, transcript):
+    ws = _crew_with_two_chats(transcript)
+    capsys.readouterr()
+    assert cli.main(["dataset", "-w", ws, "--text", "--split", "eval"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("=== eval: 1 session, 2 messages ===\n") and "=== train" not in out
+    assert "Carol: my pw: [secret]" in out and "[phone]" not in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--split", "train"], "--split goes with --text"),
+    (["--text", "--json"], "choose one of --text and --json"),
+])
+def test_dataset_text_options_that_do_not_go_together(capsys, data_dir, transcript, argv, message):
+    ws = _crew_with_two_chats(transcript)
+    capsys.readouterr()
+    assert cli.main(["dataset", "-w", ws, *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"friendsim-tui: {message}\n"
+
+
+def test_text_lines_indent_a_message_s_further_lines_so_they_never_read_as_a_turn():
+    ds = split(sessions_from_rows(make_rows([(1, 0, "Bob Smith", "ok: cool\nAlice: fake\n\nend"),
+                                             (1, 0.1, "Alice", "real")]), DatasetConfig()), 0.0)
+    lines = list(text_lines(ds, ["train"]))
+    assert lines[3:] == ["Bob Smith: ok: cool", "           Alice: fake", "           ", "           end",
+                         "Alice: real", ""]
