@@ -12,6 +12,8 @@ the CLI and the app. ``<workspace>/runs/<run>/`` holds::
     init/, data/      tokenizer and model config at step 0, packed token ids (the engine's own)
     checkpoints/step-00000200/   model.safetensors, state.pt, trainer_state.json, manifest.json (written last)
     model/            the finished Hugging Face model folder
+    eval.json         the held-out figures of `friendsim-tui eval` (engine.evaluate.KEYS, plus source and notes)
+    verbatim.npy      hashes of the training turns and their 8-word runs (friendsim_tui.verbatim), never text
 
 psutil is the only import beyond the standard library (and it is imported where the lock needs it). No
 ``from __future__ import annotations`` here: the event TypedDicts need their NotRequired markers evaluated.
@@ -40,6 +42,8 @@ STOP_FILE = "STOP"
 LOG_FILE = "train.log"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
+EVAL_FILE = "eval.json"
+VERBATIM_INDEX = "verbatim.npy"
 MANIFEST_FILE = "manifest.json"
 
 RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
@@ -93,11 +97,15 @@ def check_run_name(name: str) -> str:
 def write_json_atomic(path: Path, data) -> None:
     """Write ``data`` as JSON to a private temp file beside ``path``, then rename it into place."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with paths.open_private(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with paths.open_private(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_info(folder: Path) -> dict:
@@ -112,7 +120,17 @@ def update_info(folder: Path, **fields) -> dict:
     except (OSError, ValueError):
         data = {}
     data.update(fields, updated=time.time(), pid=os.getpid())
-    write_json_atomic(folder / RUN_FILE, data)
+    path = folder / RUN_FILE
+    try:
+        write_json_atomic(path, data)
+    except OSError:
+        if not path.is_file():
+            raise
+        # A full disk has no room for a new file, but the old one's blocks take the same news written
+        # compactly: run.json must not go on saying "running" for a run that is over.
+        with open(path, "r+", encoding="utf-8") as f:
+            f.write(json.dumps(data, ensure_ascii=False))
+            f.truncate()
     return data
 
 

@@ -20,6 +20,7 @@ each step with DDP (gloo on CPU, nccl on CUDA); only rank 0 writes files and eve
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -385,8 +386,11 @@ class Trainer:
             finally:
                 self._restore_signals(handlers)
         except BaseException as exc:
+            full = self._disk_full(exc)
             if self.locked:
-                self._record_failure(exc)
+                self._record_failure(full or exc)
+            if full:
+                raise full from None
             raise
         finally:
             self.events.close()
@@ -394,18 +398,35 @@ class Trainer:
                 runs.release_lock(self.dir)
             self.dist.close()
 
+    @property
+    def resume_hint(self) -> str:
+        return f"continue with: train --workspace {self.workspace!r} --run {self.run_name!r} --resume"
+
+    def _disk_full(self, exc: BaseException) -> TrainError | None:
+        """A TrainError that says what to do, for a write that failed because the disk (or quota) is full."""
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return TrainError(f"{exc.strerror} ({exc.filename or self.dir}): free some space, then {self.resume_hint}")
+        return None
+
     def _record_failure(self, exc: BaseException) -> None:
-        """An error event, and status failed; a new run that never got going leaves no half-made run behind."""
+        """An error event, and status failed; a new run that never got going leaves no half-made run behind.
+        Each write is tried on its own: on a full disk the event may not fit, and run.json must still say failed."""
         ours = isinstance(exc, (RunError, bases.BaseError))
         message = str(exc) if ours else f"{type(exc).__name__}: {exc}"
-        if self.events.path is None:
-            self.events = EventLog(self.dir / runs.EVENTS_FILE)
         event = runs.ErrorEvent(type="error", message=message, step=getattr(self, "step", 0))
         if not ours:
             event["traceback"] = traceback.format_exc(limit=8)
-        self.events.emit(event)
+        try:
+            if self.events.path is None:
+                self.events = EventLog(self.dir / runs.EVENTS_FILE)
+            self.events.emit(event)
+        except OSError:
+            pass
         if (self.dir / runs.RUN_FILE).exists():
-            self._update_run(status="failed", error=message)
+            try:
+                self._update_run(status="failed", error=message)
+            except OSError:  # readers still see that the lock's process is gone and say failed
+                pass
         else:  # failed while preparing: the name stays free for the next try
             for name in ("data", "init"):
                 shutil.rmtree(self.dir / name, ignore_errors=True)
@@ -799,8 +820,7 @@ class Trainer:
         elapsed = getattr(self, "elapsed_now", self.elapsed_before)
         if self.step > 0 and self.last_ckpt_step != self.step:
             self._checkpoint(elapsed)
-        self.log(f"stopped at step {self.step}/{self.plan.max_steps} ({self.stop_reason}); "
-                 f"continue with: train --workspace {self.workspace!r} --run {self.run_name!r} --resume")
+        self.log(f"stopped at step {self.step}/{self.plan.max_steps} ({self.stop_reason}); {self.resume_hint}")
         self.events.emit(runs.DoneEvent(type="done", status="stopped", reason=self.stop_reason, step=self.step,
                                         max_steps=self.plan.max_steps))
         self._update_run(status="stopped", step=self.step)
@@ -894,6 +914,7 @@ class Trainer:
         name = runs.checkpoint_dir(self.dir, self.step).name
         tmp = self.ckpt_dir / f".tmp-{name}"
         shutil.rmtree(tmp, ignore_errors=True)
+        final = self.ckpt_dir / name
         try:
             paths.private_dir(tmp)
             save_file(self._trainable_state(), str(tmp / "model.safetensors"), metadata={"format": "pt"})
@@ -914,15 +935,15 @@ class Trainer:
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
             runs.write_manifest(tmp, self.step)
-            final = self.ckpt_dir / name
             if final.exists():
                 shutil.rmtree(final)
             os.replace(tmp, final)
-        except OSError as exc:  # disk full and friends: the previous checkpoint stays as it was
-            shutil.rmtree(tmp, ignore_errors=True)
-            msg = f"could not save checkpoint at step {self.step}: {exc}; the previous one is kept"
+        except Exception as exc:  # a full disk and friends (torch.save says RuntimeError): keep the previous one
+            msg = f"could not save checkpoint at step {self.step}: {_why(exc)}; the previous one is kept"
             self._warn("checkpoint", msg, step=self.step)
             return False
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         for old in self._complete_checkpoints()[KEEP_CHECKPOINTS:]:
             shutil.rmtree(old, ignore_errors=True)
         self.events.emit(runs.CheckpointEvent(type="checkpoint", step=self.step, path=str(final), tokens=self.tokens))
@@ -1063,6 +1084,14 @@ class Trainer:
             (f"- eval loss {ev['eval_loss']}, perplexity {ev['perplexity']}" if ev else "- no eval split"), "",
         ]
         return "\n".join(lines)
+
+
+def _why(exc: BaseException) -> str:
+    """One line about a failed write: the OS error behind it when there is one (torch wraps it)."""
+    cause = exc if isinstance(exc, OSError) else exc.__context__ if isinstance(exc.__context__, OSError) else None
+    if cause is not None:
+        return f"{cause.strerror or cause}" + (f" ({cause.filename})" if cause.filename else "")
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def _fmt_secs(s: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from friendsim_tui import paths  # noqa: E402
 from friendsim_tui.engine import train as engine  # noqa: E402
 from friendsim_tui.engine.text import EOT, ChatSpec  # noqa: E402
 
@@ -256,28 +258,85 @@ def test_fast_kernels_keep_the_model_function():
     assert all(m.p == 0.0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
 
 
-def test_a_failed_checkpoint_save_keeps_the_previous_one_and_training_goes_on(crew, monkeypatch):
-    import safetensors.torch
+class _FullDisk:
+    """A file on a disk that fills up: its first kilobyte is written, then writes fail with ENOSPC."""
 
-    real = safetensors.torch.save_file
-    calls = {"n": 0}
+    def __init__(self, f):
+        self.f, self.room = f, 1024
 
-    def disk_full(tensors, filename, metadata=None):
-        calls["n"] += 1
-        if calls["n"] == 2:  # the second checkpoint: the disk is full half way through
-            with open(filename, "wb") as f:
-                f.write(b"partial")
-            raise OSError(28, "No space left on device")
-        return real(tensors, filename, metadata=metadata)
+    def write(self, data):
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.f.write(data)
 
-    monkeypatch.setattr(safetensors.torch, "save_file", disk_full)
+    def flush(self):
+        pass
+
+    def fileno(self):
+        return self.f.fileno()
+
+    def close(self):
+        self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def _disk_fills_up(monkeypatch, when, files=("state.pt",), room=1024):
+    """From the moment ``when(path)`` is first true, new files named in ``files`` (all: None) take only
+    ``room`` bytes."""
+    real = paths.open_private
+    full = {"now": False}
+
+    def open_private(path, mode="w", **kw):
+        full["now"] = full["now"] or when(path)
+        if full["now"] and (files is None or path.name in files):
+            disk = _FullDisk(real(path, mode, **kw))
+            disk.room = room
+            return disk
+        return real(path, mode, **kw)
+
+    monkeypatch.setattr(paths, "open_private", open_private)
+    return full
+
+
+def test_a_full_disk_at_a_checkpoint_keeps_the_previous_one_and_training_goes_on(crew, monkeypatch):
+    """torch.save on a full disk raises RuntimeError (not OSError): the run used to fail there, leaving the
+    temp folder behind and run.json saying running."""
+    _disk_fills_up(monkeypatch, lambda path: "step-00000004" in str(path))
     result = engine.train(crew, tiny_config(max_steps=5, save_steps=2), "full-disk", log=lambda s: None)
     assert result.status == "done"
     ckpts = result.run_dir / "checkpoints"
-    assert [p.name for p in ckpts.iterdir()] == ["step-00000002"]
+    assert [p.name for p in ckpts.iterdir()] == ["step-00000002"]  # no .tmp-step-00000004 left behind
     engine.Trainer.validate_checkpoint(ckpts / "step-00000002")
     (warning,) = [e for e in read_events(result.run_dir) if e["type"] == "warning"]
-    assert "No space left" in warning["message"] and "previous one is kept" in warning["message"]
+    assert warning["kind"] == "checkpoint" and warning["step"] == 4
+    assert "could not save checkpoint at step 4: No space left on device" in warning["message"]
+    assert "the previous one is kept" in warning["message"]
+    assert json.loads((result.run_dir / "run.json").read_text())["status"] == "done"
+
+
+def test_a_disk_that_stays_full_fails_the_run_with_a_status_that_says_why(crew, monkeypatch):
+    """Checkpoint, run.json's usual atomic rewrite and the model folder all fail: run.json still ends up
+    saying failed, never running, and the message says what to do."""
+    full = _disk_fills_up(monkeypatch, lambda path: "step-00000004" in str(path), files=None, room=0)
+
+    def save_model(self, out):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / "model.safetensors"))
+
+    monkeypatch.setattr(engine.Trainer, "_save_model", save_model)
+    with pytest.raises(engine.TrainError, match="No space left on device") as caught:
+        engine.train(crew, tiny_config(max_steps=5, save_steps=2), "stays-full", log=lambda s: None)
+    assert full["now"] and "--resume" in str(caught.value)
+    folder = engine.runs.run_dir(crew, "stays-full")
+    info = json.loads((folder / "run.json").read_text())
+    assert info["status"] == "failed" and "No space left on device" in info["error"]
+    assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["step-00000002"]
+    assert not (folder / "lock").exists() and not list(folder.glob(".*tmp*"))
 
 
 def test_a_crash_mid_run_is_an_error_event_and_status_failed(crew, monkeypatch):
