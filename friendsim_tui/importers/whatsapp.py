@@ -58,6 +58,7 @@ _HEAD_SRC = (
     r"(?:(" + _AMPM_BEFORE + r")[ \u00a0\u202f]?)?"  # 3: am/pm before the time
     r"(\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)"  # 4: time
     r"(?:[ \u00a0\u202f]?(" + _AMPM + r"))?"  # 5: am/pm after it
+    r"\.?"  # some phones put a period after the time: '2022/12/14, 13:34. - '
     r"(?(1)\] | [-\u2013] )"  # '] ' on iOS, ' - ' on Android
 )
 _HEAD = re.compile(_HEAD_SRC + r"(?:([^\n]{1,100}?): )?", re.M)  # 6: the speaker, absent on system lines
@@ -98,6 +99,9 @@ for _s in _DELETED_EXACT:
     _KIND[_s] = _KIND[_s + "."] = DELETED
 for _s in _SYSTEM_EXACT:
     _KIND[_s] = SYSTEM
+
+# Media markers ignoring case: some exports write '<media omitted>'.
+_MEDIA_FOLDED = {m.casefold() for m in _MEDIA_EXACT if m != "null"}
 
 _OMIT_WORDS = ("omitted", "weggelassen", "omitido", "omitida", "omis", "absente", "omesso", "omessa", "weggelaten",
                "ocultado", "ocultada")
@@ -142,6 +146,8 @@ def _classify(text: str) -> tuple[str | None, str]:
         kind = _KIND.get(text)
         if kind:
             return kind, text
+        if text.casefold() in _MEDIA_FOLDED:
+            return MEDIA, text
     if text[-1] == ">":
         m = _EDITED.search(text)
         if m:
@@ -152,6 +158,8 @@ def _classify(text: str) -> tuple[str | None, str]:
             if kind:
                 return kind, text
     if "<" in text:
+        if text[0] == "<" and text.casefold() in _MEDIA_FOLDED:
+            return MEDIA, text
         stripped = _ATTACHED.sub("", text).strip()
         if stripped != text:
             return (MEDIA, "") if not stripped else (None, stripped)
@@ -189,7 +197,7 @@ def _ymd(f: tuple[int, ...], order: str) -> tuple[int, int, int]:
 def _day_seconds(f: tuple[int, ...], order: str) -> float | bool:
     """Epoch seconds at the start of the day, or False when the date is impossible in this order."""
     try:
-        y, m, d = _ymd(f, order)
+        y, m, d = _ymd(f, YMD if f[0] >= 1000 else order)  # a four-digit first field is a year in any file
         if 2500 <= y <= 2700:  # the Buddhist era, as Thai phones write it (2567 is 2024)
             y -= 543
         if y < 1970 or y > 2200:
@@ -260,7 +268,7 @@ def _time_seconds(t: str, ampm: str | None) -> float | bool:
     s = parts[2] if len(parts) > 2 else 0
     if ampm:
         key = ampm if ampm in _PM or ampm in _AM else ampm[0]
-        if not 1 <= h <= 12:
+        if h > 12:  # 00 happens: '00:08 a. m.' is 12:08 AM
             return False
         if key in _PM:
             h = h % 12 + 12

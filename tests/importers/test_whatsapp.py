@@ -114,6 +114,9 @@ def test_locale_variants(fixture, conversation, expected, skipped):
         ("2024. 1. 13. 오후 9:05 - Eva: hi", "2024-01-13 21:05:00"),
         ("[2024. 1. 13. 오전 12:05:00] Eva: hi", "2024-01-13 00:05:00"),
         ("13/1/2567 21:05 - Eva: hi", "2024-01-13 21:05:00"),  # Thai phones: the Buddhist era
+        ("2022/12/14, 13:34. - Eva: hi", "2022-12-14 13:34:00"),  # a period after the time
+        ("06/20/2020, 00:08 a. m. - Eva: hi", "2020-06-20 00:08:00"),  # hour 00 on a 12-hour clock
+        ("06/20/2020, 00:08 p. m. - Eva: hi", "2020-06-20 12:08:00"),
     ],
 )
 def test_one_line_in_each_date_style(tmp_path, line, expected):
@@ -135,6 +138,9 @@ def test_one_line_in_each_date_style(tmp_path, line, expected):
         ("You deleted this message", "system"),
         ("Alice: You deleted this message", "deleted"),
         ("Alice: \u200eaudio omitted", "media-only"),
+        ("Alice: <media omitted>", "media-only"),  # some exports write the marker in lower case
+        ("Alice: <MEDIEN AUSGELASSEN>", "media-only"),
+        ("Alice: \u200eImage Omitted", "media-only"),
         ("Alice: <attached: 00000043-Report.pdf>", "media-only"),
         ("Alice: Report.pdf \u2022 \u200e3 pages \u200e<attached: 00000043-Report.pdf>", "media-only"),
         ("Alice: <attached: 00000044-PHOTO.jpg>\nwhat a view", ("Alice", "what a view")),
@@ -186,6 +192,22 @@ def test_impossible_date_is_counted_with_its_line(tmp_path):
     assert report.skipped["unparseable"] == 2
     assert [p.where for p in report.problems] == ["line 3", "line 4"]
     assert str(report.problems[0]).startswith(str(p))
+
+
+def test_a_mixed_file_reads_year_first_lines_with_a_period_after_the_time(tmp_path):
+    p = tmp_path / "chat.txt"
+    p.write_text(
+        "14/12/22, 13:30 - Alice: day first\n"
+        "2022/12/14, 13:34. - Bob: year first, with a period\n"
+        "15/12/22, 09:00 - Alice: day first again\n"
+    )
+    msgs, report = parse(p)
+    assert rows(msgs) == [
+        ("Alice", "2022-12-14 13:30:00", "day first"),
+        ("Bob", "2022-12-14 13:34:00", "year first, with a period"),
+        ("Alice", "2022-12-15 09:00:00", "day first again"),
+    ]
+    assert report.problems == [] and report.warnings == []
 
 
 def test_a_file_without_timestamps_is_an_error_naming_file_and_line(tmp_path):
