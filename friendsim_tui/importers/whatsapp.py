@@ -14,10 +14,12 @@ leading U+200E. Dates follow the phone's locale, so the day/month order is infer
 Chinese, Japanese and Korean phones put the AM/PM word before the time (``下午10:05``, ``오후 10:05``);
 Thai phones may count years in the Buddhist era (``13/1/2567``), read as 2024.
 
-Lines that do not start with a timestamp continue the previous message. Speed matters (exports of
-hundreds of thousands of messages): one compiled regex splits the whole text into headers and bodies in
-C, dates and times are parsed once per distinct string, and the per-message Python work is a handful of
-dict look-ups.
+Lines that do not start with a timestamp continue the previous message; a line that looks like a header
+but cannot be read is counted as unparseable (with a warning), never glued to the message before it.
+
+Speed matters (exports of hundreds of thousands of messages): one compiled regex splits the whole text
+into headers and bodies in C, dates and times are parsed once per distinct string, and the per-message
+Python work is a handful of dict look-ups.
 """
 
 from __future__ import annotations
@@ -64,6 +66,14 @@ _HEAD_SRC = (
 _HEAD = re.compile(_HEAD_SRC + r"(?:([^\n]{1,100}?): )?", re.M)  # 6: the speaker, absent on system lines
 _GROUPS = 6
 _DATE_FIELDS = re.compile(r"\d+")
+# What still looks like a header when the one above does not match (an unknown AM/PM word, a letter after
+# the time, a bracket that does not close...): a date and a time at the start of a line, a separator soon
+# after. Such a line is counted as unparseable, never glued to the message before it.
+_LOOSE_HEAD = re.compile(
+    r"^[\u200e\u200f]?\[?\d{1,4}[./-] ?\d{1,2}[./-] ?\d{1,4}\.?,?[ \u00a0][^\n\d]{0,6}\d{1,2}[:.]\d{2}"
+    r"[^\n]{0,16}?(?:\] | [-\u2013] )",
+    re.M,
+)
 
 _PM = {"p", "P", "nachm.", "μ.μ.", "下午", "午後", "오후", "PM"}
 _AM = {"a", "A", "vorm.", "π.μ.", "上午", "午前", "오전", "AM"}
@@ -382,6 +392,7 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
     time_of = time_cache.get
     names: dict[str, str] = {}
     ids = ContentIds()
+    strays: list[int] = []  # lines of what looked like headers but could not be read
     kind_of = _KIND.get
     keep = report.keep
     skip = report.skip
@@ -391,6 +402,11 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
     for index, (_, d, before, t, ampm, speaker, body) in enumerate(zip(it, it, it, it, it, it, it)):
         if progress is not None and index % 20000 == 0:
             progress(index, total)
+        nl = body.find("\n")
+        if 0 <= nl < len(body) - 1:  # more than one line: one of them may look like a header
+            stray = _LOOSE_HEAD.search(body, nl + 1)
+            if stray is not None:
+                body = _cut_strays(body, stray.start(), line_at(index), report, strays)
         if before is not None:
             ampm = before
         day = day_of(d)
@@ -424,8 +440,26 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
             continue
         ts = day + secs
         yield keep(Message(name, ids(conversation, ts, who, body), conversation, conversation, who, who, ts, body))
+    if strays:
+        lines = f"{len(strays):,} lines look" if len(strays) > 1 else "1 line looks"
+        report.warn(
+            f"{lines} like message headers but cannot be read (first at line {strays[0]}); counted as unparseable, "
+            "not added to the message before them"
+        )
     if progress is not None:
         progress(total, total)
+
+
+def _cut_strays(body: str, start: int, line: int, report: ImportReport, strays: list[int]) -> str:
+    """``body`` up to ``start``, where a line that looks like a header begins. That line and any like it
+    further on are counted as unparseable (with what follows them, up to the next message)."""
+    for m in _LOOSE_HEAD.finditer(body, start):
+        at = line + body.count("\n", 0, m.start())
+        end = body.find("\n", m.start())
+        text = body[m.start() : end if end >= 0 else len(body)]
+        report.unparseable(f"line {at}", f"looks like a message header but cannot be read: {text[:45]!r}")
+        strays.append(at)
+    return body[: start - 1]
 
 
 class _LineCounter:

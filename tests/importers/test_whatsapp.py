@@ -194,6 +194,29 @@ def test_impossible_date_is_counted_with_its_line(tmp_path):
     assert str(report.problems[0]).startswith(str(p))
 
 
+def test_a_line_that_looks_like_a_header_is_never_glued_to_the_message_before_it(tmp_path):
+    p = tmp_path / "chat.txt"
+    p.write_text(
+        "14/12/22, 13:30 - Alice: first\n"
+        "and its second line\n"
+        "14/12/22, 13:34h - Bob: a header this reader does not know\n"
+        "with a line of its own\n"
+        "[14/12/22, 13:35 - Bob: brackets that do not close\n"
+        "14/12/22, 13:36 - Alice: last\n"
+    )
+    msgs, report = parse(p)
+    assert [(m.speaker_name, m.text) for m in msgs] == [("Alice", "first\nand its second line"), ("Alice", "last")]
+    assert report.skipped["unparseable"] == 2 and report.read == 4
+    assert [(pr.where, pr.detail) for pr in report.problems] == [
+        ("line 3", "looks like a message header but cannot be read: '14/12/22, 13:34h - Bob: a header this reader '"),
+        ("line 5", "looks like a message header but cannot be read: '[14/12/22, 13:35 - Bob: brackets that do not '"),
+    ]
+    assert report.warnings == [
+        f"{p}: 2 lines look like message headers but cannot be read (first at line 3); "
+        "counted as unparseable, not added to the message before them"
+    ]
+
+
 def test_a_mixed_file_reads_year_first_lines_with_a_period_after_the_time(tmp_path):
     p = tmp_path / "chat.txt"
     p.write_text(
