@@ -40,6 +40,7 @@ any other message of that length does.
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 from typing import Iterable
@@ -151,13 +152,14 @@ def redact(text: str, kinds: Iterable[str]) -> str:
     kinds = set(kinds)
     if not text:
         return text
+    digits = _digit_count(text)  # placeholders hold no digits: an upper bound for every step below
     if "secrets" in kinds:
-        text = _redact_secrets(text)
+        text = _redact_secrets(text, digits)
     if "emails" in kinds and "@" in text:
         text = _EMAIL.sub("[email]", text)
     if "urls" in kinds and ("://" in text or "www." in text):
         text = _URL.sub("[link]", text)
-    if "phones" in kinds and _digit_count(text) >= 7:
+    if "phones" in kinds and digits >= 7:
         text = _redact_phones(text)
     return text
 
@@ -166,7 +168,7 @@ def _digit_count(text: str) -> int:
     return sum(map(text.count, "0123456789"))
 
 
-def _redact_secrets(text: str) -> str:
+def _redact_secrets(text: str, digits: int) -> str:
     if "PRIVATE KEY" in text or "PuTTY-User-Key-File" in text:
         text = _redact_key_blocks(text)
     if _KEYISH.search(text):
@@ -175,11 +177,11 @@ def _redact_secrets(text: str) -> str:
     if "://" in text:
         text = _URL_CREDENTIALS.sub("[secret]", text)
     text = _PASSWORD.sub(_password, text)
-    if _digit_count(text) >= 3:
+    if digits >= 3:
         text = _CVV.sub(lambda m: _replace_group(m, 1, "[cvv]"), text)
-    if _digit_count(text) >= 7:
+    if digits >= 7:
         text = _apply(text, _iban_spans(text))
-    if _digit_count(text) >= 13:
+    if digits >= 13:
         text = _apply(text, _card_spans(text))
     return text
 
@@ -307,11 +309,21 @@ def _is_card(digits: str) -> bool:
 
 
 def _redact_phones(text: str) -> str:
+    links = [m.span() for m in _URL.finditer(text)] if "://" in text or "www." in text else []
+    link_starts = [a for a, _ in links]
     spans = []
     for span in _PHONE_SPAN.finditer(text):
         if _digit_count(span.group(0)) < 7 or _word_char_at(text, span.end()):
             continue
-        spans.extend((span.start() + a, span.start() + b, "[phone]") for a, b in _phones_in(span.group(0)))
+        k = bisect.bisect_right(link_starts, span.start()) - 1
+        in_link = k >= 0 and span.start() < links[k][1]
+        for a, b in _phones_in(span.group(0)):
+            raw = span.group(0)[a:b]
+            # In a link, ids of 7-10 digits abound (tenor.com/view/...-gif-256943210); a phone there is
+            # written in full, with its country code (wa.me/447911123456, tel:+44...).
+            if in_link and "+" not in raw and _digit_count(raw) < 11:
+                continue
+            spans.append((span.start() + a, span.start() + b, "[phone]"))
     return _apply(text, spans)
 
 

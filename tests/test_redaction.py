@@ -53,6 +53,7 @@ REMOVED = [
     ("0044 20 7946 0958", ["7946", "0958"], "[phone]"),
     ("98765 43210", ["98765", "43210"], "[phone]"),
     ("call 415 555 2671 2 times", ["2671"], "[phone]"),
+    ("https://wa.me/447911123456", ["447911123456"], "[phone]"),
     # AWS, Stripe
     (f"aws_secret_access_key = {AWS_SECRET}", [AWS_SECRET], "[secret]"),
     (f"the secret key is {AWS_SECRET} ok", [AWS_SECRET], "[secret]"),
@@ -101,6 +102,8 @@ SURVIVES = [
     # Discord ids are not phone numbers, and the 19-digit ones start with 1, which no card network uses
     "see message 1193255802991935489", "user 319626097459331072",
     "commit 3f786850e387550fdab836ed7e6dc881de23001b",
+    # an id in a link, even one that reads as a valid number
+    "https://tenor.com/view/cat-dance-gif-4155552671",
     "my password is the same as yours", "password managers are great", "pin this message", "the sk-learn docs",
 ]
 
@@ -121,6 +124,7 @@ ADVERSARIAL = {
     "dashes": "1-1-", "dots before @": "a.a.", "digits": "1", "spaced digits": "12 ", "jwt starts": "eyJ-",
     "key starts": "sk-a", "emails": "a@a.", "plus ones": "+1 ", "area codes": "(1) ", "ibans": "DE89 ",
     "cards": "4111 ", "passwords": "pw is ", "mixed case": "aA1/", "url credentials": "://a:", "zeros": "0 ",
+    "links and numbers": "http://a 4155552671 ",
 }
 
 
