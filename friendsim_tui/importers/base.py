@@ -31,6 +31,8 @@ BOT = "bot"
 EMPTY = "empty"
 MEDIA = "media-only"
 DELETED = "deleted"
+DUPLICATE = "duplicate"
+"""A message whose id already came earlier in the same file: stored once, so counted once."""
 UNPARSEABLE = "unparseable"
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+from array import array
+from bisect import bisect_left
 from pathlib import Path
 from typing import Iterator
 
@@ -18,6 +20,7 @@ import ijson
 
 from friendsim_tui.importers.base import (
     BOT,
+    DUPLICATE,
     EMPTY,
     MEDIA,
     SYSTEM,
@@ -111,6 +114,7 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
     fh, start = _open_json(path)
     reader = JsonReader(fh, path, start)
     speakers: dict[tuple, tuple[str, str]] = {}
+    seen = _SeenIds()
     n = 0
     with fh:
         try:
@@ -119,8 +123,12 @@ def parse(path: Path, report: ImportReport, progress: Progress | None = None) ->
                 if progress and not n % _PROGRESS_EVERY:
                     progress(reader.pos, total)
                 msg = _message(m, n, reader.pos, conversation, title, speakers, report)
-                if msg is not None:
-                    yield report.keep(msg)
+                if msg is None:
+                    continue
+                if not seen.add(msg.source_id):  # the store keeps one copy: count one
+                    report.skip(DUPLICATE)
+                    continue
+                yield report.keep(msg)
         except (ijson.JSONError, ValueError, RecursionError) as exc:
             report.warn(
                 f"damaged or truncated JSON: stopped at byte {min(reader.pos, total)} of {total} after "
@@ -175,6 +183,35 @@ def _message(m, n: int, pos: int, conversation: str, title: str, speakers: dict,
     if isinstance(ref, dict) and ref.get("type", "Default") != "Forward":
         reply_to = _scalar(ref.get("messageId")) or None
     return Message(name, mid, conversation, title, who[0], who[1], ts, content, reply_to)
+
+
+class _SeenIds:
+    """The message ids met so far in one file, in about 8 bytes each (exports hold millions).
+
+    Discord ids grow with time and DCE writes messages in order, so the ids that keep ascending go into
+    an array searched by bisection; the rare one out of order (or not a number) goes into a set.
+    """
+
+    def __init__(self) -> None:
+        self.ascending = array("Q")
+        self.others: set = set()
+
+    def add(self, mid: str) -> bool:
+        """True when ``mid`` is new (and now remembered), False when it came before."""
+        key: int | str = mid
+        if mid.isascii() and mid.isdigit() and len(mid) <= 19 and (mid[0] != "0" or mid == "0"):
+            key = int(mid)
+            ascending = self.ascending
+            if not ascending or key > ascending[-1]:
+                ascending.append(key)
+                return True
+            i = bisect_left(ascending, key)
+            if i < len(ascending) and ascending[i] == key:
+                return False
+        if key in self.others:
+            return False
+        self.others.add(key)
+        return True
 
 
 def _scalar(value) -> str:

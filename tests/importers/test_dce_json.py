@@ -154,6 +154,15 @@ def test_streaming_keeps_memory_bounded(tmp_path):
     assert peak < 2_000_000  # a fixed budget, not a share of the file
 
 
+def test_a_message_id_seen_twice_is_kept_and_counted_once(tmp_path):
+    amy = {"id": "43", "name": "amy", "discriminator": "0000", "nickname": "Amy", "isBot": False}
+    p = write(tmp_path, export([message(1, "one"), message(2, "two", author=amy), message(1, "one"), message(3, "three")]))
+    msgs, report = parse(p)
+    assert [m.text for m in msgs] == ["one", "two", "three"]
+    assert report.kept == 3 and report.read == 4 and dict(report.skipped) == {"duplicate": 1}
+    assert report.speakers == {"Zed": 2, "Amy": 1}
+
+
 def test_progress_reports_bytes(tmp_path):
     p = write(tmp_path, export([message(i) for i in range(9000)]))
     seen = []

@@ -76,6 +76,28 @@ def test_child_process_import_matches_in_process_import(monkeypatch, every_file_
     assert importing.import_paths("child", FILES).messages_added == 0
 
 
+def test_a_message_id_seen_twice_is_counted_once_in_a_child_as_in_process(tmp_path, monkeypatch, every_file_in_a_child):
+    amy = {"id": "43", "name": "amy", "nickname": "Amy"}
+    zed = {"id": "42", "name": "zed", "nickname": "Zed"}
+    messages = [
+        {"id": str(1000 + i % 5), "type": "Default", "timestamp": f"2024-01-01T10:00:{i % 5:02d}+00:00",
+         "content": f"message {i % 5}", "author": amy if i % 5 == 1 else zed}
+        for i in range(12)  # ids 1000-1004, the first two of them three times
+    ]
+    p = tmp_path / "G - general [7].json"
+    p.write_text(json.dumps({"guild": {"id": "1", "name": "G"}, "channel": {"id": "7", "name": "general"},
+                             "messages": messages}))
+    monkeypatch.setenv("FRIENDSIM_IMPORT_IN_PROCESS", "1")
+    here = importing.import_paths("here", [p])
+    monkeypatch.delenv("FRIENDSIM_IMPORT_IN_PROCESS")
+    child = importing.import_paths("child", [p])
+    assert every_file_in_a_child.started == [p]
+    for result in (here, child):
+        assert result.messages_added == 5
+        assert (result.files[0].read, result.files[0].kept, dict(result.files[0].skipped)) == (12, 5, {"duplicate": 7})
+        assert result.speakers == {"Zed": 4, "Amy": 1}
+
+
 def test_renames_and_exclusions_apply_to_messages_parsed_in_a_child(every_file_in_a_child):
     csv = FILES[1]
     choices = {
