@@ -62,6 +62,10 @@ class RunNameError(RunError, ValueError):
     pass
 
 
+class RunFileError(RunError, ValueError):
+    """run.json is missing or damaged; the message names the file."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Where
 
@@ -109,15 +113,28 @@ def write_json_atomic(path: Path, data) -> None:
 
 
 def read_info(folder: Path) -> dict:
-    """What a run's run.json says."""
-    return json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+    """What a run's run.json says; RunFileError naming the file when it is missing or damaged."""
+    path = folder / RUN_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunFileError(f"{path} is missing") from None
+    except OSError as exc:
+        raise RunFileError(f"{path} cannot be read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise RunFileError(f"{path} is damaged (not JSON: {getattr(exc, 'msg', exc)}); it holds the run's "
+                           "settings: restore it from a backup, or start a new run") from None
+    if not isinstance(data, dict):
+        raise RunFileError(f"{path} is damaged (not a JSON object); it holds the run's settings: restore it "
+                           "from a backup, or start a new run")
+    return data
 
 
 def update_info(folder: Path, **fields) -> dict:
     """Merge ``fields`` into run.json (a missing or unreadable one starts over), stamped with the time and pid."""
     try:
         data = read_info(folder)
-    except (OSError, ValueError):
+    except RunFileError:
         data = {}
     data.update(fields, updated=time.time(), pid=os.getpid())
     path = folder / RUN_FILE

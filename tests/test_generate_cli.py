@@ -202,3 +202,25 @@ def test_saved_session_settings_are_checked():
                         ChatConfig(max_new_tokens=30))
     assert got == ChatConfig(temperature=0.9, top_k=10, max_new_tokens=30)  # candidates 50 is out of range
     assert settings_from(None) == ChatConfig()
+
+
+def test_a_truncated_model_file_is_one_line_naming_it(capsys, workspace, tiny_model_dir):
+    model = add_run(workspace, "cut", tiny_model_dir, "done", time.time() - 1000) / "model"
+    weights = model / "model.safetensors"
+    with open(weights, "r+b") as f:
+        f.truncate(weights.stat().st_size // 2)
+    err = one_line_error(capsys, "generate", "-w", workspace, "--run", "cut", "--as", "Alice")
+    assert str(weights) in err and "damaged or cut short" in err and "train the run again" in err
+    assert "SafetensorError" not in err and "Traceback" not in err
+
+
+def test_a_damaged_run_json_still_finds_the_finished_model(capsys, workspace, hot):
+    folder = training.run_dir(workspace, "20260102-000000-new")
+    (folder / "run.json").write_text('{"status": "do')  # cut short: a crash while it was rewritten
+    code, out, err = run(capsys, "--config", hot, "generate", "-w", workspace, "--as", "Alice", "-n", "1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["run"] == "20260102-000000-new"  # still the newest completed run
+    code, out, _ = run(capsys, "runs", "-w", workspace, "--json")
+    listed = {r["name"]: r for r in json.loads(out)}["20260102-000000-new"]
+    assert listed["status"] == "done" and listed["model_ready"]
+    assert str(folder / "run.json") in listed["error"] and "damaged" in listed["error"]

@@ -100,3 +100,14 @@ def test_offline_hub_fails_fast_with_the_offline_choices(capsys, crew, monkeypat
 def test_list_bases_prints_the_catalog(capsys):
     code, out, _ = run(capsys, "train", "--list-bases")
     assert code == 0 and "gpt2-xl" in out and "scratch:tiny" in out and "GiB" in out
+
+
+def test_resuming_a_run_whose_run_json_is_damaged_names_the_file(capsys, crew, data_dir):
+    folder = data_dir / "workspaces" / crew / "runs" / "broken"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text('{"status": "stopped", "config": {"base"')
+    capsys.readouterr()
+    code, out, err = run(capsys, "train", "-w", crew, "--run", "broken", "--resume")
+    assert code == 1 and out == "" and err.count("\n") == 1, err
+    assert err.startswith(f"friendsim-tui: {folder / 'run.json'} is damaged") and "JSONDecodeError" not in err
+    assert sorted(p.name for p in folder.iterdir()) == ["run.json"]  # nothing else touched

@@ -227,6 +227,7 @@ class Sampler:
     # -- loading ------------------------------------------------------------------------------
     def _load(self, precision: str, device: str | None) -> None:
         import torch
+        from safetensors import SafetensorError
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         dev, dtype, autocast = _pick_device(precision, device)
@@ -240,6 +241,11 @@ class Sampler:
             model = AutoModelForCausalLM.from_pretrained(str(self.folder), use_safetensors=True, dtype=dtype, **kw)
         except (OSError, ValueError) as exc:
             raise SampleError(f"{self.folder}: cannot load the model: {str(exc).splitlines()[0]}") from None
+        except SafetensorError as exc:  # a weights file cut short (a full disk, an interrupted copy) or damaged
+            files = sorted(self.folder.glob("*.safetensors"))
+            which = files[0] if len(files) == 1 else self.folder
+            raise SampleError(f"{which}: damaged or cut short ({str(exc).splitlines()[0]}): copy the model folder "
+                              "again if it came from elsewhere, or train the run again") from None
         finally:
             if bars:
                 hf_logging.enable_progress_bar()

@@ -50,6 +50,22 @@ def train_here(workspace: str, cfg: TrainConfig, run: str | None = None, *, resu
         raise TrainingFailed(f"training failed: {type(exc).__name__}: {exc} (details in {events})") from exc
 
 
+def check_trainable(workspace: str) -> None:
+    """Raise TrainingFailed (one line) when ``workspace`` has nothing to train on, before any process
+    starts: no messages yet, or every friend left out of training."""
+    from friendsim_tui.store import Store, StoreError
+
+    try:
+        with Store.for_workspace(workspace) as store:
+            speakers = store.speakers()
+    except StoreError as exc:
+        raise TrainingFailed(str(exc)) from None
+    if not any(s.messages for s in speakers):
+        raise TrainingFailed(f"{workspace} has no messages yet: import chat exports into it first")
+    if not any(s.messages for s in speakers if not s.excluded):
+        raise TrainingFailed(f"every friend in {workspace} is left out of training: take one back in first")
+
+
 def start_run(workspace: str, *, run: str | None = None, resume: bool = False, base: str | None = None,
               options: dict | None = None, data_dir: Path | None = None, config: Path | None = None):
     """Start ``friendsim-tui train`` as a separate process (the dashboard uses this) and return
@@ -64,6 +80,8 @@ def start_run(workspace: str, *, run: str | None = None, resume: bool = False, b
     folder = _folder(workspace, run)
     if not resume and (folder / runs.RUN_FILE).exists():
         raise TrainingFailed(f"run {run!r} already exists")
+    if not resume:
+        check_trainable(workspace)  # say so now, not from a process that fails seconds later
     paths.private_dir(runs.runs_dir(workspace))
     paths.private_dir(folder)
     cmd = [sys.executable, "-m", "friendsim_tui", "--data-dir", str(data_dir or paths.data_dir())]
@@ -112,35 +130,47 @@ def run_status(workspace: str, run: str) -> dict:
 
 
 def _status(folder: Path) -> dict:
-    try:
-        info = runs.read_info(folder)
-    except (OSError, ValueError):
-        info = {}
     tail = runs.last_events(folder)
     last_step = next((e for e in reversed(tail) if e.get("type") == "step"), {})
     last_eval = next((e for e in reversed(tail) if e.get("type") == "eval"), {})
     last_done = next((e for e in reversed(tail) if e.get("type") in ("done", "error")), None)
+    model = folder / runs.MODEL_DIR
+    model_ready = (model / "config.json").exists()
+    try:
+        info, damaged = runs.read_info(folder), None
+    except runs.RunFileError as exc:  # the files beside it still tell most of the story
+        info, damaged = {}, str(exc)
+    ended = runs.STOPPED if last_done and last_done.get("status") == runs.STOPPED else runs.FAILED
     status = info.get("status") or runs.FAILED
     if runs.lock_alive(folder):
         status = runs.RUNNING
+    elif damaged:  # a model folder is only ever renamed into place when a run has finished
+        status = runs.DONE if model_ready else ended
     elif status == runs.RUNNING:  # its process is gone without saying so
-        status = runs.STOPPED if last_done and last_done.get("status") == runs.STOPPED else runs.FAILED
-    model = folder / runs.MODEL_DIR
+        status = ended
+    start = next((e for e in reversed(tail) if e.get("type") == "start"), {})
     return {
         "name": folder.name,
         "status": status,
         "step": last_step.get("step", info.get("step", 0)),
         "max_steps": last_step.get("max_steps", info.get("max_steps")),
         "path": str(model),
-        "model_ready": (model / "config.json").exists(),
+        "model_ready": model_ready,
         "events": str(folder / runs.EVENTS_FILE),
-        "base": info.get("base") or info.get("config", {}).get("base"),
-        "lora": bool(info.get("config", {}).get("lora")),
+        "base": info.get("base") or info.get("config", {}).get("base") or start.get("base"),
+        "lora": bool(info.get("config", {}).get("lora", start.get("lora"))),
         "loss": last_step.get("loss"),
         "eval_loss": last_eval.get("eval_loss"),
-        "updated": info.get("updated"),
-        "error": info.get("error"),
+        "updated": info.get("updated") or _mtime(folder / runs.RUN_FILE),
+        "error": damaged or info.get("error"),
     }
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def list_runs(workspace: str) -> list[dict]:
