@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     ds.add_argument("--workspace", "-w", required=True)
     ds.add_argument("--json", action="store_true")
     ds.add_argument("--text", action="store_true",
-                    help="print the text the model learns from (after redaction), one speaker turn a line")
+                    help="print the text the model learns from, after redaction, each turn as Speaker: text")
     ds.add_argument("--split", choices=("train", "eval"), help="with --text: only this part (default: both)")
 
     tr = sub.add_parser("train", help="fine-tune a model on a workspace (runs under torchrun / accelerate too)",
