@@ -40,16 +40,32 @@ label = "Facebook Messenger / Instagram (message_N.json)"
 _FILE_NAME = re.compile(r"^message_\d+\.json$", re.I)
 _MEDIA_KEYS = ("photos", "videos", "audio_files", "gifs", "files", "sticker", "share", "attachments")
 _SYSTEM_TYPES = {"Call", "Subscribe", "Unsubscribe"}
-# Events written as plain content, after the actor's name ("Alice ..." or "You ...").
-_EVENT = re.compile(
-    r"(?:named the group .+|changed the group photo\.|changed the theme to .+|set the emoji to .+|"
-    r"started (?:a|the) (?:video|audio) (?:chat|call)\.?|joined the (?:video|audio) (?:chat|call)\.?|"
-    r"left the group\.?|(?:added|removed) .{1,80} (?:to|from) the group\.|set (?:the|your|their|his|her) nickname.*)",
-    re.S,
+
+# Notices Messenger and Instagram write as message content, each matched against the whole content.
+# {actor} is whoever a notice names, often not the message's sender ("X sent an attachment." can come in
+# someone else's name), so the sender is not checked. English only for now: another language is more rows.
+_ACTOR = r"[^\n]{1,80}?"
+_NOTICES = (
+    r"{actor} named the group .+",
+    r"{actor} changed the group photo\.",
+    r"{actor} changed the theme to .+",
+    r"{actor} set the emoji to .+",
+    r"{actor} started (?:a|the) (?:video|audio) (?:chat|call)\.?",
+    r"{actor} joined the (?:video|audio) (?:chat|call)\.?",
+    r"{actor} (?:joined|left) the group\.?",
+    r"{actor} (?:added|removed) .{{1,80}} (?:to|from) the group\.",
+    r"{actor} set (?:the|your|their|his|her) nickname.*",
+    r"{actor}'s poll has multiple updates\.",
+    r"This poll is no longer available\.",
+    r"{actor} sent an? (?:attachment|photo|video|voice message|GIF|sticker|link)\.",
+    r"Liked a message",  # Instagram's reactions, written as messages of their own
+    r"Reacted .{{1,16}} to your message ?",
 )
-_ATTACHMENT_EVENT = re.compile(r"sent an? (?:attachment|photo|video|voice message|GIF|sticker|link)\.")
-# Instagram's reactions, written as messages of their own.
-_REACTION = re.compile(r"(?:Liked a message|Reacted .{1,16} to your message ?)", re.S)
+_NOTICE = re.compile("|".join(f"(?:{n.format(actor=_ACTOR)})" for n in _NOTICES), re.S)
+_NOTICE_HINTS = (" the ", " sent a", " nickname", " video ", " audio ", "poll ", "Liked a message", "Reacted ")
+"""Words every notice holds: text without any of them skips the (slower) full match."""
+# Except that the sender's own "X sent a photo." stands for the photo: a media-only message.
+_OWN_ATTACHMENT = re.compile(r"sent an? (?:attachment|photo|video|voice message|GIF|sticker|link)\.")
 _MAX_TS = 1e11  # about the year 5000: anything larger is damage, not a date
 
 
@@ -67,16 +83,12 @@ def repair(s: Any) -> str:
 
 def _event_kind(text: str, sender: str) -> str | None:
     """MEDIA or SYSTEM for content that only narrates an event ("Alice sent a photo."), else None."""
-    if _REACTION.fullmatch(text):
-        return SYSTEM
+    if not any(hint in text for hint in _NOTICE_HINTS):
+        return None
     for actor in (sender + " ", "You "):
-        if text.startswith(actor):
-            rest = text[len(actor):]
-            if _ATTACHMENT_EVENT.fullmatch(rest):
-                return MEDIA
-            if _EVENT.fullmatch(rest):
-                return SYSTEM
-    return None
+        if text.startswith(actor) and _OWN_ATTACHMENT.fullmatch(text, len(actor)):
+            return MEDIA
+    return SYSTEM if _NOTICE.fullmatch(text) else None
 
 
 def sniff(path: Path, head: bytes) -> bool:

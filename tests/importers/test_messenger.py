@@ -72,6 +72,35 @@ def test_instagram_reactions_and_attachments_are_not_messages():
     assert dict(report.skipped) == {"system": 2, "media-only": 1}
 
 
+
+@pytest.mark.parametrize(
+    "sender, content, expected",
+    [
+        ("Zoë", "Alice's poll has multiple updates.", "system"),
+        ("Zoë", "This poll is no longer available.", "system"),
+        ("Zoë", "Bob joined the group.", "system"),
+        ("Zoë", "You joined the group.", "system"),
+        ("Zoë", "Alice sent an attachment.", "system"),  # a notice about someone else, in Zoë's name
+        ("Alice", "Alice sent an attachment.", "media-only"),  # the attachment itself, as it was sent
+        ("Zoë", "Alice added Bob to the group.", "system"),
+        ("Zoë", "Alice started a video chat.", "system"),
+        ("Zoë", "Alice set the nickname for Bob to Bobby.", "system"),
+        ("Zoë", "I joined the group chat yesterday", None),
+        ("Zoë", "my poll has multiple updates, check it", None),
+    ],
+)
+def test_notices_are_system_lines_whoever_sent_them(tmp_path, sender, content, expected):
+    p = tmp_path / "message_1.json"
+    p.write_text(json.dumps({
+        "participants": [{"name": "Zoë"}, {"name": "Alice"}], "title": "Group",
+        "messages": [{"sender_name": sender, "timestamp_ms": 1705050000000, "content": content}],
+    }))
+    msgs, report = parse(p)
+    if expected is None:
+        assert [m.text for m in msgs] == [content] and not report.skipped
+    else:
+        assert msgs == [] and dict(report.skipped) == {expected: 1}
+
 def test_a_thread_folder_imports_as_one_conversation_and_reimports_as_nothing(data_dir):
     first = import_paths("fb", [THREAD])
     assert first.messages_added == 5
