@@ -117,23 +117,23 @@ async def test_more_edit_undo_branch_and_empty_enter(workspace):
         # empty enter: the others keep talking (nothing typed, model opens)
         await offered(pilot, "", 3)
         assert sampler.calls[-1]["history"] == []
-        # r: a swipe adds candidates for the same turn, the earlier ones excluded as duplicates
-        await pilot.press("r")
+        # ctrl+r: a swipe adds candidates for the same turn, the earlier ones excluded as duplicates
+        await pilot.press("ctrl+r")
         await candidates_in(pilot, 6)
         assert sampler.calls[-1]["exclude"] == ["Jonas line 0", "pixel_dan line 1", "Jonas line 2"]
         assert len(screen.candidates) == 6
-        # e: edit the highlighted candidate, then take it
+        # F2: edit the highlighted candidate, then take it
         screen.panel.option_list.highlighted = 4
-        await pilot.press("e")
+        await pilot.press("f2")
         await wait_until(pilot, lambda: app.screen.query("#prompt-input"), "the edit prompt")
         app.screen.query_one("#prompt-input").value = "edited by me"
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is screen and len(screen.turns) == 1, "the edited turn")
         assert screen.turns[0].source == "edited" and screen.turns[0].text == "edited by me"
         assert "(edited)" in log_lines(app)[-1]
-        # u: undo brings its candidates back; another pick starts a second branch
+        # ctrl+z: undo brings its candidates back; another pick starts a second branch
         assert screen.input.has_focus
-        await pilot.press("escape", "u")
+        await pilot.press("escape", "ctrl+z")
         assert screen.turns == [] and len(screen.candidates) == 6 and log_lines(app) == []
         await pilot.press("1")
         assert screen.turns[0].text == "Jonas line 0"
@@ -142,16 +142,82 @@ async def test_more_edit_undo_branch_and_empty_enter(workspace):
         # empty enter after a pick samples the next turn with the new history
         await offered(pilot, "", 3)
         assert sampler.calls[-1]["history"] == [("Jonas", "Jonas line 0")]
-        await pilot.press("u")  # the list has focus: undo the model turn
+        await pilot.press("ctrl+z")  # undo the model turn
         assert screen.turns == []
         # undoing the player's own line puts it back in the input
         await offered(pilot, "my line", 3)
-        await pilot.press("u")
+        await pilot.press("ctrl+z")
         assert screen.input.value == "my line" and screen.input.has_focus and screen.candidates == []
     session, _ = saved_turns()
     roots = chats_of(lambda chats: chats.children(session.id, None))
     assert [(t.text, t.source, t.chosen) for t in roots] == [
         ("edited by me", "edited", 4), ("Jonas line 0", "model", 0), ("my line", "player", None)]
+
+
+SENTENCE = "sure, hey guys: [u] r e i f? 2 of us (ok) #1!"
+"""Letters, digits, punctuation and spaces: every key here used to run a chat action somewhere."""
+
+
+def focusable_widgets(screen) -> dict:
+    return {w.id: w for w in screen.query("*") if w.focusable}
+
+
+async def test_typing_goes_to_the_input_whatever_has_the_focus(workspace):
+    """A whole sentence typed with each focusable widget focused: it lands in the input and nothing else
+    happens (no undo, swipe, edit, pick, branch switch, dialog or sampling)."""
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await offered(pilot, "hi", 3)
+        await pilot.press("1")
+        await offered(pilot, "", 3)  # two turns and three candidates: undo, pick, swipe and edit all could act
+        widgets = focusable_widgets(screen)
+        assert set(widgets) == {"chat-log", "candidate-list", "chat-input"}
+        for name, widget in widgets.items():
+            turns, on_offer, calls = list(screen.turns), list(screen.candidates), len(sampler.calls)
+            screen.input.value = ""
+            widget.focus()
+            await pilot.pause()
+            await pilot.press(*SENTENCE)
+            await pilot.pause()
+            assert screen.input.value == SENTENCE, name
+            assert screen.input.has_focus and app.screen is screen, name
+            assert screen.turns == turns and screen.candidates == on_offer, name
+            assert len(sampler.calls) == calls and screen.sampling is None, name
+        # digits pick only from the focused list, and the Footer shows 1-9 only there
+        screen.panel.option_list.focus()
+        await wait_until(pilot, lambda: "1" in footer_keys(screen), "1-9 in the Footer")
+        screen.input.focus()
+        await wait_until(pilot, lambda: "1" not in footer_keys(screen), "1-9 gone from the Footer")
+
+
+def test_no_chat_action_sits_on_a_key_typed_in_a_sentence():
+    """Every binding of the chat is a chord, a function key, esc or enter, except the digits (which act only
+    while the candidate list has the focus), and each says what it does."""
+    from textual.keys import _character_to_key
+
+    typed = {_character_to_key(c) for c in SENTENCE + "abcdefghijklmnopqrstuvwxyz[]"} | set("0123456789")
+    for binding in ChatScreen.BINDINGS:
+        assert binding.key in set("123456789") or binding.key not in typed, binding.key
+        assert binding.description or binding.key in set("23456789"), binding.key
+
+
+async def test_undoing_my_own_opening_line_gives_it_back_to_type_never_a_candidate_in_my_voice(workspace):
+    sampler = ScriptedSampler()
+    opening = Turn("Maya", "omg who's up for karaoke friday??")
+    app = chat_app(sampler, seed_turns=[opening], autostart=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await candidates_in(pilot, 3)
+        assert screen.panel.option_list.has_focus
+        await pilot.press("ctrl+z")
+        assert screen.turns == [] and screen.candidates == []
+        assert screen.input.value == opening.text and screen.input.has_focus
+        await pilot.press("ctrl+r")  # more: the others may open now, the player's line is never among them
+        await candidates_in(pilot, 3)
+        assert all(c.speaker != "Maya" for c in screen.candidates)
+        await pilot.press("ctrl+z")  # nothing to undo: still nothing in Maya's voice
+        assert all(c.speaker != "Maya" for c in screen.candidates)
 
 
 async def test_typing_impersonate_and_force(workspace):
@@ -161,15 +227,15 @@ async def test_typing_impersonate_and_force(workspace):
         screen = await ready(pilot)
         await offered(pilot, "[bold]hi[/] all", 3)
         assert log_lines(app)[0].startswith("Maya (you)") and log_lines(app)[0].endswith("[bold]hi[/] all")
-        # i: the model suggests the player's own line into the input
-        await pilot.press("i")
+        # ctrl+g: the model suggests the player's own line into the input
+        await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: screen.input.value.startswith("my own line"), "the suggestion")
         assert screen.input.has_focus and sampler.calls[-1]["kind"] == "impersonate"
         assert len(screen.candidates) == 3, "a suggestion leaves the candidates on offer"
-        # f: force who answers
+        # ctrl+f: force who answers
         await pilot.press("escape")
         assert screen.panel.option_list.has_focus
-        await pilot.press("f")
+        await pilot.press("ctrl+f")
         await wait_until(pilot, lambda: app.screen.query("#choice-list"), "the speaker choice")
         choices = app.screen.query_one("#choice-list")
         assert [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)] == ["Jonas", "pixel_dan"]
@@ -302,7 +368,7 @@ async def test_the_event_loop_never_stalls_while_a_slow_model_samples(workspace)
         async with LoopGaps() as gaps:
             await say(pilot, "anyone?")
             await candidates_in(pilot, 3)
-            await pilot.press("r")
+            await pilot.press("ctrl+r")
             await candidates_in(pilot, 6)
     assert_loop_kept_running(gaps, baseline, sampler)
 
@@ -394,7 +460,7 @@ def texts_shown(app) -> list[str]:
     return [t.text for t in app.screen.turns]
 
 
-async def test_brackets_switch_between_saved_branches_and_the_session_follows(workspace):
+async def test_alt_arrows_switch_between_saved_branches_and_the_session_follows(workspace):
     sampler = ScriptedSampler()
     app = chat_app(sampler)
     async with app.run_test(size=SIZE) as pilot:
@@ -406,38 +472,38 @@ async def test_brackets_switch_between_saved_branches_and_the_session_follows(wo
         await pilot.press("1")
         first = texts_shown(app)
         assert len(first) == 2
-        assert "left_square_bracket" not in footer_keys(screen) and screen.check_action("branch", (-1,)) is False
+        assert "alt+left" not in footer_keys(screen) and screen.check_action("branch", (-1,)) is False
         # undo both, pick another first turn: branch 2
-        await pilot.press("escape", "u", "u")
+        await pilot.press("escape", "ctrl+z", "ctrl+z")
         assert screen.turns == [] and len(screen.candidates) == 3
         await pilot.press("2")
         second = texts_shown(app)
         assert second[0] != first[0]
         await wait_until(pilot, lambda: fork_at(screen) == (0, 1, 2), "the split shown")
         assert log_lines(app)[0].startswith(f"{second[0].split()[0]} \u20392/2\u203a")
-        assert str(screen.log_widget.border_subtitle) == "branch 2/2 · [ ] switch"
+        assert str(screen.log_widget.border_subtitle) == "branch 2/2 · alt+← → switch"
         assert saved_path_texts() == second
         helps = {c.title: Content.from_markup(c.help).plain for c in screen.palette_commands()}
-        assert helps["Previous branch"].endswith("([)") and helps["Next branch"].endswith("(])")
+        assert helps["Previous branch"].endswith("(alt+←)") and helps["Next branch"].endswith("(alt+→)")
         # (the Footer leaves out the keys that type into the input while it has focus)
         await pilot.press("escape")
         assert screen.log_widget.has_focus
-        await wait_until(pilot, lambda: footer_keys(screen).get("left_square_bracket") is True, "[ in the Footer")
-        assert footer_keys(screen)["right_square_bracket"] is False, "no branch after the last one"
+        await wait_until(pilot, lambda: footer_keys(screen).get("alt+left") is True, "alt+← in the Footer")
+        assert footer_keys(screen)["alt+right"] is False, "no branch after the last one"
         # [ : back to branch 1, shown to its newest turn, and the session's leaf follows
-        await pilot.press("left_square_bracket")
+        await pilot.press("alt+left")
         await wait_until(pilot, lambda: texts_shown(app) == first and screen.session is not None, "branch 1")
         assert [line.split()[-1] for line in log_lines(app)] == [t.split()[-1] for t in first]
         assert "\u20391/2\u203a" in log_lines(app)[0] and fork_at(screen) == (0, 0, 2)
         assert screen.candidates == [] and screen.sampling is None
         assert saved_path_texts() == first
-        await wait_until(pilot, lambda: footer_keys(screen).get("left_square_bracket") is False, "[ dimmed")
-        # [ again at the first branch: nothing happens
-        await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: footer_keys(screen).get("alt+left") is False, "alt+← dimmed")
+        # alt+← again at the first branch: nothing happens
+        await pilot.press("alt+left")
         await pilot.pause()
         assert texts_shown(app) == first and screen.session is not None
         # ] : branch 2 again
-        await pilot.press("right_square_bracket")
+        await pilot.press("alt+right")
         await wait_until(pilot, lambda: texts_shown(app) == second and fork_at(screen) == (0, 1, 2), "branch 2")
         assert saved_path_texts() == second
         # a pick on the branch goes on from it
@@ -445,7 +511,7 @@ async def test_brackets_switch_between_saved_branches_and_the_session_follows(wo
         await pilot.press("1")
         await wait_until(pilot, lambda: len(saved_path_texts()) == 2, "the pick saved")
         assert saved_path_texts()[0] == second[0]
-        await pilot.press("escape", "left_square_bracket")
+        await pilot.press("escape", "alt+left")
         await wait_until(pilot, lambda: texts_shown(app) == first, "branch 1 again")
     # the session reopens where it was left: branch 1, with the split shown
     assert saved_path_texts() == first
@@ -465,24 +531,24 @@ async def test_switching_cancels_sampling_and_a_branch_ending_on_my_line_is_answ
         await pilot.press("1")
         answered = texts_shown(app)
         # undo the answer and my line (it comes back into the input), then say something else
-        await pilot.press("escape", "u", "u")
+        await pilot.press("escape", "ctrl+z", "ctrl+z")
         assert screen.input.value == "hello" and screen.turns == []
         sampler.hold()  # the answer to "bye" stays on its way until the test lets it come
         await say(pilot, "bye")
         await wait_until(pilot, lambda: screen.sampling == "candidates", "sampling for bye")
         await wait_until(pilot, lambda: fork_at(screen) == (0, 1, 2), "the split shown")
         calls = len(sampler.calls)
-        # [ while sampling: the sampling stops, nothing it brought stays on offer
+        # alt+← while sampling: the sampling stops, nothing it brought stays on offer
         screen.log_widget.focus()
-        await pilot.press("left_square_bracket")
+        await pilot.press("alt+left")
         assert sampler.cancelled.is_set()
         await wait_until(pilot, lambda: texts_shown(app) == answered and screen.session is not None, "branch 1")
         await wait_until(pilot, lambda: screen.sampling is None, "the cancelled sampling to end")
         sampler.release()
         await pilot.pause()
         assert screen.candidates == [] and screen.sampling is None and len(sampler.calls) == calls
-        # ] : my line "bye" is the newest turn of branch 2: as on resume, the others answer it
-        await pilot.press("right_square_bracket")
+        # alt+→ : my line "bye" is the newest turn of branch 2: as on resume, the others answer it
+        await pilot.press("alt+right")
         await wait_until(pilot, lambda: texts_shown(app) == ["bye"], "branch 2")
         await candidates_in(pilot, 3)
         assert sampler.calls[-1]["history"] == [("Maya", "bye")]
@@ -505,12 +571,12 @@ async def test_branch_keys_hidden_and_harmless_with_one_branch_and_brackets_type
         assert screen.input.has_focus
         await pilot.press("left_square_bracket", "x", "right_square_bracket")
         assert screen.input.value == "[x]" and texts_shown(app) == shown
-        # elsewhere the keys do nothing at all
+        # with one branch the branch keys are hidden and do nothing at all
         screen.input.value = ""
         screen.log_widget.focus()
-        await wait_until(pilot, lambda: "u" in footer_keys(screen), "the Footer for the log")
-        assert not {"left_square_bracket", "right_square_bracket"} & set(footer_keys(screen))
-        await pilot.press("left_square_bracket", "right_square_bracket")
+        await wait_until(pilot, lambda: "ctrl+z" in footer_keys(screen), "the Footer for the log")
+        assert not {"alt+left", "alt+right"} & set(footer_keys(screen))
+        await pilot.press("alt+left", "alt+right")
         await pilot.pause(0.1)
         assert texts_shown(app) == shown and screen.session is not None and len(sampler.calls) == calls
         assert saved_path_texts() == shown and screen.log_widget.border_subtitle is None
@@ -666,7 +732,7 @@ async def test_a_real_tiny_model_in_the_chat(workspace):
             baseline = await baseline_gaps(pilot)
             async with LoopGaps() as gaps:
                 await offered(pilot, "")
-                await pilot.press("r")  # a swipe: fewer than 3 new ones if the tiny model repeats itself
+                await pilot.press("ctrl+r")  # a swipe: fewer than 3 new ones if the tiny model repeats itself
                 await wait_until(pilot, lambda: screen.sampling is None, "the swipe")
             assert len(screen.candidates) >= 3
             assert all(c.speaker != "Alice" and c.text.strip() for c in screen.candidates)

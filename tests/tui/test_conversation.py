@@ -63,6 +63,38 @@ async def test_prompt_with_a_known_name_then_continue_in_chat(workspace):
         await wait_until(pilot, lambda: app.screen is screen, "back to the samples")
 
 
+SENTENCE = "sure, 2 of us: [u] r e i f? (ok) #1 3!"
+
+
+async def test_typing_goes_to_the_prompt_whatever_has_the_focus(workspace):
+    """A sentence typed with each focusable widget focused lands in the prompt: no digit continues a sample
+    into the chat, nothing is generated, no dialog opens. Digits continue a sample only from a sample."""
+    sampler = ScriptedSampler()
+    app = conv_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await generate(pilot, "")
+        prompt = screen.query_one("#conv-prompt")
+        widgets = {w.id: w for w in screen.query("*") if w.focusable}
+        assert set(widgets) == {"conv-prompt", "sample-1", "sample-2", "sample-3"}
+        for name, widget in widgets.items():
+            calls = len(sampler.calls)
+            prompt.value = ""
+            widget.focus()
+            await pilot.pause()
+            await pilot.press(*SENTENCE)
+            await pilot.pause()
+            assert prompt.value == SENTENCE and prompt.has_focus, name
+            assert app.screen is screen and len(sampler.calls) == calls and not screen.sampling, name
+            assert "in a sample, 1-3 continue" in str(screen.query_one("#conv-status").render()), name
+        assert screen.check_action("continue_chat", (0,)) is False, "1-3 are not offered in the prompt"
+        screen.query_one("#sample-2").focus()
+        await pilot.pause()
+        assert screen.check_action("continue_chat", (0,)) is True
+        assert str(screen.query_one("#conv-status").render()).startswith("3 samples · 1-3 continue it in the chat")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.screen.query("#choice-list"), "who you play")
+
+
 async def test_empty_prompt_opening_line_settings_and_export(workspace):
     sampler = ScriptedSampler()
     app = conv_app(sampler)

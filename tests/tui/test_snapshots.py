@@ -85,7 +85,7 @@ def test_chat_after_switching_branch(home, snap_compare):
     async def run_before(pilot):
         screen = pilot.app.screen
         await wait_until(pilot, lambda: screen.sampler is not None and fork_at(screen) == (2, 2, 3), "branch 3/3")
-        await pilot.press("escape", "left_square_bracket")
+        await pilot.press("escape", "alt+left")
         await wait_until(pilot, lambda: fork_at(screen) == (2, 1, 3) and screen.session is not None, "branch 2/3")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

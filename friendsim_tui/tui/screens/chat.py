@@ -5,11 +5,13 @@ The model is loaded once per screen in a thread worker; every sampling request r
 writer thread in order (:class:`~friendsim_tui.services.sessions.SessionWriter`), so the event loop never
 touches SQLite or torch.
 
-Keys (the candidate list focused): 1–9 pick, enter picks the highlighted one, r more candidates for the
-same turn (swipe), e edit the highlighted candidate then take it, u undo, [ and ] the previous / next saved
-branch where the chat last split, i suggest your own reply, f force who answers; in the input, enter sends
-what you typed, or with nothing typed lets the others keep talking; esc leaves the input for the list.
-ctrl+s settings, ctrl+e export, esc back.
+Typing always goes to the input, whatever has the focus: no key typed in a sentence runs an action. The
+candidate list, focused, picks with 1–9 or enter. Everything else is a chord, a function key, esc or
+enter: ctrl+r more candidates for the same turn (swipe), F2 edit the highlighted candidate then take it,
+ctrl+z undo, alt+← / alt+→ the previous / next saved branch where the chat last split, ctrl+g suggest your
+own line, ctrl+f force who answers, ctrl+s settings, ctrl+e export, ctrl+n a new session; in the input,
+enter sends what you typed, or with nothing typed lets the others keep talking; esc leaves the input for
+the list, and elsewhere leaves the chat.
 """
 
 from __future__ import annotations
@@ -71,20 +73,31 @@ class ChatScreen(ModelScreen):
             self.session_id = session_id
             self.fork = fork
 
+    HELP_TITLE = "Chat"
+    HELP_GROUPS = {
+        "pick": "Candidates", "more": "Candidates", "edit": "Candidates", "force": "Candidates",
+        "undo": "Turns", "branch": "Turns", "impersonate": "Turns",
+        "settings": "Session", "export": "Session", "new_session": "Session", "back": "Session",
+    }
     BINDINGS = [
-        Binding("1", "pick(0)", "Pick", key_display="1-9"),
+        # Digits pick only while the candidate list has the focus; elsewhere they are typed (ModelScreen).
+        Binding("1", "pick(0)", "Pick", key_display="1-9", tooltip="Take that candidate (in the list)"),
         *(Binding(str(i), f"pick({i - 1})", show=False) for i in range(2, 10)),
-        Binding("r", "more", "More"),
-        Binding("e", "edit", "Edit"),
-        Binding("u", "undo", "Undo"),
-        Binding("left_square_bracket", "branch(-1)", "Previous branch", key_display="[", group=BRANCH_KEYS),
-        Binding("right_square_bracket", "branch(1)", "Next branch", key_display="]", group=BRANCH_KEYS),
-        Binding("i", "impersonate", "Suggest"),
-        Binding("f", "force", "Force"),
-        Binding("ctrl+s", "settings", "Settings", priority=True),
-        Binding("ctrl+e", "export", "Export", priority=True),
-        Binding("ctrl+n", "new_session", "New chat", show=False, priority=True),
-        Binding("escape", "back", "Back"),
+        Binding("ctrl+r", "more", "More", tooltip="More candidates for this turn"),
+        Binding("f2", "edit", "Edit", tooltip="Edit the highlighted candidate, then take it"),
+        Binding("ctrl+z", "undo", "Undo", tooltip="Step back one turn; a new pick starts a branch"),
+        Binding("alt+left", "branch(-1)", "Previous branch", group=BRANCH_KEYS,
+                tooltip="The previous saved branch where the chat split"),
+        Binding("alt+right", "branch(1)", "Next branch", key_display="→", group=BRANCH_KEYS,
+                tooltip="The next saved branch where the chat split"),
+        Binding("ctrl+g", "impersonate", "Suggest", show=False, tooltip="The model suggests your next line"),
+        Binding("ctrl+f", "force", "Force", show=False, tooltip="Pick the friend who answers next"),
+        Binding("ctrl+s", "settings", "Settings", priority=True, tooltip="Sampling settings"),
+        Binding("ctrl+e", "export", "Export", show=False, priority=True,
+                tooltip="Save the chat as Markdown or plain text"),
+        Binding("ctrl+n", "new_session", "New chat", show=False, priority=True,
+                tooltip="Start a new session with the same run and friend"),
+        Binding("escape", "back", "Back", tooltip="From the input to the candidates; elsewhere leave the chat"),
     ]
 
     def __init__(self, workspace: str, run: str, player: str, *, speakers: Sequence[str] = (),
@@ -114,7 +127,7 @@ class ChatScreen(ModelScreen):
         with Horizontal(id="chat-input-row"):
             yield Static(Content(">"), id="chat-prompt-mark")
             yield TextInput(placeholder=f"type as {inert(self.player, 30)}…   (empty enter: let them keep talking)",
-                            id="chat-input")
+                            id="chat-input", select_on_focus=False)
         yield Footer(compact=True)  # the chat has the most keys: esc Back must still fit in 100 columns
 
     def on_mount(self) -> None:
@@ -143,6 +156,12 @@ class ChatScreen(ModelScreen):
     def input(self) -> Input:
         return self.query_one("#chat-input", Input)
 
+    def text_field(self) -> Input:
+        return self.input
+
+    def digits_act(self) -> bool:
+        return bool(self.candidates) and self.panel.option_list.has_focus
+
     def _update_header(self) -> None:
         others = [s for s in self.speakers if s != self.player]
         parts = [Content("Playing as "), inert_content(self.player, "bold")]
@@ -156,7 +175,7 @@ class ChatScreen(ModelScreen):
 
     def _idle_hint(self) -> None:
         if self.candidates:
-            self._status("1-9 pick · r more · e edit · f force who answers")
+            self._status("enter or 1-9 picks · ^r more · F2 edit · ^f who answers · ^z undo")
         else:
             self._status(f"Your turn as {inert(self.player, 30)}: type, or press enter on an empty line to let "
                          "the others keep talking.")
@@ -263,7 +282,7 @@ class ChatScreen(ModelScreen):
         """The branch keys in the Footer and the log's subtitle (the label on the turn comes with the entries)."""
         self.fork = fork
         self.log_widget.border_subtitle = (
-            Content(f"branch {fork.index + 1}/{fork.count} · [ ] switch") if fork is not None else None)
+            Content(f"branch {fork.index + 1}/{fork.count} · alt+← → switch") if fork is not None else None)
         self.refresh_bindings()
 
     def _append_turn(self, turn: Turn) -> None:
@@ -271,7 +290,8 @@ class ChatScreen(ModelScreen):
         self.log_widget.append(self._entry(turn))
 
     def _set_candidates(self, items: Sequence[Turn]) -> None:
-        self.candidates = list(items)
+        """Offer ``items``; never one in the player's own voice (their lines are typed or suggested)."""
+        self.candidates = [c for c in items if c.speaker != self.player]
         self.panel.set_candidates(self.candidates)
 
     def _focus_list(self) -> None:
@@ -409,13 +429,14 @@ class ChatScreen(ModelScreen):
         self.log_widget.pop()
         sid = self.session.id
         self._write_turn(lambda chats: chats.undo(sid))
-        if turn.source == "player":
+        if turn.speaker == self.player:  # typed or not (an opening line), the player's line goes back to the input
             self._set_candidates([])
             self.input.value = turn.text
+            self.input.cursor_position = len(turn.text)
             self.input.focus()
         else:  # its candidates are on offer again: another pick starts a new branch
-            offered = list(turn.candidates)
-            self._set_candidates(offered)
+            self._set_candidates(turn.candidates)
+            offered = list(self.candidates)
             self._write(lambda chats: chats.set_pending(sid, offered))
             self._focus_list()
         self._idle_hint()
@@ -511,7 +532,9 @@ class ChatScreen(ModelScreen):
         self.app.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("pick", "edit"):
+        if action == "pick":  # shown (and acting) only while the list has the focus
+            return self.digits_act()
+        if action == "edit":
             return True if self.candidates else None
         if action == "branch":  # shown only where the path split (False hides), dimmed (None) at either end
             fork = self.fork
@@ -520,17 +543,17 @@ class ChatScreen(ModelScreen):
 
     def palette_commands(self) -> list[PaletteCommand]:
         branches = [] if self.fork is None else [
-            PaletteCommand("Previous branch", "Show the previous saved branch where the chat split (\\[)",
+            PaletteCommand("Previous branch", "Show the previous saved branch where the chat split (alt+←)",
                            lambda: self.action_branch(-1)),
-            PaletteCommand("Next branch", "Show the next saved branch where the chat split (])",
+            PaletteCommand("Next branch", "Show the next saved branch where the chat split (alt+→)",
                            lambda: self.action_branch(1)),
         ]
         return [
-            PaletteCommand("More candidates", "Sample more candidates for this turn (r)", self.action_more),
-            PaletteCommand("Undo last turn", "Step back one turn; a new pick starts a branch (u)", self.action_undo),
+            PaletteCommand("More candidates", "Sample more candidates for this turn (ctrl+r)", self.action_more),
+            PaletteCommand("Undo last turn", "Step back one turn; a new pick starts a branch (ctrl+z)", self.action_undo),
             *branches,
-            PaletteCommand("Suggest my reply", "The model suggests your next line (i)", self.action_impersonate),
-            PaletteCommand("Force who answers…", "Pick the friend who answers next (f)", self.action_force),
+            PaletteCommand("Suggest my reply", "The model suggests your next line (ctrl+g)", self.action_impersonate),
+            PaletteCommand("Force who answers…", "Pick the friend who answers next (ctrl+f)", self.action_force),
             PaletteCommand("Sampling settings…", "Temperature, top-k, top-p, repetition, N, max tokens (ctrl+s)",
                            self.action_settings),
             PaletteCommand("Export chat…", "Save the session as Markdown or plain text (ctrl+e)", self.action_export),

@@ -69,12 +69,15 @@ def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[
 
 class ConversationScreen(ModelScreen):
     ERROR_TITLE = "Conversation"
+    HELP_TITLE = "Conversation from a prompt"
     BINDINGS = [
-        Binding("1", "continue_chat(0)", "Continue in chat", key_display="1-3"),
+        # Digits continue only while a sample has the focus; in the prompt (or typed elsewhere) they are text.
+        Binding("1", "continue_chat(0)", "Continue in chat", key_display=f"1-{MAX_SAMPLES}",
+                tooltip="Continue that sample in the chat (a sample focused)"),
         *(Binding(str(i), f"continue_chat({i - 1})", show=False) for i in range(2, MAX_SAMPLES + 1)),
-        Binding("ctrl+s", "settings", "Settings", priority=True),
-        Binding("ctrl+e", "export", "Export", priority=True),
-        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "settings", "Settings", priority=True, tooltip="Samples, turns and sampling"),
+        Binding("ctrl+e", "export", "Export", priority=True, tooltip="Save the samples as Markdown or plain text"),
+        Binding("escape", "back", "Back", tooltip="From the prompt to the samples; elsewhere leave"),
     ]
 
     def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None = None,
@@ -85,13 +88,14 @@ class ConversationScreen(ModelScreen):
         self.turns = turns
         self.samples: list[list[Turn]] = []
         self.prompt = ""
+        self._took = ""
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="conv-header")
         with Horizontal(id="conv-prompt-row"):
             yield Static(Content("Prompt "), classes="field-label")
             yield TextInput(placeholder="Maya: who's up for karaoke friday?   (or empty: the model opens)",
-                            id="conv-prompt")
+                            id="conv-prompt", select_on_focus=False)
         yield Horizontal(id="conv-samples")
         yield Static(Content(""), id="conv-status")
         yield Footer()
@@ -101,6 +105,27 @@ class ConversationScreen(ModelScreen):
         self._start_model()
         self._update_header()
         self.query_one("#conv-prompt").focus()
+
+    def text_field(self) -> Input:
+        return self.query_one("#conv-prompt", Input)
+
+    def digits_act(self) -> bool:
+        return bool(self.samples) and isinstance(self.focused, ChatLog)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue_chat":  # shown (and acting) only while a sample has the focus
+            return self.digits_act()
+        return True
+
+    def on_descendant_focus(self) -> None:
+        if self.samples and not self.sampling:
+            self._done_hint()
+
+    def _done_hint(self) -> None:
+        """What the keys do now: digits continue a sample only while one has the focus."""
+        n = len(self.samples)
+        keys = f"1-{n} continue it in the chat" if self.digits_act() else f"in a sample, 1-{n} continue it in the chat"
+        self._status(f"{n} samples{self._took} · {keys} · enter in the prompt generates again")
 
     @property
     def speakers(self) -> list[str]:
@@ -177,11 +202,11 @@ class ConversationScreen(ModelScreen):
         if self._finished(message):
             for sample in message.results:
                 self._show(sample)
-            took = f" in {message.seconds:.0f}s" if message.seconds >= 1 else ""
-            self._status(f"{len(self.samples)} samples{took} · 1-{len(self.samples)} continue in the chat from a "
-                         "sample · enter generates again")
-            if self.samples and not self.query_one("#conv-prompt", Input).value:
+            self._took = f" in {message.seconds:.0f}s" if message.seconds >= 1 else ""
+            if self.samples and not self.text_field().value:
                 self._columns()[0].focus()
+            if self.samples:
+                self._done_hint()
 
     # -- actions ----------------------------------------------------------------------------------------
     def action_continue_chat(self, index: int) -> None:

@@ -10,9 +10,10 @@ import gc
 import time
 from typing import Any, Callable
 
-from textual import on, work
+from textual import events, on, work
 from textual.content import Content
 from textual.screen import Screen
+from textual.widgets import Input
 
 from friendsim_tui.config import ChatConfig
 from friendsim_tui.services.chat import SampleCancelled, Sampler
@@ -52,6 +53,12 @@ class ModelScreen(Screen):
 
     A request gets a token; results of an older request (cancelled, or superseded) are ignored.
     Subclasses show status text with :meth:`_status` and handle :class:`SamplingDone`.
+
+    Typing always goes to the screen's text field (:meth:`text_field`): whatever else has the focus (a list,
+    the log), a letter, digit, punctuation mark or space moves the focus there and is typed, so no key a
+    person types in a sentence ever runs an action. Only digits may act instead, where
+    :meth:`digits_act` says so (picking from a list that has the focus). Every action sits on a chord, a
+    function key, esc, or enter.
     """
 
     ERROR_TITLE = "Chat"
@@ -71,6 +78,33 @@ class ModelScreen(Screen):
 
     def _status(self, text: str, spinning: bool = False) -> None:
         raise NotImplementedError
+
+    def text_field(self) -> Input:
+        """Where typing goes."""
+        raise NotImplementedError
+
+    def digits_act(self) -> bool:
+        """True while a digit key runs an action (e.g. picks from the focused list) instead of typing."""
+        return False
+
+    def on_key(self, event: events.Key) -> None:
+        if isinstance(self.focused, Input) or not event.is_printable or not event.character:
+            return  # a text field types for itself; chords, function keys, esc and enter are actions
+        if event.character.isdigit() and self.digits_act():
+            return
+        event.prevent_default()
+        event.stop()
+        self._type_into_field(event.character)
+
+    def on_paste(self, event: events.Paste) -> None:
+        if not isinstance(self.focused, Input) and event.text:
+            event.stop()
+            self._type_into_field(event.text.splitlines()[0])  # one line, as the field takes a paste
+
+    def _type_into_field(self, text: str) -> None:
+        field = self.text_field()
+        field.focus()
+        field.insert_text_at_cursor(text)
 
     def _model_missing(self) -> bool:
         """True (and the user told why) while there is no model to sample from."""
