@@ -743,8 +743,9 @@ async def test_a_real_tiny_model_in_the_chat(workspace):
     assert_loop_kept_running(gaps, baseline, recorded[0])
 
 
-def test_snapshot_setup_with_markup_in_run_and_speaker_names(workspace, snap_compare):
-    fake_run("[@click=app.quit]run [b]", speakers=["[bold]x[/]", "\x1b[31mred", "Maya"], updated=2.0)
+def test_snapshot_setup_with_markup_in_speaker_names(workspace, snap_compare):
+    """(Run names cannot hold markup: runs.check_run_name refuses brackets. Speaker names can.)"""
+    fake_run("run.2 final-ish", speakers=["[bold]x[/]", "\x1b[31mred", "[@click=app.quit]y"], updated=2.0)
     fake_run(RUN)
 
     async def run_before(pilot) -> None:
