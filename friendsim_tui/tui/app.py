@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from textual.app import App
+from textual.binding import Binding
 from textual.screen import Screen
 
 from friendsim_tui.tui.commands import ScreenCommands
@@ -23,6 +24,12 @@ class FriendSimApp(App[int]):
     TITLE = "FriendSim"
     COMMANDS = App.COMMANDS | {ScreenCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS = [
+        # F1 works everywhere, dialogs included (a priority binding); "?" only where no text field takes
+        # it as a character (Textual gives a focused Input every printable key before other bindings).
+        Binding("f1", "help", "Help", priority=True),
+        Binding("question_mark", "help", "Help", key_display="?", show=False),
+    ]
 
     def __init__(
         self,
@@ -47,6 +54,15 @@ class FriendSimApp(App[int]):
     def on_mount(self) -> None:
         if self.on_start is not None:
             self.call_after_refresh(self.on_start, self)
+
+    def action_help(self) -> None:
+        """List every key of the current screen (the list closes itself on esc, ? or F1)."""
+        from friendsim_tui.tui.screens.dialogs import HelpScreen, help_sections, screen_title
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(HelpScreen(screen_title(self.screen), help_sections(self.screen)))
 
     def get_default_screen(self) -> Screen:
         from friendsim_tui.tui.screens.home import HomeScreen

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from textual.widgets import OptionList
-from tui_helpers import SIZE, on_home, speaker_rows, static_text, wait_until, workspace_speakers
+from tui_helpers import (
+    SIZE,
+    SMALL,
+    help_lists_every_key,
+    on_home,
+    screen_text,
+    speaker_rows,
+    static_text,
+    type_sentence_everywhere,
+    wait_until,
+    workspace_speakers,
+)
 
 
 async def test_lists_workspaces_and_shows_the_selected_ones_speakers(workspaces, make_app):
@@ -153,3 +164,98 @@ async def test_an_unreadable_workspace_is_reported_not_fatal(workspaces, make_ap
         assert any(p.startswith("family") and "damaged" in p for p in prompts())
         assert any("weekend-crew" in p and "msg" in p for p in prompts())  # the healthy one is still there
         assert app.is_running
+
+
+# -- keys: typing never fires an action, the help lists every key, 80x24 ---------------------------------
+
+
+async def test_typing_in_every_field_fires_nothing_and_help_lists_every_key(workspaces, make_app):
+    """Home's only text field is the new-workspace name; the lists' keys are all in the help (f1 or ?)."""
+    from friendsim_tui.tui.screens.dialogs import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: on_home(app, "family"), "home")
+        for widget in ("#workspaces", "#speakers"):
+            app.screen.query_one(widget).focus()
+            text = await help_lists_every_key(pilot)
+            assert "n" in text and "New workspace" in text  # not in the Footer (no room at 80 columns)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), "the name dialog")
+        await type_sentence_everywhere(pilot, lambda: (app.workspace_names, len(app.screen_stack)))
+        await pilot.press("f1")  # F1 works in a text field too
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help over the dialog")
+        assert "Cancel" in static_text(app, "#help-keys")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), "the dialog again")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.id == "home", "home")
+        assert app.workspace_names == ["family", "weekend-crew"]
+
+
+async def test_help_groups_keys_and_says_which_do_nothing_now(home, make_app):
+    app = make_app(start_dir=home)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_until(pilot, lambda: app.screen.workspaces is not None, "the (empty) list")
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: app.screen.id == "help", "the help")
+        help_screen = app.screen
+        assert [section.title for section in help_screen.sections] == ["Go to", "Workspaces", "Friends", "Home",
+                                                                       "Anywhere"]
+        keys = {key.keys[0]: key for section in help_screen.sections for key in section.keys}
+        assert keys["r"].note == "not now" and keys["x"].note == "not now"  # no friend to rename yet
+        assert keys["i"].note == ""
+        assert keys["f1"].keys == ["f1", "?"]
+        assert "Dimmed: not now." in static_text(app, ".dialog-keys")
+        lines = static_text(app, "#help-keys").splitlines()
+        assert any(line.startswith("f1, ?") and line.endswith("Help") for line in lines)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.id == "home", "home")
+
+
+async def test_home_shows_the_workspace_the_app_switched_to_while_covered(workspaces, make_app):
+    """The demo opens weekend-crew's dashboard and chat over Home; back on Home, the header, the list's
+    highlight, the panel's title and its contents all name weekend-crew."""
+    from textual.screen import Screen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: on_home(app, "family"), "home")
+        home = app.screen
+        await app.push_screen(Screen())
+        app.workspace = "weekend-crew"  # what `friendsim-tui demo` does as it opens its screens
+        app.pop_screen()
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew"), "weekend-crew's contents")
+        await pilot.pause()
+        assert static_text(app, "#current-workspace") == "workspace: weekend-crew"
+        assert str(home.query_one("#summary").border_title) == "weekend-crew"
+        listing = home.query_one("#workspaces", OptionList)
+        assert listing.highlighted_option.id == "ws:weekend-crew"
+        assert [r[0] for r in speaker_rows(app)] == ["Maya", "Jonas", "pixel_dan"]
+
+
+async def test_at_80_columns_shares_and_runs_show_whole(workspaces, make_app):
+    import json
+
+    from friendsim_tui.services.training import run_dir
+
+    folder = run_dir("weekend-crew", "20261120-demo")
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"status": "done", "updated": 2.0, "base": "scratch:tiny",
+                                                 "step": 240, "max_steps": 240}))
+    (folder / "events.jsonl").write_text(json.dumps({"type": "step", "step": 240, "max_steps": 240,
+                                                     "loss": 1.234}) + "\n")
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_until(pilot, lambda: on_home(app, "family"), "home")
+        await pilot.press("down")
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew"), "weekend-crew")
+        await pilot.pause()
+        shown = screen_text(app)
+        for name, share in (("Maya", "50%"), ("Jonas", "30%"), ("pixel_dan", "20%")):
+            assert any(name in line and share in line for line in shown.splitlines()), shown
+        run_line = next(line for line in shown.splitlines() if "20261120-demo" in line)
+        assert "step 240/240" in run_line, shown
+        footer = shown.splitlines()[-1]
+        for key in ("i Import", "r Rename", "x Exclude", "q Quit", "f1 Help"):
+            assert key in footer, footer

@@ -9,6 +9,12 @@ from typing import Callable
 SIZE = (100, 30)
 """Terminal size of every snapshot."""
 
+SMALL = (80, 24)
+"""The smallest terminal the app is made for: every screen has a snapshot at this size too."""
+
+SENTENCE = "Hi r m x, u a? i t c g n q s d e f! 0 9 (ok) [b] -_.;:'\"/~"
+"""What a person might type mid-sentence: letters that are keys elsewhere, digits, punctuation, space."""
+
 PATIENCE = 60.0
 """How long a test waits for something the app should do before calling it a failure. Generous on purpose:
 it only runs out when the test fails anyway, and a loaded 2-core machine can be many times slower than
@@ -80,6 +86,63 @@ def speaker_rows(app, table_id: str = "#speakers") -> list[tuple[str, ...]]:
     return [tuple(getattr(cell, "plain", str(cell)) for cell in table.get_row_at(i)) for i in range(table.row_count)]
 
 
+def screen_text(app) -> str:
+    """Everything the terminal shows now, as plain text lines (what a person reads)."""
+    from textual.strip import Strip
+
+    update = app.screen._compositor.render_full_update(simplify=True)
+    return "\n".join(Strip.join(strips).text for strips in update.strips)
+
+
+async def type_sentence_everywhere(pilot, state: Callable[[], object] = lambda: None) -> None:
+    """Focus each text field of the current screen in turn and type :data:`SENTENCE` into it: every
+    character lands in the field (as far as the field accepts it), no action fires, no dialog opens,
+    and ``state()`` (what an action would change) stays as it was."""
+    import re
+
+    from textual.widgets import Input
+
+    app = pilot.app
+    screen = app.screen
+    fields = [w for w in screen.query(Input) if w.focusable]
+    assert fields, "the screen has no text field"
+    before = state()
+    for field in fields:
+        kept = field.value
+        field.value = ""
+        field.focus()
+        await pilot.press(*SENTENCE)
+        await pilot.pause()
+        assert app.screen is screen, f"typing in #{field.id} left the screen for {app.screen!r}"
+        accepted = ""
+        for c in SENTENCE:  # a restricted field (numbers, run names) takes what it allows
+            if field.restrict is None or re.fullmatch(field.restrict, accepted + c):
+                accepted += c
+        assert field.value == accepted[: field.max_length or None], (field.id, field.value)
+        assert state() == before, f"typing in #{field.id} changed {before!r} to {state()!r}"
+        field.value = kept
+
+
+async def help_lists_every_key(pilot) -> str:
+    """F1 on the current screen: the help lists each key that works now with what it does; returns the
+    help's text. ``?`` closes it again."""
+    from textual.screen import Screen
+
+    app = pilot.app
+    screen = app.screen
+    textual_own = {b.action for b in Screen.BINDINGS}  # tab, shift+tab, copy: the help words them its own way
+    expected = [b.binding.tooltip or b.binding.description for b in screen.active_bindings.values()
+                if b.enabled and b.node is screen and b.binding.description and b.binding.action not in textual_own]
+    await pilot.press("f1")
+    await wait_until(pilot, lambda: app.screen.id == "help", "the help")
+    text = str(app.screen.query_one("#help-keys").render())
+    for description in expected:
+        assert description.lower() in text.lower(), f"{description!r} missing from the help:\n{text}"
+    await pilot.press("question_mark")
+    await wait_until(pilot, lambda: app.screen is screen, "the help closed")
+    return text
+
+
 def static_text(app, selector: str) -> str:
     """The plain text a Static shows."""
     return str(app.screen.query_one(selector).render())
@@ -115,6 +178,16 @@ async def preview_path(pilot, app, typed: str) -> None:
     field.value = typed  # (typing it key by key is slow and tests Textual's Input, not us)
     await pilot.press("enter")
     await wait_until(pilot, lambda: app.screen.preview is not None or "cannot" in static_text(app, "#problems"), "the preview")
+
+
+async def to_speakers(pilot, app) -> None:
+    """Tab from wherever the focus is to the Import screen's speakers table (as a person would)."""
+    table = app.screen.query_one("#identities")
+    for _ in range(6):
+        if app.screen.focused is table:
+            return
+        await pilot.press("tab")
+    raise AssertionError(f"tab never reached the speakers table (focus: {app.screen.focused!r})")
 
 
 async def preview_in_import(pilot, app, typed: str, workspace: str | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +25,9 @@ from friendsim_tui.tui.widgets.row_table import RowTable
 NEW_WORKSPACE = "new"
 MAX_RUNS_SHOWN = 5
 _LIST_NAME_WIDTH = 17
+_NAME_WIDTH = 28
+"""Friend names are cut to this many characters in the table (the full name is in the rename dialog)."""
+_BAR_WIDTH = 16
 
 
 def _workspace_prompt(info: data.WorkspaceInfo) -> Content:
@@ -46,15 +50,19 @@ def check_new_workspace_name(name: str) -> str | None:
 
 class HomeScreen(Screen):
     BINDINGS = [
-        Binding("i", "import_chats", "Import"),
-        Binding("t", "train", "Train"),
-        Binding("c", "chat", "Chat"),
-        Binding("g", "conversation", "Conversation from prompt"),
-        Binding("n", "new_workspace", "New"),
-        Binding("r", "rename_speaker", "Rename"),
-        Binding("x", "toggle_exclude", "Exclude"),
+        Binding("i", "import_chats", "Import", tooltip="Import chat exports (a preview first)"),
+        Binding("t", "train", "Train", tooltip="Train a model on this workspace, or follow a run"),
+        Binding("c", "chat", "Chat", tooltip="Chat as one friend with a trained model"),
+        Binding("g", "conversation", "Prompt", tooltip="Conversation from a prompt: the model writes it all"),
+        Binding("n", "new_workspace", "New", tooltip="New workspace", show=False),
+        Binding("r", "rename_speaker", "Rename", tooltip="Rename the highlighted friend (a friend's name merges)"),
+        Binding("x", "toggle_exclude", "Exclude", tooltip="Leave the highlighted friend out of training, or back in"),
         Binding("q", "app.quit", "Quit"),
     ]
+    HELP_GROUPS = {
+        "import_chats": "Go to", "train": "Go to", "chat": "Go to", "conversation": "Go to",
+        "new_workspace": "Workspaces", "rename_speaker": "Friends", "toggle_exclude": "Friends",
+    }
 
     def __init__(self) -> None:
         super().__init__(id="home")
@@ -89,9 +97,11 @@ class HomeScreen(Screen):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        """Back from another screen (a run may have started or finished): refresh what is shown."""
-        if self.summary is not None and self.app.workspace:
-            self._load_summary(self.app.workspace)
+        """Back from another screen: a run may have started or finished, an import added messages, and
+        the app's workspace may have changed while Home was covered (the demo opens on top of it). Show
+        the list and the workspace again, header, highlight and panel alike."""
+        if self.workspaces is not None:  # (an import that just finished has asked for its workspace)
+            self.reload(select=self._select_after_load or self.app.workspace)
 
     # -- loading (thread workers; results come back as messages) ---------------------------------
     def reload(self, select: str | None = None) -> None:
@@ -141,7 +151,7 @@ class HomeScreen(Screen):
         listing = self.query_one("#workspaces", OptionList)
         listing.set_options(options)
         names = self.app.workspace_names
-        want = self._select_after_load or self.app.workspace
+        want, self._select_after_load = self._select_after_load or self.app.workspace, None
         name = want if want in names else (names[0] if names else None)
         if name is None:
             self._show_empty()
@@ -193,30 +203,49 @@ class HomeScreen(Screen):
         if excluded:
             parts.append(f"{excluded:,} excluded")
         line.update(Content(" · ".join(parts)))
-        largest = max((s.messages for s in summary.speakers), default=0)
-
-        def row(sp):
-            style = "dim" if sp.excluded else ""
-            pct = f"{100 * sp.messages / summary.messages:4.0f}%"
-            return str(sp.id), (
-                inert_text(sp.name, style, limit=28),
-                inert_text(f"{sp.messages:,}", style, justify="right"),
-                inert_text(f"{share_bar(sp.messages, largest):<17}{pct}", "dim" if sp.excluded else "cyan"),
-                inert_text("excluded" if sp.excluded else "", "italic dim"),
-            )
-
-        table.replace_rows(row(sp) for sp in summary.speakers)
+        self._fill_speakers()
         table.display = True
         self.refresh_bindings()
 
+    def _fill_speakers(self) -> None:
+        """The friends table, its share bars as wide as the panel allows (the percentage always shows)."""
+        summary = self.summary
+        if summary is None or not summary.messages:
+            return
+        largest = max((s.messages for s in summary.speakers), default=0)
+        names = {sp.id: inert(sp.name, _NAME_WIDTH) for sp in summary.speakers}
+        counts = {sp.id: f"{sp.messages:,}" for sp in summary.speakers}
+        status = "excluded" if any(sp.excluded for sp in summary.speakers) else ""
+        used = sum(2 + max(len(label), *(cell_len(v) for v in column.values()))
+                   for label, column in (("Friend", names), ("messages", counts)))
+        room = self.query_one("#summary").content_size.width - used - (2 + len(status)) - 2 - len(" 100%")
+        bar_width = max(0, min(_BAR_WIDTH, room))
+
+        def row(sp):
+            style = "dim" if sp.excluded else ""
+            share = f"{100 * sp.messages / summary.messages:3.0f}%"
+            bar = share_bar(sp.messages, largest, bar_width) if bar_width else ""
+            return str(sp.id), (
+                inert_text(names[sp.id], style),
+                inert_text(counts[sp.id], style, justify="right"),
+                inert_text(f"{share:>4} {bar}".rstrip(), "dim" if sp.excluded else "cyan"),
+                inert_text("excluded" if sp.excluded else "", "italic dim"),
+            )
+
+        self.query_one("#speakers", RowTable).replace_rows(row(sp) for sp in summary.speakers)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fill_speakers)  # the panel's new width is known after the refresh
+
     def _show_runs(self, summary: data.WorkspaceSummary) -> None:
-        from friendsim_tui.tui.widgets.run_list import run_row
+        from friendsim_tui.tui.widgets.run_list import names_width, run_row
 
         runs = self.query_one("#runs", Static)
         if not summary.runs:
             runs.update(Content("No trained runs yet.").stylize("dim"))
             return
-        lines = [run_row(run) for run in summary.runs[:MAX_RUNS_SHOWN]]
+        shown = summary.runs[:MAX_RUNS_SHOWN]
+        lines = [run_row(run, names_width(shown)) for run in shown]
         if len(summary.runs) > MAX_RUNS_SHOWN:
             lines.append(Content(f"… and {plural(len(summary.runs) - MAX_RUNS_SHOWN, 'older run')} (t)").stylize("dim"))
         runs.update(Content("\n").join(lines))

@@ -15,8 +15,9 @@ _MARKS = {RUNNING: ("◷", "$success"), DONE: ("✓", "$success"), STOPPED: ("�
 NAME_WIDTH = 28
 
 
-def run_row(run: dict[str, Any]) -> Content:
-    """One run from ``services.training.list_runs``: mark, name, progress, status, latest losses."""
+def run_row(run: dict[str, Any], name_width: int = NAME_WIDTH) -> Content:
+    """One run from ``services.training.list_runs``: mark, name (padded to ``name_width``), progress,
+    status, latest losses. Meant for one line: show it with ``text-wrap: nowrap``."""
     status = str(run.get("status") or "")
     mark, style = _MARKS.get(status, ("?", "$text-muted"))
     step, max_steps = run.get("step") or 0, run.get("max_steps")
@@ -27,8 +28,13 @@ def run_row(run: dict[str, Any]) -> Content:
             facts.append(f"{label} {value:.3f}")
     if run.get("base"):
         facts.append(inert(str(run["base"]), limit=24) + (" LoRA" if run.get("lora") else ""))
-    name = inert(str(run.get("name", "?")), limit=NAME_WIDTH).ljust(NAME_WIDTH)
+    name = inert(str(run.get("name", "?")), limit=name_width).ljust(name_width)
     return Content.assemble((mark, style), " ", (name, "bold"), " ", (" · ".join(facts), "$text-muted"))
+
+
+def names_width(runs: list[dict[str, Any]]) -> int:
+    """Room for the longest of these run names (up to NAME_WIDTH), so the facts start in one column."""
+    return min(NAME_WIDTH, max((len(inert(str(run.get("name", "?")))) for run in runs), default=0))
 
 
 class RunList(OptionList):
@@ -42,6 +48,7 @@ class RunList(OptionList):
         border-title-color: $text;
     }
     RunList:focus { border: round $primary; }
+    RunList { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -54,6 +61,7 @@ class RunList(OptionList):
         if not runs:
             self.add_option(Option(Content.styled("no runs yet: start one below", "$text-muted"), disabled=True))
             return
-        self.add_options(Option(run_row(run), id=str(run.get("name"))) for run in runs)
+        width = names_width(runs)
+        self.add_options(Option(run_row(run, width), id=str(run.get("name"))) for run in runs)
         names = [str(run.get("name")) for run in runs]
         self.highlighted = names.index(highlighted) if highlighted in names else 0
