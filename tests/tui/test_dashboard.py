@@ -581,5 +581,123 @@ def test_palette_commands_follow_the_run_state(run):
     screen = DashboardScreen(run.dir, workspace="weekend-crew")
     screen.watcher.state.apply({"type": "start", "max_steps": 10})
     assert [c.title for c in screen.palette_commands()] == ["Stop & save", "Detach"]
+    screen.watcher.state.apply({"type": "checkpoint", "step": 3, "path": "checkpoint-3"})
     screen.watcher.state.apply({"type": "done", "status": "stopped", "step": 3})
-    assert [c.title for c in screen.palette_commands()] == ["Resume run", "Detach"]
+    assert [c.title for c in screen.palette_commands()] == ["Resume run", "Back"]
+
+
+# -- issue 12 (app shell): refuse an empty workspace, runs that fail at start, keys that fit the run, -----
+# -- the Train screen's focus and live list. Helpers above are shared; nothing above depends on these. -----
+
+
+async def _settled(pilot, predicate, what):
+    await wait_until(pilot, predicate, what)
+    await pilot.pause()
+
+
+@run_async
+async def test_training_an_empty_workspace_is_refused_before_anything_starts(workspaces, make_app, monkeypatch):
+    import subprocess
+
+    from friendsim_tui import paths
+
+    spawned = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **kw: spawned.append(a))
+    app = make_app()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        await wait_until(pilot, lambda: on_home(app, "family"), "home")
+        await pilot.press("n", *"empty one", "enter")
+        await wait_until(pilot, lambda: on_home(app, "empty one"), "the new, empty workspace")
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewRunScreen), "the train screen")
+        form = app.screen.query_one(RunForm)
+        await wait_until(pilot, lambda: form.catalog, "the catalog")
+        await pilot.press("ctrl+s")
+        await _settled(pilot, lambda: "no messages yet" in text_of(form), "the refusal")
+        assert "empty one has no messages yet: import chat exports into it first" in text_of(form)
+        assert isinstance(app.screen, NewRunScreen) and spawned == []
+        assert not (paths.workspace_dir("empty one") / "runs").exists()  # no orphan run folder
+
+
+@run_async
+async def test_a_run_that_fails_at_start_says_why_in_the_apps_words(run, monkeypatch):
+    (run.dir / "lock").unlink()
+    (run.dir / "run.json").unlink()
+    (run.dir / "train.log").write_text("loading…\nfriendsim-tui: unknown base 'gtp2': pick one from the list\n")
+    app = App()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        screen = DashboardScreen(run.dir, workspace="weekend-crew", process=Exited(2), poll_interval=0.05)
+        screen._log_start = 0
+        await app.push_screen(screen)
+        await _settled(pilot, lambda: screen.state.status == FAILED, "the failure")
+        assert "did not start" in text_of(screen.query_one(RunHeader))
+        status = text_of(screen.query_one(RunStatus))
+        assert "✗ failed  unknown base 'gtp2': pick one from the list" in status and "friendsim-tui" not in status
+        keys = {b.binding.action for b in screen.active_bindings.values()}
+        assert "resume" not in keys  # no checkpoint to go on from
+        assert "detach" not in keys and "back" in keys  # nothing keeps training
+
+
+@run_async
+async def test_detach_is_offered_only_while_the_run_may_be_training(run):
+    run.start(max_steps=40)
+    run.steps(1, 10, max_steps=40)
+    async with watching(run, 10) as (screen, pilot):
+        assert screen.check_action("detach", ()) and screen.check_action("stop", ())
+        run.checkpoint(10)
+        run.stopped(10, "stop requested", max_steps=40)
+        await _settled(pilot, lambda: screen.state.status == STOPPED, "the stop")
+        assert not screen.check_action("detach", ()) and screen.check_action("resume", ())
+        run.steps(11, 40, max_steps=40)
+        run.done(40, max_steps=40)
+        await _settled(pilot, lambda: screen.state.status == DONE, "the end")
+        assert not screen.check_action("detach", ()) and not screen.check_action("resume", ())
+
+
+@run_async
+async def test_train_screen_focuses_its_runs_and_follows_them_live(runs_root, machine, monkeypatch):
+    from friendsim_tui.tui.screens import new_run
+
+    monkeypatch.setattr(new_run, "RUNS_EVERY", 0.05)
+    finished_run(runs_root, "old", DONE, 400, updated=1.0)
+    live = Run(runs_root / "live")
+    live.start(max_steps=30)
+    live.steps(1, 8, max_steps=30)
+    app = TrainApp()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        runs = app.screen.query_one(RunList)
+        await _settled(pilot, lambda: runs.option_count == 2, "the runs")
+        assert app.screen.focused is runs
+        assert "step 8/30" in text_of(runs)
+        live.steps(9, 20, max_steps=30)
+        await _settled(pilot, lambda: "step 20/30" in text_of(runs), "the list to follow the run")
+        await pilot.press("enter")  # the focused list: enter opens the highlighted run
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "a dashboard")
+
+
+@run_async
+async def test_train_screen_without_runs_focuses_the_form(runs_root, machine):
+    app = TrainApp()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        await _settled(pilot, lambda: app.screen.runs is not None, "the (empty) run list")
+        assert app.screen.focused is app.screen.query_one("#base")
+
+
+@run_async
+async def test_a_run_that_failed_before_its_run_json_is_listed_as_failed(runs_root, machine):
+    """What the train process leaves when it fails while preparing: its log and an error event, no run.json."""
+    finished_run(runs_root, "old", DONE, 400, updated=1.0)
+    folder = runs_root / "20261121-tiny"
+    folder.mkdir()
+    (folder / "train.log").write_text("friendsim-tui: block size 4096 is longer than gpt2's context (1024)\n")
+    (folder / "events.jsonl").write_text(json.dumps(
+        {"type": "error", "time": 1700000000.0, "step": 0,
+         "message": "block size 4096 is longer than gpt2's context (1024)"}) + "\n")
+    app = TrainApp()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        runs = app.screen.query_one(RunList)
+        await _settled(pilot, lambda: runs.option_count == 2, "both runs")
+        shown = text_of(runs)
+        assert "✗ 20261121-tiny" in shown and "failed" in shown.split("20261121-tiny")[1].splitlines()[0]
+    (status,) = [r for r in training.list_runs("weekend-crew") if r["name"] == "20261121-tiny"]
+    assert status["status"] == FAILED and "block size 4096" in status["error"]

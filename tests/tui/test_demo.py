@@ -35,8 +35,7 @@ def demo_run():
     return run_dir
 
 
-def test_dashboard_hands_over_to_the_chat_when_training_is_done(tmp_path, home, monkeypatch):
-    monkeypatch.setattr("friendsim_tui.tui.screens.demo.HANDOVER_DELAY", 0.05)
+def test_the_finished_dashboard_stays_until_enter_opens_the_chat(tmp_path, home):
     run_dir = demo_run()
     me = psutil.Process()
     (run_dir / "lock").write_text(json.dumps({"pid": me.pid, "create_time": me.create_time()}))
@@ -59,6 +58,12 @@ def test_dashboard_hands_over_to_the_chat_when_training_is_done(tmp_path, home, 
                            "elapsed": 3.0, "tokens_per_second": 2048.0, "step_time": 1.0, "epoch": 0.3},
                   {"type": "done", "status": "done", "step": 3, "max_steps": 3, "model": str(run_dir / "model")})
             (run_dir / "lock").unlink()
+            await wait_until(pilot, lambda: dash.state.status == "done", "the finished run")
+            polls = dash._polls
+            await wait_until(pilot, lambda: dash._polls >= polls + 5, "more reads of the finished run")
+            assert app.screen is dash and not dash.handed_over  # the user is still reading the dashboard
+            assert app.screen.active_bindings["enter"].binding.action == "open_chat"
+            await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), "the chat screen")
             chat = app.screen
             assert chat.player == "Maya"

@@ -50,16 +50,22 @@ def _log_size(path: Path) -> int:
         return 0
 
 
+CLI_PREFIX = "friendsim-tui: "
+"""How the train command starts the one line that says why it failed."""
+
+
 def _log_tail(path: Path, start: int = 0, lines: int = 3) -> str:
-    """The last lines the train process wrote to its log after ``start`` (earlier tries are older)."""
+    """The last lines the train process wrote to its log after ``start`` (earlier tries are older); when
+    one of them is the command's own one-line failure, just that line, without the command's name."""
     try:
         with open(path, "rb") as fh:
             fh.seek(start)
             text = fh.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
-    kept = [line for line in text.splitlines() if line.strip()]
-    return " ".join(kept[-lines:])
+    kept = [line.strip() for line in text.splitlines() if line.strip()]
+    failure = next((line for line in reversed(kept) if line.startswith(CLI_PREFIX)), None)
+    return failure.removeprefix(CLI_PREFIX) if failure else " ".join(kept[-lines:])
 
 
 def _service_status(workspace: str, run: str) -> str | None:
@@ -76,11 +82,12 @@ class DashboardScreen(Screen):
     """Live view of one training run: loss, progress, device, samples; stop, resume, detach."""
 
     BINDINGS = [
-        Binding("s", "stop", "Stop & save"),
-        Binding("r", "resume", "Resume"),
-        Binding("d", "detach", "Detach (keeps training)"),
+        Binding("s", "stop", "Stop & save", tooltip="Save a checkpoint, then stop the run"),
+        Binding("r", "resume", "Resume", tooltip="Go on from the newest checkpoint"),
+        Binding("d", "detach", "Detach (keeps training)", tooltip="Leave the dashboard; the run keeps training"),
         Binding("escape", "back", "Back"),
     ]
+    HELP_TITLE = "Training dashboard"
 
     POLL_INTERVAL = 0.5
 
@@ -196,10 +203,10 @@ class DashboardScreen(Screen):
     def _process_exited(self, code: int) -> bool:
         """The train process we started has exited: a failure when it did not write its end first."""
         self.process = None
-        if code != 0 and not self.state.finished:
+        if code != 0 and (not self.state.finished or self.state.resuming):  # (a resume that failed to start too)
             detail = _log_tail(self.run_dir / TRAIN_LOG, self._log_start)
             self.process_error = detail or f"the training process exited with code {code}"
-            self.state.resuming = False
+            self.state.apply({"type": "error", "message": self.process_error})  # failed, even before it started
             return True
         return False
 
@@ -215,13 +222,25 @@ class DashboardScreen(Screen):
 
     # -- keys --------------------------------------------------------------------------------------
 
+    @property
+    def may_be_training(self) -> bool:
+        """A process may be training this run: it runs, is starting, or is resuming."""
+        return self.state.status in (RUNNING, WAITING) or self.state.resuming
+
+    @property
+    def can_resume(self) -> bool:
+        """Stopped or failed, with a checkpoint to go on from (resuming needs one)."""
+        ended = self.state.status in (STOPPED, FAILED) or self.process_error is not None
+        return ended and bool(self.state.checkpoints) and not self.state.resuming
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys that do nothing for the run as it stands are hidden from the footer.
         if action == "stop":
             return self.state.status == RUNNING and not self.state.stop_requested
         if action == "resume":
-            can = self.state.status in (STOPPED, FAILED) or self.process_error is not None
-            return can and not self.state.resuming
+            return self.can_resume
+        if action == "detach":
+            return self.may_be_training  # once it has ended, esc Back says it all
         return True
 
     def palette_commands(self) -> list[PaletteCommand]:
@@ -230,7 +249,10 @@ class DashboardScreen(Screen):
             cmds.append(PaletteCommand("Stop & save", "Save a checkpoint and stop this run (s)", self.action_stop))
         if self.check_action("resume", ()):
             cmds.append(PaletteCommand("Resume run", "Continue from the newest checkpoint (r)", self.action_resume))
-        cmds.append(PaletteCommand("Detach", "Leave the dashboard; training keeps going (d)", self.action_detach))
+        if self.check_action("detach", ()):
+            cmds.append(PaletteCommand("Detach", "Leave the dashboard; training keeps going (d)", self.action_detach))
+        else:
+            cmds.append(PaletteCommand("Back", "Leave the dashboard (esc)", self.action_back))
         return cmds
 
     def action_stop(self) -> None:
@@ -251,8 +273,8 @@ class DashboardScreen(Screen):
     def action_resume(self) -> None:
         from friendsim_tui.services import training
 
-        if self.state.status not in (STOPPED, FAILED) and self.process_error is None:
-            self.notify("Only a stopped or failed run can be resumed.", severity="warning")
+        if not self.can_resume:
+            self.notify("Only a stopped or failed run with a checkpoint can be resumed.", severity="warning")
             return
         config = getattr(self.app, "config", None)
         self._log_start = _log_size(self.run_dir / TRAIN_LOG)

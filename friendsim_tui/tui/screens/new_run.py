@@ -1,7 +1,8 @@
 """Train: a workspace's runs (enter attaches the dashboard) and the form that starts a new one.
 
 Opened with ``open_running`` (the Home screen's ``t``), a run that is training right now opens its
-dashboard at once; esc from there comes back here.
+dashboard at once; esc from there comes back here. The list of runs follows their progress while the
+screen is shown.
 """
 
 from __future__ import annotations
@@ -28,11 +29,16 @@ from friendsim_tui.tui.widgets.run_list import RunList
 from friendsim_tui.tui.widgets.run_panels import RunHeader
 
 
+RUNS_EVERY = 2.0
+"""Seconds between reads of the run list while the screen is shown (steps, statuses)."""
+
+
 class NewRunScreen(Screen):
     BINDINGS = [
-        Binding("ctrl+s", "start", "Start training"),
+        Binding("ctrl+s", "start", "Start training", tooltip="Start a run with the form's settings"),
         Binding("escape", "back", "Back"),
     ]
+    HELP_TITLE = "Train"
 
     class RunsLoaded(Message):
         def __init__(self, runs: list[dict[str, Any]] | None, error: str | None = None) -> None:
@@ -64,8 +70,17 @@ class NewRunScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#base").focus()  # enter opens the bases; the run list takes the focus if it has runs
         self._load_runs()
         self._load_catalog(self.defaults.block_size)
+        self.set_interval(RUNS_EVERY, self._refresh_runs)
+
+    def _refresh_runs(self) -> None:
+        if self.is_current and self.runs is not None:
+            self._load_runs()
+
+    def help_here(self, focused) -> list[tuple[str, str]]:
+        return [("enter", "Open the highlighted run's dashboard")] if focused.id == "run-list" else []
 
     def on_screen_resume(self) -> None:
         if self.runs is not None:  # back from a dashboard: statuses may have changed
@@ -94,10 +109,14 @@ class NewRunScreen(Screen):
 
     def on_new_run_screen_runs_loaded(self, message: RunsLoaded) -> None:
         first = self.runs is None
-        self.runs = message.runs or []
-        self.query_one(RunList).set_runs(self.runs)
-        if message.error:
+        runs = message.runs or []
+        if runs != self.runs:
+            self.runs = runs
+            self.query_one(RunList).set_runs(self.runs)
+        if message.error and first:
             self.notify(f"Could not list runs: {message.error}", severity="error")
+        if first and self.runs and self.focused is self.query_one("#base"):
+            self.query_one(RunList).focus()  # enter opens the newest run
         running = [r for r in self.runs if r.get("status") == RUNNING]
         if first and self.open_running and running:
             self._open(str(running[0]["name"]))
@@ -132,7 +151,7 @@ class NewRunScreen(Screen):
             form.show_error(str(exc))
             return
         config = getattr(self.app, "config", None)
-        try:
+        try:  # start_run refuses a workspace with nothing to train on before it starts anything
             run, process = training.start_run(
                 self.workspace, run=spec["run"], base=spec["base"], options=spec["options"],
                 config=getattr(config, "source", None),

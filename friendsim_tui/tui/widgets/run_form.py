@@ -80,13 +80,14 @@ class RunForm(Vertical):
     RunForm:focus-within { border: round $primary; }
     RunForm .form-row { height: auto; margin-bottom: 1; }
     RunForm .form-label { width: 11; color: $text-muted; padding-top: 0; }
-    RunForm #base { width: 48; }
+    RunForm #base { width: 1fr; max-width: 48; }
     RunForm #custom-base { width: 1fr; margin-left: 2; }
     RunForm #base-hint { height: auto; padding-left: 11; margin-bottom: 1; }
-    RunForm .knob { width: 1fr; height: 2; }
+    RunForm .knob { width: 1fr; height: auto; }
+    RunForm .knob Horizontal { height: 1; }
     RunForm .knob .form-label { width: auto; margin-right: 1; }
     RunForm .knob TextInput { width: 10; }
-    RunForm .knob-hint { color: $text-muted; width: 1fr; padding-left: 1; }
+    RunForm .knob-hint { color: $text-muted; width: 1fr; height: auto; padding-left: 1; }
     RunForm #lora { width: auto; }
     RunForm #run-name { width: 40; }
     RunForm #form-error { height: auto; color: $error; }

@@ -106,7 +106,8 @@ class RunHeader(Static):
 
     def show(self, state: RunState, workspace: str, run: str) -> None:
         title = Content.assemble("Training ", inert_content(workspace), " · ", inert_content(run))
-        detail = describe_training(state.start) if state.start else "waiting for the run to start"
+        detail = describe_training(state.start) if state.start else (
+            "did not start" if state.finished else "waiting for the run to start")
         self.update(Content.assemble(title, (" · " + inert(detail), "not bold $text-muted")))
 
 
