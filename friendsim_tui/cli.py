@@ -199,6 +199,7 @@ def cmd_import(args, config) -> int:
     from friendsim_tui.importers.base import ChatImportError
     from friendsim_tui.paths import WorkspaceNameError, check_workspace_name
     from friendsim_tui.services import importing
+    from friendsim_tui.store import StoreError
 
     try:
         check_workspace_name(args.workspace)
@@ -220,11 +221,15 @@ def cmd_import(args, config) -> int:
             }
             print(json.dumps(out, ensure_ascii=False, indent=None if args.json else 2))
             return 0
-        result = importing.import_paths(args.workspace, paths, progress=progress)
+        result = importing.import_paths(args.workspace, paths, progress=progress, on_wait=_say_waiting)
     except ChatImportError as exc:
         if progress:
             progress.clear()
         return _fail(f"{exc} — nothing was imported")
+    except StoreError as exc:  # says itself that nothing was imported
+        if progress:
+            progress.clear()
+        return _fail(str(exc))
     if progress:
         progress.clear()
     if args.json:

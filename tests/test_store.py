@@ -5,6 +5,7 @@ import pytest
 
 from friendsim_tui import paths
 from friendsim_tui.store import SCHEMA_VERSION, Store, StoreError
+from friendsim_tui.store.db import DiskFull
 
 
 def rows(store, source="src", n=3):
@@ -86,3 +87,28 @@ def test_bad_workspace_names_are_rejected(data_dir):
     for bad in ("", "../etc", ".hidden", "a/b", "x" * 80):
         with pytest.raises(ValueError):
             paths.workspace_dir(bad)
+
+
+def big_rows(store, n=2000):
+    cid = store.conversation_id("src", "c1", "Chat")
+    sid = store.speaker_id("src", "k-alice", "Alice")
+    return [("src", f"big{i}", cid, sid, 2000.0 + i, "x" * 300, None, None) for i in range(n)]
+
+
+def test_disk_full_in_a_transaction_is_one_error_and_undoes_it(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        with store.transaction():
+            store.insert_messages(rows(store))
+        before = list(store.conn.iterdump())
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages + 1}")  # the database is "full" one page on
+        with pytest.raises(DiskFull, match="the disk is full") as raised:
+            with store.transaction():
+                store.insert_messages(big_rows(store))
+        # SQLite undid the transaction itself; no second error ("cannot rollback") hides this one
+        assert "cannot rollback" not in repr(raised.value.__context__)
+        assert "\n" not in str(raised.value)
+        assert list(store.conn.iterdump()) == before
+        store.conn.execute("PRAGMA max_page_count = 1073741823")
+        with store.transaction():  # the store is still usable once there is room
+            assert store.insert_messages(big_rows(store)) == 2000

@@ -15,6 +15,7 @@ from friendsim_tui.importers import chat_files, expand_paths, parse_file
 from friendsim_tui.importers.base import ChatImportError, ImportReport
 from friendsim_tui.importers.offload import Batches, ChildBatches, offload_worth_it
 from friendsim_tui.store import Store, StoreError
+from friendsim_tui.store.db import DiskFull
 
 
 @dataclass
@@ -121,18 +122,36 @@ def import_paths(
     choices: dict[tuple[str, str], SpeakerChoice] | None = None,
     progress: ProgressFn | None = None,
     create: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """Import files and folders into ``workspace`` in one transaction.
 
-    Any file that is not a readable chat export raises :class:`ChatImportError` and nothing is written.
-    ``choices`` maps (source, speaker key) to a rename or exclusion decided in the preview.
+    Any file that is not a readable chat export raises :class:`ChatImportError` and nothing is written;
+    so does a :class:`StoreError` (the disk is full, or another import kept the workspace busy too long).
+    ``choices`` maps (source, speaker key) to a rename or exclusion decided in the preview. ``on_wait``
+    is told (a line of text) when the import has to wait for another one to finish first.
     """
     choices = choices or {}
     # Check every file's format before touching the workspace, so a wrong path fails fast.
     files, warnings = chat_files(paths)
     if not files:
         raise ChatImportError(", ".join(map(str, paths)) or "(no paths)", "no chat export files found")
-    store = Store.for_workspace(workspace, create=create)
+    try:
+        return _import_files(workspace, files, warnings, choices, progress, create, on_wait)
+    except DiskFull as exc:
+        raise DiskFull(exc.folder, "nothing was imported; free some space and import again") from exc
+
+
+def _import_files(
+    workspace: str,
+    files: list[Path],
+    warnings: list[str],
+    choices: dict[tuple[str, str], SpeakerChoice],
+    progress: ProgressFn | None,
+    create: bool,
+    on_wait: Callable[[str], None] | None,
+) -> ImportResult:
+    store = Store.for_workspace(workspace, create=create, on_wait=on_wait)
     # COMMIT would otherwise also copy the whole write-ahead log into the database file (a checkpoint)
     # before returning; that is upkeep, not part of the transaction, so it is done after (_checkpoint).
     in_background = False
@@ -216,7 +235,7 @@ def _checkpoint(store: Store, in_background: bool) -> None:
     def run() -> None:
         try:
             store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never blocks other connections
-        except sqlite3.Error:
+        except (sqlite3.Error, StoreError):
             pass  # the next connection to close or commit checkpoints instead
         finally:
             store.close()

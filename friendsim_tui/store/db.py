@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from friendsim_tui import paths
 
@@ -90,9 +91,109 @@ MIGRATIONS: list[str] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
+BUSY_TIMEOUT = 300.0
+"""Seconds a write waits for another connection's (an import holds the workspace for its whole length)."""
+QUIET_WAIT = 0.5
+"""Seconds a write waits before telling its user (``on_wait``) that it is waiting: short writes (a chat turn,
+a rename) come and go well within it."""
+WAITING = "waiting for another import to finish…"
+"""What ``on_wait`` is told; imports are what holds a workspace for long."""
+
 
 class StoreError(Exception):
-    pass
+    """A workspace problem the user can act on; ``str()`` is one line saying what happened and what to do."""
+
+
+class WorkspaceBusy(StoreError):
+    """Another connection kept writing to the workspace for longer than :data:`BUSY_TIMEOUT`."""
+
+    def __init__(self, workspace: str, waited: float):
+        super().__init__(
+            f"workspace {workspace!r} is still busy with another import after waiting {_duration(waited)}; "
+            "try again when it has finished"
+        )
+
+
+class DiskFull(StoreError):
+    """The disk (or the database's size limit) is full; the transaction was undone."""
+
+    def __init__(self, folder: Path | str, outcome: str = "nothing was saved; free some space and try again"):
+        self.folder = str(folder)
+        super().__init__(f"the disk is full: cannot write to {self.folder}; {outcome}")
+
+
+class StorageFailed(StoreError):
+    """The operating system failed a read or write of the database (SQLite's I/O errors)."""
+
+    def __init__(self, path: Path | str, detail: str):
+        super().__init__(f"cannot read or write {path} ({detail}); nothing was saved; check the disk and try again")
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 90:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:.3g} s"
+
+
+class _Connection(sqlite3.Connection):
+    """The store's connection: waits for other writers, then fails with a :class:`StoreError`.
+
+    A statement that finds the workspace busy for :data:`QUIET_WAIT` seconds (``BEGIN IMMEDIATE``, or a
+    single write outside a transaction: every write of ``store/chats.py``) tells ``store.on_wait`` once,
+    then waits up to the store's ``busy_timeout`` in all. Busy, disk-full and I/O errors come out as
+    :class:`StoreError` s whose text a user can act on; anything else (a bug) as it was.
+    """
+
+    store: "Store"
+
+    def execute(self, sql: str, parameters=(), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            # Inside a transaction a busy statement may have done part of its work: only a statement that
+            # starts on its own is safe to run again.
+            if _code(exc) != sqlite3.SQLITE_BUSY or self.in_transaction:
+                _reraise(exc, self.store)
+        return self._wait_then(super().execute, sql, parameters)
+
+    def executemany(self, sql: str, parameters, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            _reraise(exc, self.store)
+
+    def _wait_then(self, run: Callable, *args) -> sqlite3.Cursor:
+        store = self.store
+        if store.on_wait is not None:
+            store.on_wait(WAITING)
+        set_timeout = super().execute
+        set_timeout(f"PRAGMA busy_timeout = {_ms(store.busy_timeout - store.quiet_wait)}")
+        try:
+            return run(*args)
+        except sqlite3.Error as exc:
+            _reraise(exc, store)
+        finally:
+            set_timeout(f"PRAGMA busy_timeout = {_ms(store.quiet_wait)}")
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
+
+
+def _code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF  # the primary code of an extended one
+
+
+def _reraise(exc: sqlite3.Error, store: "Store"):
+    code = _code(exc)
+    if code == sqlite3.SQLITE_BUSY:
+        raise WorkspaceBusy(store.name, store.busy_timeout) from exc
+    if code == sqlite3.SQLITE_FULL:
+        raise DiskFull(store.path.parent) from exc
+    if code == sqlite3.SQLITE_IOERR:
+        raise StorageFailed(store.path, str(exc)) from exc
+    raise exc
 
 
 @dataclass(frozen=True)
@@ -105,10 +206,21 @@ class Speaker:
 
 
 class Store:
-    """A workspace's database. Not shared between threads: open one per thread."""
+    """A workspace's database. Not shared between threads: open one per thread.
 
-    def __init__(self, path: Path):
+    Writes wait for another connection's (another import, the app, a second terminal): ``on_wait`` is
+    told once, with :data:`WAITING`, when a write has waited :data:`QUIET_WAIT` seconds; after
+    ``busy_timeout`` seconds in all the write fails with :class:`WorkspaceBusy`.
+    """
+
+    def __init__(self, path: Path, *, name: str | None = None, on_wait: Callable[[str], None] | None = None,
+                 busy_timeout: float | None = None):
         self.path = Path(path)
+        self.name = name or str(self.path)
+        """the workspace's name, for messages"""
+        self.on_wait = on_wait
+        self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        self.quiet_wait = min(QUIET_WAIT, self.busy_timeout)
         self._speaker_cache: dict[tuple[str, str], int] = {}
         self._conversation_cache: dict[tuple[str, str], int] = {}
         new = not self.path.exists()
@@ -116,15 +228,22 @@ class Store:
             paths.private_dir(self.path.parent)
             # create the file 0600 before sqlite opens it
             paths.open_private(self.path, "ab").close()
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        if new:
-            # Larger pages make the million-row inserts of a big import about 7% cheaper (fewer b-tree
-            # splits); it only takes effect before the first table is written.
-            self.conn.execute("PRAGMA page_size=16384")
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        self.conn: _Connection = sqlite3.connect(
+            self.path, timeout=self.quiet_wait, isolation_level=None, check_same_thread=False, factory=_Connection
+        )
+        self.conn.store = weakref.proxy(self)  # not a cycle: a dropped Store still closes its connection
+        try:
+            if new:
+                # Larger pages make the million-row inserts of a big import about 7% cheaper (fewer b-tree
+                # splits); it only takes effect before the first table is written.
+                self.conn.execute("PRAGMA page_size=16384")
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(self.path) + suffix)
             if p.exists():
@@ -132,7 +251,7 @@ class Store:
 
     # -- lifecycle ----------------------------------------------------------------------------
     @classmethod
-    def for_workspace(cls, name: str, create: bool = False) -> "Store":
+    def for_workspace(cls, name: str, create: bool = False, *, on_wait: Callable[[str], None] | None = None) -> "Store":
         folder = paths.workspace_dir(name)
         db = folder / DB_NAME
         if not db.exists() and not create:
@@ -140,7 +259,7 @@ class Store:
         paths.private_dir(paths.data_dir())
         paths.private_dir(paths.workspaces_dir())
         paths.private_dir(folder)
-        return cls(db)
+        return cls(db, name=name, on_wait=on_wait)
 
     def close(self) -> None:
         self.conn.close()
@@ -152,30 +271,47 @@ class Store:
         self.close()
 
     def _migrate(self) -> None:
+        if self._schema_version() == SCHEMA_VERSION:
+            return  # the common case, without taking the write lock: opening to read never waits
+        with self.transaction():
+            # Read again under the lock: another connection may have migrated it meanwhile.
+            for i in range(self._schema_version(), SCHEMA_VERSION):
+                for stmt in _split_sql(MIGRATIONS[i]):
+                    self.conn.execute(stmt)
+                self.conn.execute(f"PRAGMA user_version = {i + 1}")
+
+    def _schema_version(self) -> int:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: made by a newer friendsim-tui (schema {version} > {SCHEMA_VERSION}); upgrade the app"
             )
-        for i in range(version, SCHEMA_VERSION):
-            with self.transaction():
-                for stmt in _split_sql(MIGRATIONS[i]):
-                    self.conn.execute(stmt)
-                self.conn.execute(f"PRAGMA user_version = {i + 1}")
+        return version
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit: everything inside lands, or nothing does."""
+        """One atomic unit: everything inside lands, or nothing does. Inside another, part of that one."""
+        if self.conn.in_transaction:
+            yield
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            self._speaker_cache.clear()
-            self._conversation_cache.clear()
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException:
+            self._roll_back()
+            raise
+
+    def _roll_back(self) -> None:
+        self._speaker_cache.clear()
+        self._conversation_cache.clear()
+        # After a full disk or an I/O error SQLite may have undone the transaction itself; a ROLLBACK then
+        # fails ("no transaction is active") and would hide the error that matters.
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except (sqlite3.Error, StoreError):
+                pass  # closing the connection undoes whatever is left
 
     # -- writing ------------------------------------------------------------------------------
     def speaker_id(self, source: str, key: str, name: str) -> int:
@@ -258,7 +394,8 @@ class Store:
         return target
 
     def set_excluded(self, speaker_id: int, excluded: bool) -> None:
-        self.conn.execute("UPDATE speakers SET excluded=? WHERE id=?", (int(excluded), speaker_id))
+        with self.transaction():
+            self.conn.execute("UPDATE speakers SET excluded=? WHERE id=?", (int(excluded), speaker_id))
 
     # -- reading ------------------------------------------------------------------------------
     def message_count(self) -> int:
