@@ -89,6 +89,47 @@ def test_bad_workspace_names_are_rejected(data_dir):
             paths.workspace_dir(bad)
 
 
+def test_two_accounts_of_one_source_with_one_name_stay_two_speakers(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        with store.transaction():
+            first = store.speaker_id("discord", "discord:1", "Deleted User")
+            second = store.speaker_id("discord", "discord:2", "Deleted User")
+            third = store.speaker_id("discord", "discord:3", "deleted user")
+        assert len({first, second, third}) == 3
+        assert sorted(s.name for s in store.speakers()) == ["Deleted User", "Deleted User (2)", "deleted user (3)"]
+        assert [(k.key, k.speaker) for k in store.kept_apart] == [
+            ("discord:2", "Deleted User (2)"), ("discord:3", "deleted user (3)")
+        ]
+        assert "Deleted User" in store.kept_apart[0].warning() and "Deleted User (2)" in store.kept_apart[0].warning()
+    # Imported again later, each account finds its own speaker.
+    with Store.for_workspace("w") as store:
+        with store.transaction():
+            assert store.speaker_id("discord", "discord:2", "Deleted User") == second
+            assert store.speaker_id("discord", "discord:1", "Deleted User") == first
+        assert store.kept_apart == []
+
+
+def test_a_discord_account_is_one_speaker_across_export_formats_and_a_namesake_is_not(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        with store.transaction():
+            json_one = store.speaker_id("dce-json", "discord:1", "Deleted User")
+            assert store.speaker_id("dce-csv", "discord:1", "Deleted User") == json_one
+            assert store.speaker_id("dce-csv", "discord:2", "Deleted User") != json_one
+        assert sorted(s.name for s in store.speakers()) == ["Deleted User", "Deleted User (2)"]
+        assert store.kept_apart[0].warning().startswith("two discord accounts are both called 'Deleted User'")
+
+
+def test_namesakes_still_join_across_sources_and_by_choice(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        with store.transaction():
+            bob = store.speaker_id("discord", "discord:1", "Bob")
+            assert store.speaker_id("whatsapp", "Bob", "Bob") == bob  # another source: the same friend
+            assert store.speaker_id("whatsapp", "bob", "bob") == bob  # a source that knows only names
+            # the user chose this name for a second Discord account: they are one person
+            assert store.speaker_id("discord", "discord:2", "Bob", merge=True) == bob
+        assert [s.name for s in store.speakers()] == ["Bob"] and store.kept_apart == []
+
+
 def big_rows(store, n=2000):
     cid = store.conversation_id("src", "c1", "Chat")
     sid = store.speaker_id("src", "k-alice", "Alice")

@@ -15,7 +15,7 @@ from friendsim_tui.importers import chat_files, expand_paths, parse_file
 from friendsim_tui.importers.base import ChatImportError, ImportReport
 from friendsim_tui.importers.offload import Batches, ChildBatches, offload_worth_it
 from friendsim_tui.store import Store, StoreError
-from friendsim_tui.store.db import DiskFull
+from friendsim_tui.store.db import DiskFull, KeptApart, numbered_name, other_account
 
 
 @dataclass
@@ -42,6 +42,8 @@ class Preview:
     identities: list[IdentityPreview] = field(default_factory=list)
     errors: list[ChatImportError] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """accounts kept apart from a namesake (see :func:`_keep_namesakes_apart`)"""
 
     @property
     def total_kept(self) -> int:
@@ -112,8 +114,27 @@ def preview(paths: list[Path], progress: ProgressFn | None = None) -> Preview:
             out.errors.append(exc)
             continue
         out.files.append(report)
+    out.warnings = _keep_namesakes_apart(list(identities.values()))
     out.identities = sorted(identities.values(), key=lambda x: -x.messages)
     return out
+
+
+def _keep_namesakes_apart(identities: list[IdentityPreview]) -> list[str]:
+    """Number the names of different accounts that share a name, as the import will (Store.speaker_id):
+    the second Discord "Deleted User" becomes "Deleted User (2)". Returns a warning for each."""
+    kept: dict[str, list[IdentityPreview]] = {}
+    taken = {i.name.lower() for i in identities}
+    warnings = []
+    for ident in identities:  # in the order the import meets them
+        namesakes = kept.setdefault(ident.name.lower(), [])
+        if any(other_account((ident.source, ident.key, ident.name), (o.source, o.key, o.name)) for o in namesakes):
+            name = numbered_name(ident.name, lambda n: n.lower() in taken)
+            taken.add(name.lower())
+            warnings.append(KeptApart(ident.source, ident.key, ident.name, name).warning())
+            ident.name = name
+        else:
+            namesakes.append(ident)
+    return warnings
 
 
 def import_paths(
@@ -186,8 +207,9 @@ def _import_files(
                             sid = speaker_ids.get((src, key))
                             if sid is None:
                                 choice = choices.get((src, key))
-                                name = (choice.name if choice and choice.name else speaker_name).strip() or key
-                                sid = speaker_ids[(src, key)] = store.speaker_id(src, key, name)
+                                chosen = bool(choice and choice.name)  # the user named it: join any namesake
+                                name = (choice.name if chosen else speaker_name).strip() or key
+                                sid = speaker_ids[(src, key)] = store.speaker_id(src, key, name, merge=chosen)
                                 if choice and choice.exclude:
                                     excluded_speakers.add(sid)
                             sids.append(sid)
@@ -202,6 +224,7 @@ def _import_files(
                 warnings.extend(str(p) for p in report.problems)
             writer.settle()
             added = writer.added
+            warnings.extend(k.warning() for k in store.kept_apart)
             for sid in excluded_speakers:
                 store.set_excluded(sid, True)
             names = dict(store.conn.execute("SELECT id, name FROM speakers"))  # not speakers(): it counts

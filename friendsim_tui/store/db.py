@@ -196,6 +196,52 @@ def _reraise(exc: sqlite3.Error, store: "Store"):
     raise exc
 
 
+Identity = tuple[str, str, str]
+"""(source, key, name): an author as an export names them."""
+
+
+def account_space(source: str, key: str, name: str) -> str:
+    """Where an identity's key tells people apart: the platform for an account id written ``platform:id``
+    (a Discord account is ``discord:<id>`` in every export format), otherwise the source."""
+    platform, sep, rest = key.partition(":")
+    return platform if sep and rest and key != name and platform.isalpha() else source
+
+
+def other_account(a: Identity, b: Identity) -> bool:
+    """Whether two identities whose names match (ignoring case) are two people.
+
+    Two keys of one account space are two accounts (two Discord "Deleted User"s), except where the source
+    knows people only by their name (the key is the name): there ``bob`` and ``Bob`` are one contact
+    spelled two ways. Identities of different spaces are one friend (``bob`` on Discord, ``Bob`` on WhatsApp).
+    """
+    return account_space(*a) == account_space(*b) and a[1] != b[1] and not (a[1] == a[2] and b[1] == b[2])
+
+
+@dataclass(frozen=True)
+class KeptApart:
+    """An account given a speaker of its own because another account of its space has its name."""
+
+    source: str
+    key: str
+    name: str
+    """its name in the export"""
+    speaker: str
+    """the numbered name it got"""
+
+    def warning(self) -> str:
+        space = account_space(self.source, self.key, self.name)
+        return (f"two {space} accounts are both called {self.name!r}: kept apart, the second ({self.key}) as "
+                f"{self.speaker!r}; rename it to {self.name!r} if they are one person")
+
+
+def numbered_name(name: str, taken: Callable[[str], bool]) -> str:
+    """``name (2)``, or the first of ``name (3)``, ``name (4)``... that ``taken`` says is free."""
+    n = 2
+    while taken(f"{name} ({n})"):
+        n += 1
+    return f"{name} ({n})"
+
+
 @dataclass(frozen=True)
 class Speaker:
     id: int
@@ -221,6 +267,8 @@ class Store:
         self.on_wait = on_wait
         self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         self.quiet_wait = min(QUIET_WAIT, self.busy_timeout)
+        self.kept_apart: list[KeptApart] = []
+        """accounts :meth:`speaker_id` kept apart from a namesake (emptied when a transaction is undone)"""
         self._speaker_cache: dict[tuple[str, str], int] = {}
         self._conversation_cache: dict[tuple[str, str], int] = {}
         new = not self.path.exists()
@@ -305,6 +353,7 @@ class Store:
     def _roll_back(self) -> None:
         self._speaker_cache.clear()
         self._conversation_cache.clear()
+        self.kept_apart = []
         # After a full disk or an I/O error SQLite may have undone the transaction itself; a ROLLBACK then
         # fails ("no transaction is active") and would hide the error that matters.
         if self.conn.in_transaction:
@@ -314,11 +363,14 @@ class Store:
                 pass  # closing the connection undoes whatever is left
 
     # -- writing ------------------------------------------------------------------------------
-    def speaker_id(self, source: str, key: str, name: str) -> int:
+    def speaker_id(self, source: str, key: str, name: str, *, merge: bool = False) -> int:
         """The speaker for an identity, creating it on first sight.
 
         A new identity whose display name matches an existing speaker (ignoring case) joins that speaker
         as an alias: `bob` on Discord and `Bob` on WhatsApp are one friend unless the user splits them.
+        Another account of a platform the speaker already has an account of (two Discord "Deleted User"s,
+        see :func:`other_account`) is another person, though: it gets a speaker of its own under a numbered
+        name ("Deleted User (2)"), listed in :attr:`kept_apart`, unless ``merge`` (the user gave it that name).
         """
         ck = (source, key)
         sid = self._speaker_cache.get(ck)
@@ -326,7 +378,17 @@ class Store:
             return sid
         row = self.conn.execute("SELECT speaker_id FROM aliases WHERE source=? AND key=?", ck).fetchone()
         if row is None:
-            sid = self.ensure_speaker(name)
+            speaker = name
+            sid = self._speaker_named(name)
+            if sid is not None and not merge and any(
+                other_account((source, key, name), alias)
+                for alias in self.conn.execute("SELECT source, key, name FROM aliases WHERE speaker_id=?", (sid,))
+            ):
+                speaker = numbered_name(name, lambda n: self._speaker_named(n) is not None)
+                self.kept_apart.append(KeptApart(source, key, name, speaker))
+                sid = None
+            if sid is None:
+                sid = self.conn.execute("INSERT INTO speakers(name) VALUES (?)", (speaker,)).lastrowid
             self.conn.execute(
                 "INSERT INTO aliases(source, key, name, speaker_id) VALUES (?,?,?,?)", (source, key, name, sid)
             )
@@ -335,11 +397,9 @@ class Store:
         self._speaker_cache[ck] = sid
         return sid
 
-    def ensure_speaker(self, name: str) -> int:
+    def _speaker_named(self, name: str) -> int | None:
         row = self.conn.execute("SELECT id FROM speakers WHERE name=?", (name,)).fetchone()
-        if row:
-            return row[0]
-        return self.conn.execute("INSERT INTO speakers(name) VALUES (?)", (name,)).lastrowid
+        return row[0] if row else None
 
     def conversation_id(self, source: str, key: str, title: str) -> int:
         ck = (source, key)
