@@ -273,7 +273,7 @@ def _say_waiting(message: str) -> None:
 
 
 def cmd_workspaces(args, config) -> int:
-    from friendsim_tui.services.importing import list_workspaces
+    from friendsim_tui.services.workspaces import list_workspaces
 
     items = list_workspaces()
     if args.json:
@@ -283,33 +283,42 @@ def cmd_workspaces(args, config) -> int:
         print("No workspaces yet. Import some chats: friendsim-tui import PATH --workspace NAME")
     for w in items:
         if "error" in w:
-            print(f"{w['name']:<24} damaged: {w['error']}")
+def _column(text: str, width: int) -> str:
+    """``text`` (made inert) padded to ``width`` terminal cells: an emoji or a CJK letter takes two."""
+    from rich.cells import cell_len
+
+    from friendsim_tui.safe_text import inert
+
+    shown = inert(text)
+    return shown + " " * max(0, width - cell_len(shown))
+
+
+            print(f"{_column(w['name'], 24)} damaged: {w['error']}")
             continue
-        print(f"{w['name']:<24} {w['messages']:>10,} messages  {w['speakers']:>4} speakers")
+        print(f"{_column(w['name'], 24)} {w['messages']:>10,} messages  {w['speakers']:>4} speakers")
     return 0
 
 
 def cmd_speakers(args, config) -> int:
-    from friendsim_tui.store import Store, StoreError
+    from friendsim_tui.paths import WorkspaceNameError
+    from friendsim_tui.services import workspaces
+    from friendsim_tui.store import StoreError
 
+    ws = args.workspace
     try:
-        store = Store.for_workspace(args.workspace)
+        for name in filter(None, [args.exclude, args.include, args.rename and args.rename[0]]):
+            workspaces.find_speaker(ws, name)  # every name is checked before anything changes
+        if args.rename:
+            workspaces.rename_speaker(ws, args.rename[0], args.rename[1], on_wait=_say_waiting)
+        if args.exclude:
+            workspaces.set_excluded(ws, args.exclude, True, on_wait=_say_waiting)
+        if args.include:
+            workspaces.set_excluded(ws, args.include, False, on_wait=_say_waiting)
+        speakers = workspaces.speakers(ws)
+    except WorkspaceNameError as exc:
+        return _fail(str(exc), 2)
     except StoreError as exc:
         return _fail(str(exc))
-    with store:
-        for name in filter(None, [args.exclude, args.include, args.rename and args.rename[0]]):
-            if store.speaker_by_name(name) is None:
-                return _fail(f"no speaker named {name!r} in {args.workspace}")
-        try:
-            if args.rename:
-                store.rename_speaker(store.speaker_by_name(args.rename[0]).id, args.rename[1])
-            if args.exclude:
-                store.set_excluded(store.speaker_by_name(args.exclude).id, True)
-            if args.include:
-                store.set_excluded(store.speaker_by_name(args.include).id, False)
-        except StoreError as exc:
-            return _fail(str(exc))
-        speakers = store.speakers()
     if args.json:
         print(json.dumps([
             {"name": s.name, "messages": s.messages, "excluded": s.excluded, "aliases": list(s.aliases)}
@@ -319,7 +328,7 @@ def cmd_speakers(args, config) -> int:
     for s in speakers:
         flag = "  (excluded)" if s.excluded else ""
         aliases = ", ".join(a for a in s.aliases if a != s.name)
-        print(f"{s.name:<24} {s.messages:>9,}{flag}" + (f"   aka {aliases}" if aliases else ""))
+        print(f"{_column(s.name, 24)} {s.messages:>9,}{flag}" + (f"   aka {aliases}" if aliases else ""))
     return 0
 
 
@@ -349,7 +358,7 @@ def cmd_dataset(args, config) -> int:
     print(f"{stats['sessions']:,} sessions ({stats['train_sessions']:,} train, {stats['eval_sessions']:,} eval), "
           f"{stats['messages']:,} messages")
     for name, s in stats["speakers"].items():
-        print(f"  {name:<24} {s['messages']:>9,} msgs  avg {s['avg_chars']:.0f} chars")
+        print(f"  {_column(name, 24)} {s['messages']:>9,} msgs  avg {s['avg_chars']:.0f} chars")
     return 0
 
 
@@ -512,6 +521,7 @@ def cmd_demo(args, config) -> int:
     from friendsim_tui.importers.base import ChatImportError
     from friendsim_tui.demo_chat import SAMPLE_WORKSPACE, sample_path
     from friendsim_tui.services import importing, training
+    from friendsim_tui.store.db import DB_NAME
 
     ws = SAMPLE_WORKSPACE
     folder = paths.workspace_dir(ws)
@@ -521,7 +531,7 @@ def cmd_demo(args, config) -> int:
             return _fail("the demo run is still training; stop it first (dashboard key s) or wait for it")
         shutil.rmtree(folder)
         print(f"Removed the demo workspace {folder}", file=sys.stderr)
-    if not (folder / "workspace.sqlite3").exists():
+    if not (folder / DB_NAME).exists():
         try:
             result = importing.import_paths(ws, [sample_path()])
         except ChatImportError as exc:

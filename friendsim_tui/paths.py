@@ -11,12 +11,16 @@ import errno
 import os
 import re
 import time
+import unicodedata
 from pathlib import Path
 
 APP_NAME = "friendsim-tui"
 _override: Path | None = None
 
-_WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
+_ASCII_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
+NAME_MAX = 64
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10))}
+_NAME_CHARACTERS = "letters, digits, emoji, spaces, '_', '-' or '.'"
 
 
 class WorkspaceNameError(ValueError):
@@ -52,12 +56,46 @@ def workspaces_dir() -> Path:
     return data_dir() / "workspaces"
 
 
+def _name_character(c: str) -> bool:
+    """Letters and digits of any script (with their combining marks), emoji (with their joiners and skin
+    tones), spaces, '_', '-' and '.': nothing a file system of Linux, macOS or Windows refuses or reads
+    as a path, no control or layout character."""
+    kind = unicodedata.category(c)
+    return c in " _-." or kind[0] in "LMN" or kind == "So" or c == "\u200d" or "\U0001f3fb" <= c <= "\U0001f3ff"
+
+
 def check_workspace_name(name: str) -> str:
-    if not _WORKSPACE_NAME.match(name or "") or name.strip(". ") != name or ".." in name:
-        raise WorkspaceNameError(
-            f"invalid workspace name {name!r}: use 1-64 letters, digits, spaces, '_', '-' or '.', "
-            "starting with a letter or digit"
-        )
+    """``name`` in the form it is stored in (Unicode NFC), when it can name a workspace folder on Linux,
+    macOS and Windows; else WorkspaceNameError saying exactly what is wrong."""
+    name = unicodedata.normalize("NFC", name or "")
+
+    def refuse(why: str) -> WorkspaceNameError:
+        return WorkspaceNameError(f"invalid workspace name {name!r}: {why}")
+
+    if not name:
+        raise refuse("a workspace needs a name")
+    odd = "".join(dict.fromkeys(c for c in name if not _name_character(c)))
+    if odd:
+        raise refuse(f"{' '.join(repr(c) for c in odd)} cannot be in it; use {_NAME_CHARACTERS}")
+    if len(name) > NAME_MAX or len(name.encode()) > 255:
+        raise refuse(f"at most {NAME_MAX} characters")
+    if unicodedata.category(name[0])[0] not in "LN" and unicodedata.category(name[0]) != "So":
+        raise refuse("start it with a letter, a digit or an emoji")
+    if name[-1] in " .":
+        raise refuse("it cannot end with a space or '.' (Windows drops them)")
+    if ".." in name:
+        raise refuse("'..' cannot be in it")
+    if name.split(".")[0].rstrip().upper() in _WINDOWS_DEVICES:
+        raise refuse("Windows keeps that name for a device (CON, NUL, COM1…); pick another")
+    return name
+
+
+def check_ascii_name(name: str) -> str:
+    """The stricter rule for run names: 1-64 ASCII letters, digits, spaces, '_', '-' or '.', starting with a
+    letter or digit (see runs.check_run_name for why); WorkspaceNameError otherwise."""
+    if not _ASCII_NAME.match(name or "") or name.strip(". ") != name or ".." in name:
+        raise WorkspaceNameError(f"invalid name {name!r}: use 1-64 ASCII letters, digits, spaces, '_', '-' or '.', "
+                                 "starting with a letter or digit")
     return name
 
 

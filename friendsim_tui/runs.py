@@ -80,15 +80,15 @@ def run_dir(workspace: str, run: str) -> Path:
 
 
 def check_run_name(name: str) -> str:
-    """The one rule for run names, which become folder names and command-line arguments: the workspace
-    rule (paths.check_workspace_name), so no path separators, no '..', no leading dot, no control characters.
+    """The one rule for run names, which become folder names and command-line arguments
+    (paths.check_ascii_name): no path separators, no '..', no leading dot, no control characters.
 
     Letters are ASCII only, on purpose: a folder named with accented letters can come back from the file
     system in another Unicode normal form (macOS) and then no longer match the name typed, and look-alike
     letters would make two runs read the same in a list.
     """
     try:
-        return paths.check_workspace_name(name)
+        return paths.check_ascii_name(name)
     except paths.WorkspaceNameError:
         raise RunNameError(f"invalid run name {name!r}: use 1-64 ASCII letters, digits, spaces, '_', '-' or '.', "
                            "starting with a letter or digit") from None

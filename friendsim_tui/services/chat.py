@@ -51,12 +51,13 @@ def find_run(workspace: str, run: str | None = None) -> RunChoice:
     """``run`` of ``workspace``, or its newest completed run; ChatError says what is missing."""
     from friendsim_tui import paths, runs
     from friendsim_tui.services.training import run_status
+    from friendsim_tui.store.db import DB_NAME
 
     try:
         folder = paths.workspace_dir(workspace)
     except paths.WorkspaceNameError as exc:
         raise ChatError(str(exc)) from None
-    if not (folder / "workspace.sqlite3").is_file():
+    if not (folder / DB_NAME).is_file():
         raise ChatError(f"no workspace named {workspace!r} (see `friendsim-tui workspaces`)")
     if run is None:
         done = completed_runs(workspace)

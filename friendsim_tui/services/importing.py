@@ -305,26 +305,3 @@ class _Writer:
         finally:
             self._pool.shutdown(wait=True)
 
-
-def list_workspaces() -> list[dict]:
-    from friendsim_tui import paths
-
-    root = paths.workspaces_dir()
-    out = []
-    if not root.is_dir():
-        return out
-    for folder in sorted(root.iterdir(), key=lambda p: p.name.lower()):
-        db = folder / "workspace.sqlite3"
-        if not db.is_file():
-            continue
-        entry = {"name": folder.name, "messages": 0, "speakers": 0, "date_range": None, "path": str(folder)}
-        try:
-            with Store(db) as store:
-                entry.update(
-                    messages=store.message_count(), speakers=len(store.speakers()), date_range=store.date_range()
-                )
-        except (sqlite3.DatabaseError, StoreError) as exc:
-            # One damaged workspace must not hide the others; say what is wrong with it.
-            entry["error"] = f"{db}: cannot be read ({exc})"
-        out.append(entry)
-    return out

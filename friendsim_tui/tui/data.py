@@ -1,13 +1,13 @@
 """What the screens read and change in workspaces. Called from thread workers, never on the event loop.
 
-Each call opens its own Store (a connection belongs to one thread) and closes it before returning.
+The workspaces service does the work (it opens a Store per call); this module shapes it for the screens.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from friendsim_tui.store import Store
+from friendsim_tui.services import workspaces
 from friendsim_tui.store.db import Speaker
 
 
@@ -36,25 +36,17 @@ class WorkspaceSummary:
 
 
 def list_workspaces() -> list[WorkspaceInfo]:
-    from friendsim_tui.services.importing import list_workspaces as _list
+    return [
+        WorkspaceInfo(w["name"], w["messages"], w["speakers"], w.get("error")) for w in workspaces.list_workspaces()
+    ]
 
-    return [WorkspaceInfo(w["name"], w["messages"], w["speakers"], w.get("error")) for w in _list()]
 
-
-def workspace_exists(name: str) -> bool:
-    from friendsim_tui import paths
-    from friendsim_tui.store.db import DB_NAME
-
-    try:
-        return (paths.workspace_dir(name) / DB_NAME).is_file()
-    except paths.WorkspaceNameError:
-        return False
+workspace_exists = workspaces.workspace_exists
 
 
 def load_summary(name: str) -> WorkspaceSummary:
-    with Store.for_workspace(name) as store:
-        counts = store.message_count(), store.date_range(), tuple(store.speakers())
-    return WorkspaceSummary(name, *counts, runs=tuple(_runs(name)))
+    o = workspaces.overview(name)
+    return WorkspaceSummary(name, o.messages, o.date_range, tuple(o.speakers), runs=tuple(_runs(name)))
 
 
 def _runs(name: str) -> list[dict]:
@@ -70,20 +62,15 @@ def speaker_names(name: str) -> list[str]:
     """Display names of a workspace's speakers; empty when the workspace does not exist yet."""
     if not workspace_exists(name):
         return []
-    with Store.for_workspace(name) as store:
-        return [s.name for s in store.speakers()]
+    return [s.name for s in workspaces.speakers(name)]
 
 
-def create_workspace(name: str) -> None:
-    Store.for_workspace(name, create=True).close()
+create_workspace = workspaces.create_workspace
 
 
 def rename_speaker(workspace: str, speaker_id: int, new_name: str) -> None:
     """Rename; an existing name merges the two speakers (see Store.rename_speaker)."""
-    with Store.for_workspace(workspace) as store:
-        store.rename_speaker(speaker_id, new_name)
+    workspaces.rename_speaker(workspace, speaker_id, new_name)
 
 
-def set_excluded(workspace: str, speaker_id: int, excluded: bool) -> None:
-    with Store.for_workspace(workspace) as store:
-        store.set_excluded(speaker_id, excluded)
+set_excluded = workspaces.set_excluded

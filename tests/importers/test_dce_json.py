@@ -12,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 from friendsim_tui import cli
 from friendsim_tui.importers import detect, dce_json
 from friendsim_tui.importers.base import ChatImportError, ImportReport
-from friendsim_tui.services.importing import import_paths, list_workspaces
+from friendsim_tui.services.importing import import_paths
+from friendsim_tui.services.workspaces import list_workspaces
 from friendsim_tui.store import Store
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "dce" / "Friends - Text Channels - general [111222333].json"

@@ -19,7 +19,7 @@ from tui_helpers import (
     write,
 )
 
-from friendsim_tui.services.importing import list_workspaces
+from friendsim_tui.services.workspaces import list_workspaces
 
 
 def counts() -> dict[str, int]:

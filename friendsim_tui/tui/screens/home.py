@@ -339,7 +339,8 @@ class HomeScreen(Screen):
         self.app.push_screen(
             TextPrompt(
                 Content("New workspace"),
-                hint=Content("Letters, digits, spaces, '_', '-' or '.'. Import chats into it with i."),
+                hint=Content("Letters (any language), digits, emoji, spaces, '_', '-' or '.'. "
+                             "Import chats into it with i."),
                 check=check,
                 placeholder="e.g. weekend-crew",
             ),
