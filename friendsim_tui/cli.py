@@ -447,7 +447,10 @@ def cmd_runs(args, config) -> int:
         print(f"No runs yet. Start one: friendsim-tui train --workspace {args.workspace!r}")
     for r in runs:
         loss = f"loss {r['loss']:.3f}" if r.get("loss") is not None else ""
-        print(f"{r['name']:<32} {r['status']:<8} {r['step']:>7}/{r['max_steps'] or '?':<7} {r['base'] or '':<20} {loss}")
+        line = f"{r['name']:<32} {r['status']:<8} {r['step']:>7}/{r['max_steps'] or '?':<7} {r['base'] or '':<20} {loss}"
+        if r["status"] in ("stopped", "failed"):
+            line += f"  resumes from step {r['resume_step']}" + (f"; {r['error']}" if r.get("error") else "")
+        print(line)
     return 0
 
 

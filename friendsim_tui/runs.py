@@ -48,6 +48,8 @@ MANIFEST_FILE = "manifest.json"
 
 RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
 STATUSES = (RUNNING, DONE, STOPPED, FAILED)
+VANISHED = "the training process ended without a word (killed, or out of memory?)"
+"""The error of a run whose process is gone without writing its end (SIGKILL, the OOM killer, power loss)."""
 
 
 class RunError(Exception):
@@ -166,6 +168,26 @@ def saved_config(folder: Path):
 
 def checkpoint_dir(folder: Path, step: int) -> Path:
     return folder / CHECKPOINTS_DIR / f"step-{step:08d}"
+
+
+def checkpoints(folder: Path) -> list[Path]:
+    """A run's checkpoint folders, newest first, finished or not (check_manifest tells)."""
+    root = folder / CHECKPOINTS_DIR
+    if not root.is_dir():
+        return []
+    return sorted((d for d in root.iterdir() if d.is_dir() and d.name.startswith("step-")),
+                  key=lambda d: d.name, reverse=True)
+
+
+def resume_step(folder: Path) -> int:
+    """The step a resume would continue from: the newest finished checkpoint's (0 without one). Cheap: the
+    manifest is read, the files are not checked (a resume does that, and falls back if it must)."""
+    for checkpoint in checkpoints(folder):
+        try:
+            return int(json.loads((checkpoint / MANIFEST_FILE).read_text(encoding="utf-8"))["step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return 0
 
 
 def _sha256(path: Path) -> str:

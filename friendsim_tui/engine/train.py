@@ -944,17 +944,11 @@ class Trainer:
             return False
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        for old in self._complete_checkpoints()[KEEP_CHECKPOINTS:]:
+        for old in runs.checkpoints(self.dir)[KEEP_CHECKPOINTS:]:
             shutil.rmtree(old, ignore_errors=True)
         self.events.emit(runs.CheckpointEvent(type="checkpoint", step=self.step, path=str(final), tokens=self.tokens))
         self._update_run(step=self.step, last_checkpoint=str(final))
         return True
-
-    def _complete_checkpoints(self) -> list[Path]:
-        if not self.ckpt_dir.exists():
-            return []
-        return sorted((d for d in self.ckpt_dir.iterdir() if d.is_dir() and d.name.startswith("step-")),
-                      key=lambda d: d.name, reverse=True)
 
     @staticmethod
     def validate_checkpoint(folder: Path) -> dict:
@@ -988,7 +982,7 @@ class Trainer:
 
     def _latest_checkpoint(self) -> tuple[Path, dict, tuple[dict, dict]] | None:
         """The newest checkpoint that checks out and loads: (folder, trainer_state, (weights, state))."""
-        for folder in self._complete_checkpoints():
+        for folder in runs.checkpoints(self.dir):
             try:
                 return folder, self.validate_checkpoint(folder), self._read_checkpoint(folder)
             except ValueError as exc:

@@ -130,10 +130,15 @@ def run_status(workspace: str, run: str) -> dict:
 
 
 def _status(folder: Path) -> dict:
+    """A run's status (its files corrected by whether its process lives), its progress, and, unless it is done,
+    ``resume_step``: where a resume continues. A run whose process vanished without writing its end says so in
+    ``error``, and its ``step`` is the one it can resume from (the steps logged after that are lost)."""
     tail = runs.last_events(folder)
     last_step = next((e for e in reversed(tail) if e.get("type") == "step"), {})
     last_eval = next((e for e in reversed(tail) if e.get("type") == "eval"), {})
-    last_done = next((e for e in reversed(tail) if e.get("type") in ("done", "error")), None)
+    start = next((e for e in reversed(tail) if e.get("type") == "start"), {})
+    last_session = next((e for e in reversed(tail) if e.get("type") in ("start", "done", "error")), {})
+    last_done = last_session if last_session.get("type") in ("done", "error") else None  # its latest session's end
     model = folder / runs.MODEL_DIR
     model_ready = (model / "config.json").exists()
     try:
@@ -142,17 +147,22 @@ def _status(folder: Path) -> dict:
         info, damaged = {}, str(exc)
     ended = runs.STOPPED if last_done and last_done.get("status") == runs.STOPPED else runs.FAILED
     status = info.get("status") or runs.FAILED
+    error = ((damaged if (folder / runs.RUN_FILE).exists() else None) or info.get("error")
+             or (last_done or {}).get("message") or damaged)
     if runs.lock_alive(folder):
         status = runs.RUNNING
     elif damaged:  # a model folder is only ever renamed into place when a run has finished
         status = runs.DONE if model_ready else ended
-    elif status == runs.RUNNING:  # its process is gone without saying so
+    elif status == runs.RUNNING:  # its process is gone, its end written (then not run.json) or not at all
         status = ended
-    start = next((e for e in reversed(tail) if e.get("type") == "start"), {})
+        error = error if last_done else runs.VANISHED
+    resume = None if status == runs.DONE else runs.resume_step(folder)
+    step = last_step.get("step", info.get("step", 0))
     return {
         "name": folder.name,
         "status": status,
-        "step": last_step.get("step", info.get("step", 0)),
+        "step": resume if error == runs.VANISHED else step,
+        "resume_step": resume,
         "max_steps": last_step.get("max_steps", info.get("max_steps")),
         "path": str(model),
         "model_ready": model_ready,
@@ -161,8 +171,8 @@ def _status(folder: Path) -> dict:
         "lora": bool(info.get("config", {}).get("lora", start.get("lora"))),
         "loss": last_step.get("loss"),
         "eval_loss": last_eval.get("eval_loss"),
-        "updated": info.get("updated") or _mtime(folder / runs.RUN_FILE),
-        "error": damaged or info.get("error"),
+        "updated": info.get("updated") or _mtime(folder / runs.RUN_FILE) or _mtime(folder / runs.EVENTS_FILE),
+        "error": error,
     }
 
 
@@ -174,9 +184,11 @@ def _mtime(path: Path) -> float | None:
 
 
 def list_runs(workspace: str) -> list[dict]:
-    """Every run of a workspace, newest first."""
+    """Every run of a workspace, newest first; one that failed before writing its run.json (its events
+    say why) is listed as failed."""
     root = runs.runs_dir(workspace)
     if not root.is_dir():
         return []
-    found = [_status(d) for d in root.iterdir() if d.is_dir() and (d / runs.RUN_FILE).exists()]
+    found = [_status(d) for d in root.iterdir()
+             if d.is_dir() and ((d / runs.RUN_FILE).exists() or (d / runs.EVENTS_FILE).exists())]
     return sorted(found, key=lambda r: r.get("updated") or 0, reverse=True)

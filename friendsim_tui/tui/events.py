@@ -18,7 +18,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any, Iterable
 
-from friendsim_tui.runs import DONE, EVENTS_FILE, FAILED, RUNNING, STOPPED, EventTail, ReadResult
+from friendsim_tui.runs import DONE, EVENTS_FILE, FAILED, RUNNING, STOPPED, VANISHED, EventTail, ReadResult
 
 WAITING = "waiting"
 """Shown before the first event: the run has not started writing yet."""
@@ -181,7 +181,7 @@ class RunState:
             self.status = STOPPED
         else:
             self.status = FAILED
-            self.error = "the training process ended without a word (killed, or out of memory?)"
+            self.error = VANISHED
 
     # -- derived figures ---------------------------------------------------------------------------
 

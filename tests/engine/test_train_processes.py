@@ -97,3 +97,47 @@ def test_two_processes_with_gloo_train_end_to_end(crew, data_dir):
     from transformers import pipeline
 
     pipeline("text-generation", model=str(folder / "model"))
+
+
+def test_a_killed_run_lists_the_step_it_resumes_from_and_that_it_ended_without_a_word(crew, data_dir, capsys):
+    from friendsim_tui import cli, runs
+
+    options = {k: v for k, v in FLAGS.items() if k != "base"} | {"max-steps": 100_000, "save-steps": 3}
+    run, proc = training.start_run(crew, base=TINY, run="killed", options=options, data_dir=data_dir)
+    folder = training.run_dir(crew, run)
+
+    def saved_and_logged() -> tuple[int | None, int]:
+        """(the newest complete checkpoint's step, the last step in the events)."""
+        complete = sorted(d.name for d in (folder / "checkpoints").glob("step-*") if (d / "manifest.json").exists()) \
+            if (folder / "checkpoints").exists() else []
+        steps = [e["step"] for e in runs.last_events(folder) if e["type"] == "step"]
+        return (int(complete[-1][5:]) if complete else None), (steps[-1] if steps else 0)
+
+    def ahead_of_its_checkpoint() -> bool:
+        saved, logged = saved_and_logged()
+        return saved is not None and logged > saved
+
+    try:
+        while True:  # freeze it at a moment its log has gone past its newest checkpoint, then kill it
+            _wait_for(ahead_of_its_checkpoint, proc=proc)
+            proc.send_signal(signal.SIGSTOP)
+            if ahead_of_its_checkpoint():
+                break
+            proc.send_signal(signal.SIGCONT)
+        saved, logged = saved_and_logged()
+        proc.kill()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert json.loads((folder / "run.json").read_text())["status"] == "running"  # nobody could say otherwise
+
+    capsys.readouterr()
+    assert cli.main(["runs", "-w", crew, "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["status"] == "failed" and listed["step"] == saved < logged
+    assert "ended without a word" in listed["error"]
+    assert cli.main(["runs", "-w", crew]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("killed") and "failed" in line and f"{saved}/100000" in line
+    assert "ended without a word" in line
