@@ -192,7 +192,12 @@ def _pick_device(precision: str, device: str | None = None):
 class Sampler:
     """A loaded model folder that answers sampling requests. Thread-safe: calls are serialised."""
 
-    def __init__(self, folder: str | Path, *, precision: str = "auto", device: str | None = None):
+    def __init__(self, folder: str | Path, *, precision: str = "auto", device: str | None = None,
+                 quantize: str = "auto"):
+        """``precision``: auto (the fastest this hardware does well), fp32, bf16, fp16 or autocast.
+        ``quantize`` (ChatConfig.quantize): "auto" prepares int8 weights now where they apply (precision
+        auto, a CPU without fast bf16: see engine/quantize.py); "off" leaves that to the first call whose
+        settings ask for it. Each call's ``settings.quantize`` picks int8 or the model's own weights."""
         folder = Path(folder).expanduser()
         if not folder.is_dir():
             raise SampleError(f"{folder}: model folder not found (was the run deleted or moved?)")
@@ -215,11 +220,19 @@ class Sampler:
         self.load_seconds = 0.0
         t0 = time.perf_counter()
         self._load(precision, device)
+        self._int8 = None
+        """The int8 copy of the model for sampling (engine/quantize.py), made once when first wanted."""
+        self.quantizable = precision == "auto" and self._quantize_applies()
+        """Whether calls with ``settings.quantize == "auto"`` sample with int8 weights."""
+        if quantize == "auto" and self.quantizable:
+            self._net_for(ChatConfig())
+        self._net = self.model
         self.load_seconds = time.perf_counter() - t0
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._turn_ids: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
-        self._prefix: tuple[list[int], object] | None = None
+        self._prefix: tuple[list[int], object, object] | None = None
+        """(prompt ids, their KV cache, the model that made it)"""
         self._window: tuple[int, tuple[str, str]] | None = None
         self.dropped_turns = 0
         """How many of the oldest history turns the last call left out to fit the context."""
@@ -280,6 +293,33 @@ class Sampler:
         import transformers
 
         self._cache_kw = "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
+
+    def _quantize_applies(self) -> bool:
+        from friendsim_tui.engine import quantize
+
+        return quantize.applies("auto", self.device, self.model.dtype, self.autocast)
+
+    def _net_for(self, settings: ChatConfig):
+        """The model a call with ``settings`` samples with: the int8 copy where it applies and the settings
+        allow it (made on first use), else the model as loaded."""
+        if settings.quantize != "auto" or not self.quantizable:
+            return self.model
+        if self._int8 is None:
+            from friendsim_tui.engine.quantize import int8_copy
+
+            self._int8 = int8_copy(self.model)
+        return self._int8
+
+    @property
+    def weights(self) -> str:
+        """What the default settings sample with, in words: "int8 linear layers, fp32 embeddings", "bf16
+        weights", "fp32 weights, bfloat16 autocast"..."""
+        if self.quantizable:
+            return "int8 linear layers, fp32 embeddings"
+        name = str(self.model.dtype).removeprefix("torch.")
+        if self.autocast is not None:
+            return f"{name} weights, {str(self.autocast).removeprefix('torch.')} autocast"
+        return f"{name} weights"
 
     # -- names --------------------------------------------------------------------------------
     @property
@@ -445,7 +485,7 @@ class Sampler:
         whichever keyword and attribute this transformers version names the cache with."""
         if cache is not None:
             kwargs[self._cache_kw] = cache
-        out = self.model(input_ids=input_ids, use_cache=True, logits_to_keep=1, **kwargs)
+        out = self._net(input_ids=input_ids, use_cache=True, logits_to_keep=1, **kwargs)
         return out.logits, getattr(out, "cache", None) or out.past_key_values
 
     def _autocast(self):
@@ -470,8 +510,8 @@ class Sampler:
             return prompt, None
         head = ids[:-1]
         cache, start = None, 0
-        if self._prefix is not None:
-            old, old_cache = self._prefix
+        if self._prefix is not None and self._prefix[2] is self._net:  # another model's cache would not match
+            old, old_cache, _ = self._prefix
             same = 0
             for a, b in zip(old, head):
                 if a != b:
@@ -485,7 +525,7 @@ class Sampler:
             with torch.inference_mode(), self._autocast():
                 _, cache = self._forward(prompt[:, start:-1], cache, attention_mask=torch.ones(
                     1, len(head), dtype=torch.long, device=self.device))
-        self._prefix = (head, cache)  # the sampling loop only ever sees copies of it
+        self._prefix = (head, cache, self._net)  # the sampling loop only ever sees copies of it
         return prompt, cache
 
     def forget_prefix(self) -> None:
@@ -551,6 +591,7 @@ class Sampler:
         budget, new_tokens = self._budget(settings.max_new_tokens + 1)
         with self._lock, torch.inference_mode(), self._autocast():  # one autocast: weights cast once per call
             self._cancel.clear()
+            self._net = self._net_for(settings)
             if seed is not None:
                 torch.manual_seed(seed)
             ids, self.dropped_turns = self.prompt_ids(history, budget, sticky=True)
@@ -625,6 +666,7 @@ class Sampler:
             budget = max(budget - len(self._turn_tokens(self.spec.speakers[0], opening)), 1)
         with self._lock, torch.inference_mode(), self._autocast():
             self._cancel.clear()
+            self._net = self._net_for(settings)
             if seed is not None:
                 torch.manual_seed(seed)
             ids, self.dropped_turns = self.prompt_ids(given, budget, sticky=True)
@@ -659,7 +701,7 @@ class Sampler:
         import torch
 
         with torch.inference_mode(), self._autocast():
-            logits = self.model(input_ids=torch.tensor([ids], device=self.device), logits_to_keep=1).logits[0, -1]
+            logits = self._net(input_ids=torch.tensor([ids], device=self.device), logits_to_keep=1).logits[0, -1]
         probs = torch.softmax(logits[self.speaker_ids].float() / settings.temperature, dim=-1)
         picks = torch.multinomial(probs, n, replacement=True).tolist()
         return [self.spec.speakers[i] for i in picks]
