@@ -248,6 +248,61 @@ async def test_typing_impersonate_and_force(workspace):
         assert {c.speaker for c in screen.candidates} == {"pixel_dan"}
 
 
+async def test_a_suggestion_over_what_i_typed_can_be_taken_back(workspace):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await offered(pilot, "hi", 3)
+        screen.input.focus()
+        screen.input.value = "half a thought"
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: screen.input.value.startswith("my own line"), "the suggestion")
+        assert "ctrl+z gives it back" in str(screen.panel.query_one("#candidate-status").render())
+        await pilot.press("ctrl+z")
+        assert screen.input.value == "half a thought", "the draft is back"
+        assert len(screen.turns) == 1 and len(screen.candidates) == 3, "and nothing else was undone"
+        await pilot.press("ctrl+z")  # the next ctrl+z is an undo again
+        assert screen.turns == []
+
+
+async def test_swipes_past_nine_show_the_newest_nine_and_every_one_is_saved(workspace):
+    sampler = ScriptedSampler()
+    app = chat_app(sampler)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        await offered(pilot, "", 3)
+        for total in (6, 9, 12):
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: len(screen.offered) == total and screen.sampling is None, f"{total}")
+        assert sampler.calls[-1]["exclude"] == [c.text for c in screen.offered[:9]]
+        options = screen.panel.option_list
+        labels = [str(options.get_option_at_index(i).prompt).split()[0] for i in range(options.option_count)]
+        assert labels == [str(i) for i in range(1, 10)] and screen.candidates == screen.offered[3:]
+        assert str(screen.panel.border_subtitle) == "3 older not shown"
+        newest = screen.offered[-1]
+        options.focus()
+        await pilot.press("9")
+        assert screen.turns[-1].text == newest.text
+        await wait_until(pilot, lambda: len(saved_turns()[1]) == 1, "the pick saved")
+    turn = saved_turns()[1][0]
+    assert len(turn.candidates) == 12 and turn.chosen == 11 and turn.candidates[11].text == newest.text
+
+
+async def test_notifications_never_cover_the_candidates_or_the_input(workspace):
+    from textual.widgets._toast import Toast
+
+    app = chat_app(ScriptedSampler())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await ready(pilot)
+        await offered(pilot, "hi", 3)
+        screen.notify("A notification long enough to wrap onto a few lines of its own, " * 3, severity="warning")
+        await wait_until(pilot, lambda: screen.query(Toast) and screen.query_one(Toast).region.height, "the toast")
+        toast = screen.query_one(Toast).region
+        for selector in ("#candidates", "#chat-input-row", "Footer"):
+            assert not toast.overlaps(screen.query_one(selector).region), selector
+
+
 async def test_settings_apply_to_the_next_sample_and_are_saved(workspace):
     sampler = ScriptedSampler()
     app = chat_app(sampler)
@@ -258,7 +313,15 @@ async def test_settings_apply_to_the_next_sample_and_are_saved(workspace):
         app.screen.query_one("#set-temperature").value = "0.9"
         app.screen.query_one("#set-candidates").value = "0"
         await pilot.press("ctrl+s")
-        assert "from 1 to 9" in str(app.screen.query_one("#settings-error").render())
+        # the error names the field as the dialog labels it (not the config key) and the cursor goes there
+        error = str(app.screen.query_one("#settings-error").render())
+        assert error == "Candidates per turn (N): must be from 1 to 9"
+        assert app.screen.focused.id == "set-candidates"
+        app.screen.query_one("#set-top_p").value = "lots"
+        await pilot.press("ctrl+s")
+        assert str(app.screen.query_one("#settings-error").render()) == "Top-p: not a number: lots"
+        assert app.screen.focused.id == "set-top_p"
+        app.screen.query_one("#set-top_p").value = "1"
         app.screen.query_one("#set-candidates").value = "2"
         app.screen.query_one("#set-top_k").value = "12"
         await pilot.press("ctrl+s")
@@ -617,6 +680,20 @@ async def test_setup_lists_runs_and_speakers_then_opens_the_chat(workspace):
         assert screen.player == "Jonas" and screen.run == RUN
         assert "Playing as Jonas · with Maya, pixel_dan · run gpt2-1120 · T 0.4 · top-k 40 · rep 1.2" in str(
             screen.query_one("#chat-header").render())
+
+
+async def test_conversation_setup_asks_for_a_run_only(workspace):
+    from friendsim_tui.tui.screens.conversation import ConversationScreen
+
+    fake_run(RUN)
+    app = ScreenHost(lambda: ChatSetupScreen(WS, need_player=False, open_sampler=opener(ScriptedSampler())))
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        await wait_until(pilot, lambda: setup.runs, "the runs")
+        assert str(setup.query_one("#setup-note").render()) == \
+            "Pick a run (enter): its model writes conversations from your prompt."
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen), "the conversation screen")
 
 
 async def test_home_c_without_a_run_offers_training(workspaces, make_app):

@@ -41,7 +41,7 @@ from friendsim_tui.tui.messages import (
 )
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt, TextPrompt
 from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler, settle_heap
-from friendsim_tui.tui.screens.settings import SAMPLING_FIELDS, SettingsScreen, check_chat_settings, settings_line
+from friendsim_tui.tui.screens.settings import SAMPLING_FIELDS, SettingsScreen, settings_line
 from friendsim_tui.tui.text import inert, inert_content
 from friendsim_tui.tui.widgets.candidates import CandidatePanel
 from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from friendsim_tui.store.chats import Fork
 
 BRANCH_KEYS = Binding.Group("Branch", compact=True)
+SHOWN = 9
+"""Candidates shown at once: the newest nine of those offered for the turn, so a digit reaches each one."""
 
 
 def branch_label(fork: Fork) -> str:
@@ -112,8 +114,11 @@ class ChatScreen(ModelScreen):
         self._resume = resume and not seed_turns
         self.session = None
         self.turns: list[Turn] = []
-        self.candidates: list[Turn] = []
+        self.offered: list[Turn] = []
+        """Every candidate offered for the next turn, swipes included (all are saved with the turn taken)."""
         self._wanted: int = 0
+        self._replaced_draft: tuple[str, str] | None = None
+        """(what the player had typed, the suggestion that replaced it), until the input changes again."""
         self.fork: Fork | None = None
         """Where the path last split (``fork.depth`` is the position in ``turns``); None: it never did."""
         self.last_sample_seconds: float | None = None
@@ -289,10 +294,17 @@ class ChatScreen(ModelScreen):
         self.turns.append(turn)
         self.log_widget.append(self._entry(turn))
 
+    @property
+    def candidates(self) -> list[Turn]:
+        """The candidates shown: the newest :data:`SHOWN` of those offered."""
+        return self.offered[-SHOWN:]
+
     def _set_candidates(self, items: Sequence[Turn]) -> None:
         """Offer ``items``; never one in the player's own voice (their lines are typed or suggested)."""
-        self.candidates = [c for c in items if c.speaker != self.player]
+        self.offered = [c for c in items if c.speaker != self.player]
         self.panel.set_candidates(self.candidates)
+        hidden = len(self.offered) - len(self.candidates)
+        self.panel.border_subtitle = Content(f"{hidden} older not shown") if hidden else None
 
     def _focus_list(self) -> None:
         if self.candidates and not (self.input.has_focus and self.input.value):
@@ -308,7 +320,7 @@ class ChatScreen(ModelScreen):
         history = list(self.turns)
         n = 1 if kind == "impersonate" else settings.candidates
         self._wanted = n
-        exclude = [c.text for c in self.candidates] if more else []
+        exclude = [c.text for c in self.offered] if more else []
         if kind == "impersonate":
             self._status(f"suggesting a line for {inert(self.player, 30)}…", spinning=True)
             self._start_sampling(kind, lambda token: sampler.impersonate(history, player, settings, n=1, exclude=exclude))
@@ -323,8 +335,8 @@ class ChatScreen(ModelScreen):
         if message.token != self._token or self.sampling != "candidates":
             return
         item = message.turn
-        if item not in self.candidates:
-            self._set_candidates([*self.candidates, item])
+        if item not in self.offered:
+            self._set_candidates([*self.offered, item])
             self._wanted -= 1
             if self._wanted > 0:
                 self._status(f"sampling {self._wanted} more…", spinning=True)
@@ -338,16 +350,14 @@ class ChatScreen(ModelScreen):
             return
         self.last_sample_seconds = message.seconds
         if message.kind == "impersonate":
-            if message.results:
-                self.input.value = message.results[0].text
-                self.input.cursor_position = len(self.input.value)
-                self.input.focus()
             self._idle_hint()
+            if message.results:
+                self._suggest(message.results[0].text)
             return
-        new = [c for c in message.results if c not in self.candidates]
+        new = [c for c in message.results if c not in self.offered]
         if new:
-            self._set_candidates([*self.candidates, *new])
-        sid, offered = self.session.id, list(self.candidates)
+            self._set_candidates([*self.offered, *new])
+        sid, offered = self.session.id, list(self.offered)
         self._write(lambda chats: chats.set_pending(sid, offered))
         self._idle_hint()
         self._focus_list()
@@ -359,7 +369,8 @@ class ChatScreen(ModelScreen):
         self._cancel_sampling()
         taken = self.candidates[index]
         source = "model" if text is None or text == taken.text else "edited"
-        self._keep(Turn(taken.speaker, taken.text if text is None else text, source, tuple(self.candidates), index))
+        chosen = len(self.offered) - len(self.candidates) + index
+        self._keep(Turn(taken.speaker, taken.text if text is None else text, source, tuple(self.offered), chosen))
         self._idle_hint()
         self.input.focus()
 
@@ -368,7 +379,7 @@ class ChatScreen(ModelScreen):
             self.notify("The session is still opening.", severity="warning")
             return
         self._cancel_sampling()
-        self._keep(Turn(self.player, text, "player", tuple(self.candidates)))
+        self._keep(Turn(self.player, text, "player", tuple(self.offered)))
         self._request()
 
     def _keep(self, turn: Turn) -> None:
@@ -420,7 +431,25 @@ class ChatScreen(ModelScreen):
             edited,
         )
 
+    def _suggest(self, text: str) -> None:
+        """Put the suggested line in the input; what was typed there comes back with ctrl+z."""
+        draft = self.input.value
+        self._replaced_draft = (draft, text) if draft.strip() and draft != text else None
+        self.input.value = text
+        self.input.cursor_position = len(text)
+        self.input.focus()
+        if self._replaced_draft is not None:
+            self._status("The suggestion replaced what you had typed: ctrl+z gives it back.")
+
     def action_undo(self) -> None:
+        """Take back a suggestion that replaced what the player had typed, else step back one turn."""
+        replaced, self._replaced_draft = self._replaced_draft, None
+        if replaced is not None and self.input.value == replaced[1]:
+            self.input.value = replaced[0]
+            self.input.cursor_position = len(replaced[0])
+            self.input.focus()
+            self._idle_hint()
+            return
         if self.session is None or not self.turns:
             self.notify("Nothing to undo.", severity="warning")
             return
@@ -436,7 +465,7 @@ class ChatScreen(ModelScreen):
             self.input.focus()
         else:  # its candidates are on offer again: another pick starts a new branch
             self._set_candidates(turn.candidates)
-            offered = list(self.candidates)
+            offered = list(self.offered)
             self._write(lambda chats: chats.set_pending(sid, offered))
             self._focus_list()
         self._idle_hint()
@@ -501,7 +530,7 @@ class ChatScreen(ModelScreen):
             self.notify("Sampling settings applied and saved for this session.")
 
         self.app.push_screen(
-            SettingsScreen("Sampling settings", SAMPLING_FIELDS, asdict(self.settings), check_chat_settings), applied
+            SettingsScreen("Sampling settings", SAMPLING_FIELDS, asdict(self.settings)), applied
         )
 
     def action_export(self) -> None:

@@ -100,8 +100,8 @@ class ChatSetupScreen(Screen):
                 "No trained run in workspace ", inert_content(self.workspace, "bold"),
                 " yet: press t to train one, then come back here."))
             return
-        what = "the friend you play" if self.need_player else "a run"
-        note.update(Content(f"Pick a run, then {what} (enter)."))
+        note.update(Content("Pick a run, then the friend you play (enter)." if self.need_player else
+                            "Pick a run (enter): its model writes conversations from your prompt."))
         listing = self.query_one("#setup-runs", OptionList)
         listing.set_options(Option(self._run_prompt(r), id=f"run{i}") for i, r in enumerate(self.runs))
         self.query_one("#setup-body").display = True

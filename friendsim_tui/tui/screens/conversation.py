@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Footer, Input, Static
 
-from friendsim_tui.config import ChatConfig
+from friendsim_tui.config import ChatConfig, Range
 from friendsim_tui.services.chat import Sampler, Turn
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import ConversationSampled, FileSaved, ModelLoaded, SamplingDone
@@ -27,7 +27,7 @@ from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt
 from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler
 from friendsim_tui.tui.screens.settings import (
-    SAMPLING_FIELDS, Field, SettingsScreen, check_chat_settings, settings_line,
+    SAMPLING_FIELDS, Field, SettingsScreen, settings_line,
 )
 from friendsim_tui.tui.text import inert_content
 from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
@@ -35,8 +35,8 @@ from friendsim_tui.tui.widgets.text_input import TextInput
 
 MAX_SAMPLES = 4
 CONVERSATION_FIELDS = (
-    Field("samples", "Samples side by side", int, 1, MAX_SAMPLES),
-    Field("turns", "Turns per conversation", int, 1, 100),
+    Field("samples", "Samples side by side", int, Range(1, MAX_SAMPLES)),
+    Field("turns", "Turns per conversation", int, Range(1, 100)),
     *SAMPLING_FIELDS[:4],
     SAMPLING_FIELDS[5],
 )
@@ -236,8 +236,7 @@ class ConversationScreen(ModelScreen):
             self._update_header()
 
         values = {**asdict(self.settings), "samples": self.n, "turns": self.turns}
-        self.app.push_screen(SettingsScreen("Conversation settings", CONVERSATION_FIELDS, values,
-                                            check_chat_settings), applied)
+        self.app.push_screen(SettingsScreen("Conversation settings", CONVERSATION_FIELDS, values), applied)
 
     async def _rebuild(self) -> None:
         await self._build_columns()

@@ -1,9 +1,13 @@
-"""The sampling settings dialog (chat and conversation), and the one-line summary the headers show."""
+"""The sampling settings dialog (chat and conversation), and the one-line summary the headers show.
+
+Each field is checked on its own, against the same range the config file's ``[chat]`` is checked with,
+and an error names the field as the dialog labels it and puts the cursor in it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,7 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from friendsim_tui.config import ChatConfig, ConfigError
+from friendsim_tui.config import ChatConfig, Range
 from friendsim_tui.tui.text import inert, inert_content
 from friendsim_tui.tui.widgets.text_input import TextInput
 
@@ -31,31 +35,34 @@ class Field:
     name: str
     label: str
     kind: type
-    low: float | None = None
-    high: float | None = None
+    allowed: Range
+    """The values it takes (for a sampling setting: ChatConfig.RANGES, as the config file is checked)."""
+
+
+def _sampling(name: str, label: str, kind: type) -> Field:
+    return Field(name, label, kind, ChatConfig.RANGES[name])
 
 
 SAMPLING_FIELDS = (
-    Field("temperature", "Temperature", float),
-    Field("top_k", "Top-k (0: off)", int),
-    Field("top_p", "Top-p", float),
-    Field("repetition_penalty", "Repetition penalty", float),
-    Field("candidates", "Candidates per turn (N)", int),
-    Field("max_new_tokens", "Max tokens per turn", int),
+    _sampling("temperature", "Temperature", float),
+    _sampling("top_k", "Top-k (0: off)", int),
+    _sampling("top_p", "Top-p", float),
+    _sampling("repetition_penalty", "Repetition penalty", float),
+    _sampling("candidates", "Candidates per turn (N)", int),
+    _sampling("max_new_tokens", "Max tokens per turn", int),
 )
 
 
 class SettingsScreen(ModalScreen["dict | None"]):
-    """Edit numbers; returns {name: value} (checked by ``check``) or None on esc."""
+    """Edit numbers; returns {name: value}, every value in its field's range, or None on esc."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Apply", priority=True)]
 
-    def __init__(self, title: str, specs: Sequence[Field], values: dict, check: Callable[[dict], str | None]):
+    def __init__(self, title: str, specs: Sequence[Field], values: dict):
         super().__init__(classes="dialog")
         self._title = title
         self._specs = list(specs)
         self._values = values
-        self._check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box", id="settings-box") as box:
@@ -68,18 +75,20 @@ class SettingsScreen(ModalScreen["dict | None"]):
             yield Static(Content(""), classes="dialog-error", id="settings-error")
             yield Static(Content("enter / ctrl+s Apply · esc Cancel"), classes="dialog-keys")
 
-    def _read(self) -> tuple[dict, str | None]:
+    def _read(self) -> tuple[dict, Field | None, str]:
+        """The values, or the first field that is wrong and why."""
         out: dict = {}
         for spec in self._specs:
             raw = self.query_one(f"#set-{spec.name}", Input).value.strip()
             try:
-                value = spec.kind(float(raw)) if spec.kind is int and "." not in raw else spec.kind(raw)
+                value = spec.kind(raw)
             except ValueError:
-                return out, f"{spec.label}: not a number: {inert(raw, 20)}"
-            if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
-                return out, f"{spec.label}: between {spec.low:g} and {spec.high:g}"
+                whole = " (a whole number)" if spec.kind is int else ""
+                return out, spec, f"{spec.label}: not a number{whole}: {inert(raw, 20)}"
+            if not spec.allowed.allows(value):
+                return out, spec, f"{spec.label}: must be {spec.allowed}"
             out[spec.name] = value
-        return out, self._check(out)
+        return out, None, ""
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -87,19 +96,12 @@ class SettingsScreen(ModalScreen["dict | None"]):
         self.action_save()
 
     def action_save(self) -> None:
-        values, error = self._read()
-        if error:
+        values, wrong, error = self._read()
+        if wrong is not None:
             self.query_one("#settings-error", Static).update(inert_content(error))
+            self.query_one(f"#set-{wrong.name}", Input).focus()
             return
         self.dismiss(values)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def check_chat_settings(values: dict) -> str | None:
-    try:
-        ChatConfig(**{k: v for k, v in values.items() if k in {f.name for f in fields(ChatConfig)}}).validate("settings")
-    except ConfigError as exc:
-        return str(exc).removeprefix("settings: ")
-    return None
