@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.content import Content
 
@@ -27,6 +28,30 @@ def inert_content(text: str, style: str = "", limit: int | None = None) -> Conte
 def inert_text(text: str, style: str = "", limit: int | None = None, justify=None) -> Text:
     """Untrusted text as a Rich Text (for widgets such as DataTable that take Rich renderables)."""
     return Text(inert(text, limit), style=style, justify=justify, end="")
+
+
+def cut_middle(text: Text, width: int) -> Text:
+    """``text`` in at most ``width`` cells, cut in the middle: ``Friends - Te…export.json`` keeps both the
+    start and the end (the extension) of a long name, so two names that differ late still look different."""
+    if text.cell_len <= width or width < 3:
+        return text
+    keep = width - 1  # the ellipsis takes one cell
+    head_cells = keep - keep // 2
+    head = tail = 0
+    used = 0
+    for ch in text.plain:  # characters from the front that fit in head_cells
+        if used + cell_len(ch) > head_cells:
+            break
+        used += cell_len(ch)
+        head += 1
+    left = keep - used
+    used = 0
+    for ch in reversed(text.plain):
+        if used + cell_len(ch) > left:
+            break
+        used += cell_len(ch)
+        tail += 1
+    return Text.assemble(text[:head], "…", text[len(text) - tail:]) if tail else Text.assemble(text[:head], "…")
 
 
 def display_path(path: str | Path) -> str:

@@ -7,13 +7,18 @@ import time
 from textual.widgets import Input
 from tui_helpers import (
     SIZE,
+    SMALL,
     browser_ready,
+    help_lists_every_key,
     on_home,
     open_import,
     preview_in_import,
     preview_path,
+    screen_text,
     speaker_rows,
     static_text,
+    to_speakers,
+    type_sentence_everywhere,
     wait_until,
     workspace_speakers,
     write,
@@ -87,7 +92,7 @@ async def test_exclude_rename_then_import_updates_home(workspaces, make_app):
     async with app.run_test(size=SIZE) as pilot:
         await preview_in_import(pilot, app, "~/exports/new chat.txt", "weekend-crew")
         assert speaker_rows(app, "#identities")[0][1] == "existing friend"
-        # the speakers table has the focus after a preview
+        await to_speakers(pilot, app)
         await pilot.press("end", "x")  # NewBot stays out of training
         assert speaker_rows(app, "#identities")[2][3] == "  ☐"
         await pilot.press("up", "r")  # Ravi
@@ -104,16 +109,24 @@ async def test_exclude_rename_then_import_updates_home(workspaces, make_app):
         assert counts() == {"family": 3, "weekend-crew": 15}
 
 
+async def merge_highlighted(pilot, app, into: str) -> list[str]:
+    """m on the highlighted speaker, then pick ``into``; returns the names the merge dialog offered."""
+    await pilot.press("m")
+    await wait_until(pilot, lambda: app.screen.query("#choice-list"), "the merge dialog")
+    choices = app.screen.query_one("#choice-list")
+    names = [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)]
+    await pilot.press(*["down"] * names.index(into), "enter")
+    await wait_until(pilot, lambda: app.screen.id == "import", "the import screen again")
+    return names
+
+
 async def test_merge_into_another_speaker(workspaces, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await preview_in_import(pilot, app, "~/exports/new chat.txt", "weekend-crew")
-        await pilot.press("down", "m")  # Ravi
-        await wait_until(pilot, lambda: app.screen.query("#choice-list"), "the merge dialog")
-        choices = app.screen.query_one("#choice-list")
-        names = [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)]
-        assert names == ["Jonas", "Maya", "NewBot", "pixel_dan"]
-        await pilot.press("enter")  # Jonas
+        await to_speakers(pilot, app)
+        await pilot.press("down")  # Ravi
+        assert await merge_highlighted(pilot, app, "Jonas") == ["Jonas", "Maya", "NewBot", "pixel_dan"]
         await wait_until(pilot, lambda: speaker_rows(app, "#identities")[1][1] == "Jonas (existing)", "merge")
         await pilot.press("enter")
         await wait_until(pilot, lambda: on_home(app, "weekend-crew") and app.screen.summary.messages == 15, "home")
@@ -270,3 +283,140 @@ async def test_first_import_suggests_a_workspace_name_from_the_export(home, make
     assert suggest_workspace_name(Path("exports/WhatsApp Chat with Bob.zip")) == "Bob"
     assert suggest_workspace_name(Path("inbox/maya_123/message_1.json")) == "maya_123"
     assert suggest_workspace_name(Path("chat [99].csv")) == "chat"
+
+
+# -- keys follow the focus; the preview says what the import will do --------------------------------------
+
+
+def plan_state(app):
+    """What a speaker key or an import would change on the Import screen."""
+    screen = app.screen
+    return (screen.importing, [(k, vars(d)) for k, d in sorted(screen.plan.decisions.items())],
+            len(app.screen_stack))
+
+
+async def test_typing_a_second_path_after_enter_types_it(workspaces, make_app, home):
+    """Enter previews; the focus stays in Path, so the next path typed goes there, not to r/m/x."""
+    write(home / "exports" / "more.txt", "Maya: hi again\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app, "weekend-crew")
+        await pilot.press(*"~/exports/new chat.txt", "enter")
+        await wait_until(pilot, lambda: app.screen.preview is not None, "the preview")
+        state = plan_state(app)
+        await pilot.press("ctrl+u", *"~/exports/more.txt")
+        assert app.screen.query_one("#path", Input).value == "~/exports/more.txt"
+        assert plan_state(app) == state and speaker_rows(app, "#identities")[1][1] == "new friend"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.preview and app.screen.preview.total_kept == 1, "the new preview")
+        assert counts() == {"family": 3, "weekend-crew": 10}  # nothing imported yet
+        await pilot.press("enter")  # enter again on what the preview shows imports it
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew") and app.screen.summary.messages == 11, "home")
+
+
+async def test_typing_in_every_field_fires_nothing_and_help_lists_every_key(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await preview_in_import(pilot, app, "~/exports/new chat.txt", "weekend-crew")
+        await type_sentence_everywhere(pilot, lambda: plan_state(app))
+        for widget in ("#path", "#target", "#files", "#identities"):
+            app.screen.query_one(widget).focus()
+            await pilot.pause()
+            text = await help_lists_every_key(pilot)
+            if widget == "#identities":
+                assert "Rename the speaker" in text and "Import what the preview shows" in text
+            if widget == "#path":
+                assert "Preview the path; enter again imports it" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.id == "home", "home")
+        assert counts() == {"family": 3, "weekend-crew": 10}
+
+
+MERGE_EXPORT = "Maya B: hi\nmaya#4821: hey\nJonas: yo\nMaya B: hello again\n"
+
+
+async def test_renaming_a_merge_target_keeps_the_merge(home, make_app):
+    """m Maya B -> maya#4821, then r maya#4821 -> Maya: both are Maya, in the preview and after the import."""
+    write(home / "exports" / "crew.txt", MERGE_EXPORT)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen.id == "home" and app.screen.workspaces is not None, "home")
+        await pilot.press("i")
+        await wait_until(pilot, lambda: app.screen.id == "import", "the import screen")
+        await preview_path(pilot, app, "~/exports/crew.txt")
+        await to_speakers(pilot, app)
+        assert [r[0] for r in speaker_rows(app, "#identities")] == ["Maya B", "maya#4821", "Jonas"]
+        await merge_highlighted(pilot, app, "maya#4821")  # Maya B
+        await wait_until(pilot, lambda: speaker_rows(app, "#identities")[0][1] == "maya#4821 (merged)", "merged")
+        await pilot.press("down", "r")  # maya#4821
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), "the rename dialog")
+        await pilot.press("ctrl+u", *"Maya", "enter")
+        await wait_until(pilot, lambda: speaker_rows(app, "#identities")[1][1] == "Maya (merged)", "renamed")
+        assert speaker_rows(app, "#identities")[0][1] == "Maya (merged)"  # the merge followed the rename
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.id == "home" and app.screen.summary is not None
+                         and app.screen.summary.messages == 4, "home")
+        assert workspace_speakers("crew") == {"Maya": (3, False), "Jonas": (1, False)}
+
+
+async def test_a_merge_can_be_undone_in_the_preview(workspaces, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await preview_in_import(pilot, app, "~/exports/new chat.txt", "weekend-crew")
+        await to_speakers(pilot, app)
+        await pilot.press("down")  # Ravi
+        await merge_highlighted(pilot, app, "Jonas")
+        await wait_until(pilot, lambda: speaker_rows(app, "#identities")[1][1] == "Jonas (existing)", "merged")
+        assert "u Unmerge" in screen_text(app).splitlines()[-1]
+        await pilot.press("u")
+        await wait_until(pilot, lambda: speaker_rows(app, "#identities")[1][1] == "new friend", "unmerged")
+        assert "Unmerge" not in screen_text(app).splitlines()[-1]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew") and app.screen.summary.messages == 15, "home")
+        assert workspace_speakers("weekend-crew")["Ravi"] == (2, False)
+        assert workspace_speakers("weekend-crew")["Jonas"] == (3, False)
+
+
+async def test_a_reimport_preview_shows_saved_names_and_exclusions(workspaces, make_app, home):
+    from friendsim_tui.services.importing import SpeakerChoice, import_paths
+
+    import_paths("weekend-crew", [home / "exports" / "new chat.txt"],
+                 {("transcript", "Ravi"): SpeakerChoice(name="Ravindra"),
+                  ("transcript", "NewBot"): SpeakerChoice(exclude=True)})
+    write(home / "exports" / "later.txt", "Ravi: back again\nNewBot: Reminder: recycling day\nMaya: hi\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_import(pilot, app, "weekend-crew")
+        await wait_until(pilot, lambda: static_text(app, "#target-note") == "existing workspace", "the target")
+        await preview_path(pilot, app, "~/exports/later.txt")
+        rows = {r[0]: r for r in speaker_rows(app, "#identities")}
+        assert rows["Ravi"][1] == "Ravindra (saved)" and rows["Ravi"][3] == "  ☑"
+        assert rows["NewBot"][1] == "existing friend" and rows["NewBot"][3] == "  ☐"
+        assert rows["Maya"][1] == "existing friend"
+        await to_speakers(pilot, app)
+        await pilot.press("down", "x")  # NewBot: the workspace leaves it out; only Home takes it back in
+        assert speaker_rows(app, "#identities")[1][3] == "  ☐"
+        await pilot.press("r")  # a saved account cannot be renamed here: the import would not follow
+        await pilot.pause()
+        assert not app.screen.query("#prompt-input") and app.screen.id == "import"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew") and app.screen.summary.messages == 18, "home")
+        speakers = workspace_speakers("weekend-crew")
+        assert speakers["Ravindra"] == (3, False) and speakers["NewBot"] == (2, True) and "Ravi" not in speakers
+
+
+async def test_at_80_columns_the_hint_shows_whole_and_long_file_names_stay_apart(workspaces, make_app, home):
+    from friendsim_tui.tui.screens.importing import FIRST_HINT
+
+    for name in ("Friends - Telegram export.json", "Friends - Twitter export.json"):
+        write(home / "exports" / name, "{}")
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await open_import(pilot, app)
+        await browser_ready(pilot, app, 4)
+        await pilot.pause()
+        shown = screen_text(app).splitlines()
+        assert any(line.strip() == FIRST_HINT for line in shown), "\n".join(shown)
+        names = [line.split("📄")[1].split("│")[0].strip() for line in shown if "Friends" in line]
+        assert len(names) == 2 and names[0] != names[1], names
+        assert all(n.startswith("Friends - T") and n.endswith("export.json") for n in names), names

@@ -1,4 +1,4 @@
-"""SVG snapshots of each screen at a fixed size (100x30), cursor blink off.
+"""SVG snapshots of each screen at a fixed size (100x30, and 80x24 at the end), cursor blink off.
 
 Update with ``pytest tests/tui --snapshot-update`` and look at the report before committing.
 """
@@ -6,7 +6,7 @@ Update with ``pytest tests/tui --snapshot-update`` and look at the report before
 from __future__ import annotations
 
 from chat_helpers import SPEAKERS, ScreenHost, ScriptedSampler, fork_at, opener
-from tui_helpers import SIZE, browser_ready, on_home, open_import, preview_path, wait_until
+from tui_helpers import SIZE, SMALL, browser_ready, on_home, open_import, preview_path, to_speakers, wait_until
 
 
 async def _preview(pilot, workspace: str, folder_entries: int, typed: str) -> None:
@@ -31,6 +31,7 @@ def test_home(workspaces, make_app, snap_compare):
 def test_import_preview(workspaces, make_app, snap_compare):
     async def run_before(pilot):
         await _preview(pilot, "weekend-crew", 2, "~/exports/new chat.txt")
+        await to_speakers(pilot, pilot.app)
         await pilot.press("end", "x")  # NewBot out of training
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
@@ -89,3 +90,77 @@ def test_chat_after_switching_branch(home, snap_compare):
         await wait_until(pilot, lambda: fork_at(screen) == (2, 1, 3) and screen.session is not None, "branch 2/3")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# -- 80x24, the smallest terminal the app is made for ---------------------------------------------------
+
+
+def test_small_home(workspaces, make_app, snap_compare):
+    async def run_before(pilot):
+        await wait_until(pilot, lambda: on_home(pilot.app, "family"), "home")
+        await pilot.press("down")
+        await wait_until(pilot, lambda: on_home(pilot.app, "weekend-crew"), "weekend-crew")
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_small_help_on_home(workspaces, make_app, snap_compare):
+    async def run_before(pilot):
+        await wait_until(pilot, lambda: on_home(pilot.app, "family"), "home")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: pilot.app.screen.id == "help", "the help")
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_small_import_preview(workspaces, make_app, snap_compare):
+    async def run_before(pilot):
+        await _preview(pilot, "weekend-crew", 2, "~/exports/new chat.txt")
+        await to_speakers(pilot, pilot.app)
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def _fixed_machine(monkeypatch) -> None:
+    """The catalog's memory hints for a fixed machine, not this one."""
+    from friendsim_tui.engine import bases
+
+    monkeypatch.setattr(bases, "machine_memory", lambda: {"kind": "ram", "total": 24 * 2**30, "available": 20 * 2**30})
+
+
+def test_small_train_form(workspaces, make_app, snap_compare, monkeypatch):
+    from friendsim_tui.tui.screens.new_run import NewRunScreen
+
+    _fixed_machine(monkeypatch)
+
+    async def run_before(pilot):
+        app = pilot.app
+        await wait_until(pilot, lambda: on_home(app, "family"), "home")
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewRunScreen) and app.screen.runs is not None
+                         and app.screen.query_one("#run-form").catalog, "the train screen")
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_small_dashboard(workspaces, make_app, snap_compare, tmp_path):
+    from test_dashboard import Run
+
+    from friendsim_tui.services.training import run_dir
+    from friendsim_tui.tui.screens.dashboard import DashboardScreen
+
+    run = Run(run_dir("weekend-crew", "20261120-tiny"))
+    run.start(max_steps=240)
+    run.steps(1, 120, max_steps=240)
+    run.evaluate(100, 2.71, max_steps=240)
+    run.checkpoint(100)
+    run.sample(100, {"Maya": "omg the ramen place was SO good lol", "Jonas": "Well, to be fair, the train was late."})
+
+    async def run_before(pilot):
+        app = pilot.app
+        await wait_until(pilot, lambda: on_home(app, "family"), "home")
+        await app.push_screen(DashboardScreen(run.dir, workspace="weekend-crew", poll_interval=0.05))
+        await wait_until(pilot, lambda: app.screen.state.step == 120 and app.screen.state.samples, "the run")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=run_before)

@@ -247,9 +247,7 @@ class HelpScreen(ModalScreen[None]):
         width = min(16, max((len(", ".join(k.keys)) for s in self.sections for k in s.keys), default=0)) + 2
         lines: list[Content] = []
         for section in self.sections:
-            if lines:
-                lines.append(Content(""))
-            lines.append(inert_content(section.title, "bold"))
+            lines.append(inert_content(section.title, "bold underline"))
             for key in section.keys:
                 line = Content.assemble(
                     (inert(", ".join(key.keys)).ljust(width - 1) + " ", "bold $accent"), inert_content(key.description)

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widgets import DirectoryTree, Footer, Input, ProgressBar, Static
@@ -22,12 +23,12 @@ from textual.worker import Worker, get_current_worker
 
 from friendsim_tui.tui import data
 from friendsim_tui.tui.commands import PaletteCommand
+from friendsim_tui.tui.import_plan import ImportPlan, SavedAccount
 from friendsim_tui.tui.messages import (
     ImportFailed,
     ImportFinished,
     PreviewFailed,
     PreviewReady,
-    TargetChecked,
     WorkProgress,
 )
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt, rename_prompt
@@ -44,6 +45,8 @@ MAX_FILES_SHOWN = 5
 """Files listed one per line in the preview (each kind: read, not a chat); the rest are counted."""
 NAME_WIDTH = 20
 """Speaker names are cut to this many characters in the table (the full name is in the rename dialog)."""
+FIRST_HINT = "Type a path, then enter; or tab to Files: enter previews a file, a adds one."
+"""What the status line says first; it fits 80 columns."""
 
 
 class _Cancelled(Exception):
@@ -85,16 +88,35 @@ def _error_content(error, name: Callable[[str], str] = display_path) -> Content:
 
 
 class ImportScreen(Screen):
-    """Returns the :class:`ImportResult` when something was imported, None when the user backs out."""
+    """Returns the :class:`ImportResult` when something was imported, None when the user backs out.
+
+    Keys act on what has the focus: a adds the file highlighted in Files, r/m/u/x act on the speaker
+    highlighted in the speakers table; in Path and Into every printable key is typed (enter previews the
+    path, and imports once what it names is previewed).
+    """
 
     BINDINGS = [
-        Binding("enter", "start_import", "Import"),
-        Binding("a", "add_highlighted", "Add to selection"),
-        Binding("r", "rename", "Rename"),
-        Binding("m", "merge", "Merge into…"),
-        Binding("x", "toggle_exclude", "Exclude/include"),
-        Binding("escape", "back", "Back"),
+        Binding("enter", "start_import", "Import", tooltip="Import what the preview shows"),
+        Binding("a", "add_highlighted", "Add", tooltip="Add the highlighted file or folder to the selection"),
+        Binding("r", "rename", "Rename", tooltip="Rename the speaker (another friend's name merges the two)"),
+        Binding("m", "merge", "Merge", tooltip="Merge the speaker into another friend"),
+        Binding("u", "unmerge", "Unmerge", tooltip="Undo the speaker's merge"),
+        Binding("x", "toggle_exclude", "Exclude", tooltip="Leave the speaker's friend out of training, or back in"),
+        Binding("escape", "back", "Back", tooltip="Back to Home (cancels a running import)"),
     ]
+    HELP_GROUPS = {"add_highlighted": "Files", "rename": "Speakers", "merge": "Speakers", "unmerge": "Speakers",
+                   "toggle_exclude": "Speakers"}
+
+    class TargetRead(Message):
+        """What the target workspace already holds: its friends and the accounts it has saved."""
+
+        def __init__(self, target: str, exists: bool, friends: list[tuple[str, bool]],
+                     saved: dict[tuple[str, str], SavedAccount]) -> None:
+            super().__init__()
+            self.target = target
+            self.exists = exists
+            self.friends = friends
+            self.saved = saved
 
     def __init__(self, target: str | None, start_dir: str | Path) -> None:
         super().__init__(id="import")
@@ -103,11 +125,11 @@ class ImportScreen(Screen):
         self.selection: list[Path] = []
         self.preview = None
         """The last preview (services.importing.Preview), for ``self.selection``."""
-        self.existing: list[str] = []
-        """Speaker names already in the target workspace (kept up to date as the target is typed)."""
-        self.choices: dict = {}
-        """(source, key) -> SpeakerChoice."""
+        self.plan = ImportPlan([])
+        """The speakers of the preview, what the user decided for them and what the target already holds."""
         self.importing = False
+        self._path_shown = ""
+        """The Path field's text when the selection was made: enter on it unchanged imports."""
 
     # -- layout -----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -144,8 +166,7 @@ class ImportScreen(Screen):
         self.query_one("#identities").display = False
         self.query_one("#problems").display = False
         self.query_one("#progress").display = False
-        self._set_status("Type a path and press enter, or browse the files (tab) and press enter on a file; "
-                         "a adds the highlighted file or folder.")
+        self._set_status(FIRST_HINT)
         self._target_changed(self._initial_target)
         self.query_one("#path", Input).focus()
 
@@ -187,8 +208,14 @@ class ImportScreen(Screen):
     @on(Input.Submitted, "#path")
     def _path_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.value.strip():
+        if self.preview is not None and event.value == self._path_shown:
+            self.action_start_import()  # enter again on what the preview shows
+        elif event.value.strip():
+            self._show_path(event.value)
             self.select([self._resolve(event.value.strip())])
+
+    def _show_path(self, text: str) -> None:
+        self.query_one("#path", Input).value = self._path_shown = text
 
     @on(Input.Submitted, "#target")
     def _target_submitted(self, event: Input.Submitted) -> None:
@@ -198,14 +225,17 @@ class ImportScreen(Screen):
     @on(DirectoryTree.FileSelected, "#files")
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        self.query_one("#path", Input).value = display_path(event.path)
+        if self.preview is not None and self.selection == [event.path]:
+            self.action_start_import()  # enter again on the file the preview shows
+            return
+        self._show_path(display_path(event.path))
         self.select([event.path])
 
     def action_add_highlighted(self) -> None:
         path = self.query_one("#files", ChatFileTree).highlighted_path()
         if path is None or path in self.selection:
             return
-        self.query_one("#path", Input).value = display_path(path)
+        self._show_path(display_path(path))
         self.select([*self.selection, path])
 
     def select(self, paths: list[Path]) -> None:
@@ -214,7 +244,7 @@ class ImportScreen(Screen):
             return
         self.selection = paths
         self.preview = None
-        self.choices = {}
+        self.plan = ImportPlan([], self.plan.saved, self.plan.friends)
         self.query_one("#identities", RowTable).display = False
         self.query_one("#problems").display = False
         self.query_one("#preview-summary", Static).update(Content("Reading…").stylize("dim"))
@@ -254,14 +284,13 @@ class ImportScreen(Screen):
             return  # an older selection
         self._working(False)
         self.preview = message.preview
+        self.plan = ImportPlan(list(self.preview.identities), self.plan.saved, self.plan.friends)
         if not self.target and self.preview.files:
             # A sensible default for a first import: the export's own name (editable in Into).
             self.query_one("#target", Input).value = suggest_workspace_name(Path(self.preview.files[0].path))
         self._show_preview()
         self._ready_status()
-        table = self.query_one("#identities", RowTable)
-        if table.row_count:
-            table.focus()
+        # The focus stays where it was: a person typing in Path goes on typing there (tab reaches the table).
         self.refresh_bindings()
 
     def _ready_status(self) -> None:
@@ -322,7 +351,8 @@ class ImportScreen(Screen):
             lines.append(Content(f"{plural(unparseable, 'record')} could not be read:").stylize("$warning"))
         for p in [p for r in pre.files for p in r.problems][:MAX_PROBLEMS_SHOWN]:
             lines.append(Content.assemble("  ", (self._short(p.path), "bold"), inert_content(f" ({p.where}): {p.detail}")))
-        for w in [w for r in pre.files for w in r.warnings][:MAX_PROBLEMS_SHOWN]:
+        warnings = [w for r in pre.files for w in r.warnings] + list(getattr(pre, "warnings", []))
+        for w in warnings[:MAX_PROBLEMS_SHOWN]:
             lines.append(Content.assemble(("! ", "$warning"), inert_content(w)))
         if pre.ignored:
             lines.append(Content(f"Ignored {plural(len(pre.ignored), 'media or web file')} in the folders.").stylize("dim"))
@@ -331,99 +361,96 @@ class ImportScreen(Screen):
         problems.display = bool(lines)
 
     # -- speakers ---------------------------------------------------------------------------------
-    def _choice(self, ident):
-        from friendsim_tui.services.importing import SpeakerChoice
-
-        return self.choices.setdefault((ident.source, ident.key), SpeakerChoice())
-
-    def _becomes(self, ident) -> str:
-        choice = self.choices.get((ident.source, ident.key))
-        return (choice.name if choice and choice.name else ident.name).strip() or ident.key
-
     def _fill_identities(self) -> None:
         """One row per identity: its name in the export, the friend it becomes, messages, training."""
         table = self.query_one("#identities", RowTable)
-        idents = self.preview.identities if self.preview else []
-        names = [self._becomes(i).lower() for i in idents]
-        existing = {n.lower() for n in self.existing}
-        excluded = {
-            self._becomes(i).lower() for i in idents if getattr(self.choices.get((i.source, i.key)), "exclude", False)
-        }
 
         def row(index: int, ident):
-            becomes = self._becomes(ident)
-            joins = becomes.lower() in existing
-            merged = names.count(becomes.lower()) > 1
-            out = becomes.lower() in excluded  # exclusion applies to the whole friend
-            style = "dim" if out else ""
-            if becomes == ident.name:  # unchanged: say only whether it is a friend the workspace knows
-                fate = inert_text("existing friend" if joins else "merged" if merged else "new friend", "dim")
+            fate = self.plan.fate(ident)
+            style = "" if fate.train else "dim"
+            if fate.becomes == ident.name:  # unchanged: say only whether it is a friend the workspace knows
+                words = {"saved": "existing friend", "existing": "existing friend", "merged": "merged"}
+                becomes = inert_text(words.get(fate.note, "new friend"), "dim")
             else:
-                note = " (existing)" if joins else " (merged)" if merged else ""
-                fate = inert_text(inert(becomes, NAME_WIDTH - len(note) if note else NAME_WIDTH) + note, style)
+                note = f" ({fate.note})" if fate.note else ""
+                becomes = inert_text(inert(fate.becomes, NAME_WIDTH - len(note)) + note, style)
             return str(index), (
                 inert_text(ident.name, style, limit=NAME_WIDTH),
-                fate,
+                becomes,
                 inert_text(f"{ident.messages:,}", style, justify="right"),
-                inert_text("  ☐" if out else "  ☑", style),
+                inert_text("  ☑" if fate.train else "  ☐", style),
             )
 
+        idents = self.plan.identities
         table.replace_rows(row(i, ident) for i, ident in enumerate(idents))
         table.display = bool(idents)
+        self.refresh_bindings()
 
     def _ident(self):
         table = self.query_one("#identities", RowTable)
         if self.preview is None or not table.display:
             return None
         key = table.selected_key()
-        return None if key is None else self.preview.identities[int(key)]
+        return None if key is None else self.plan.identities[int(key)]
+
+    def _changeable(self):
+        """The highlighted identity when it can be renamed or merged here; else None, and says why."""
+        ident = self._ident()
+        refusal = self.plan.refusal(ident) if ident is not None else None
+        if refusal:
+            self.notify(inert(refusal), markup=False)
+            return None
+        return ident
 
     def action_rename(self) -> None:
-        ident = self._ident()
+        ident = self._changeable()
         if ident is None:
             return
 
         def renamed(name: str | None) -> None:
             if name:
-                self._choice(ident).name = None if name == ident.name else name
+                self.plan.rename(ident, name)
                 self._fill_identities()
 
-        hint = "The name the model will use. Another speaker's name merges the two."
-        self.app.push_screen(rename_prompt(ident.name, self._becomes(ident), hint), renamed)
+        hint = "The name the model will use. Another friend's name merges the two."
+        self.app.push_screen(rename_prompt(ident.name, self.plan.becomes(ident), hint), renamed)
 
     def action_merge(self) -> None:
-        ident = self._ident()
+        ident = self._changeable()
         if ident is None:
             return
-        own = self._becomes(ident).lower()
-        seen: dict[str, str] = {}
-        for name in [*self.existing, *(self._becomes(i) for i in self.preview.identities)]:
-            if name.lower() != own:
-                seen.setdefault(name.lower(), name)
-        if not seen:
+        names = self.plan.merge_targets(ident)
+        if not names:
             self.notify("There is no other speaker to merge into.", markup=False)
             return
 
         def merged(name: str | None) -> None:
             if name:
-                self._choice(ident).name = name
+                self.plan.merge(ident, name)
                 self._fill_identities()
 
         self.app.push_screen(
             ChoicePrompt(
                 Content.assemble("Merge ", inert_content(ident.name, limit=30), " into…"),
-                sorted(seen.values(), key=str.lower),
-                hint=Content("Both identities become one friend."),
+                names,
+                hint=Content("Both become one friend; u on the speaker undoes it."),
             ),
             merged,
         )
+
+    def action_unmerge(self) -> None:
+        ident = self._ident()
+        if ident is not None:
+            self.plan.unmerge(ident)
+            self._fill_identities()
 
     def action_toggle_exclude(self) -> None:
         ident = self._ident()
         if ident is None:
             return
-        choice = self._choice(ident)
-        choice.exclude = not choice.exclude
+        refusal = self.plan.toggle_exclude(ident)
+        if refusal:
+            self.notify(inert(refusal), markup=False)
         self._fill_identities()
 
     # -- target -----------------------------------------------------------------------------------
@@ -450,18 +477,24 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="target", exit_on_error=False)
     def _check_target(self, target: str) -> None:
+        from friendsim_tui.services import workspaces
+
+        friends: list[tuple[str, bool]] = []
+        saved: dict[tuple[str, str], SavedAccount] = {}
         try:
             exists = data.workspace_exists(target)
-            existing = data.speaker_names(target) if exists else []
-        except Exception:
-            exists, existing = False, []
-        self.post_message(TargetChecked(target, exists, existing))
+            if exists:
+                friends = [(s.name, s.excluded) for s in workspaces.speakers(target)]
+                saved = {key: SavedAccount(*value) for key, value in workspaces.accounts(target).items()}
+        except Exception:  # unreadable: the import itself will say why
+            exists = False
+        self.post_message(self.TargetRead(target, exists, friends, saved))
 
-    @on(TargetChecked)
-    def _target_checked(self, message: TargetChecked) -> None:
+    @on(TargetRead)
+    def _target_read(self, message: TargetRead) -> None:
         if message.target != self.target:
             return
-        self.existing = message.existing
+        self.plan.target(message.saved, message.friends)
         note = "existing workspace" if message.exists else "new workspace"
         self.query_one("#target-note", Static).update(Content(note).stylize("dim"))
         if self.preview is not None:
@@ -469,13 +502,28 @@ class ImportScreen(Screen):
 
     # -- importing --------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("rename", "merge", "toggle_exclude"):
-            return True if self._ident() is not None and not self.importing else None
+        # Speaker keys work on the focused speakers table, a on the focused file browser (else hidden).
+        if action in ("rename", "merge", "toggle_exclude", "unmerge"):
+            ident = self._ident() if self.focused is self.query_one("#identities") else None
+            if action == "unmerge" and ident is not None and not self.plan.merged(ident):
+                return False
+            return ident is not None and not self.importing
         if action == "start_import":
             return True if self.preview is not None and self.preview.files and not self.importing else None
         if action == "add_highlighted":
-            return None if self.importing else True
+            return self.focused is self.query_one("#files") and not self.importing
         return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()  # the keys shown follow the focus
+
+    def help_here(self, focused) -> list[tuple[str, str]]:
+        """Enter in the fields and the file browser (the help lists the screen's keys by themselves)."""
+        return {
+            "path": [("enter", "Preview the path; enter again imports it")],
+            "target": [("enter", "Import into this workspace")],
+            "files": [("enter", "Preview the file (open a folder); enter again imports it")],
+        }.get(focused.id or "", [])
 
     def action_start_import(self) -> None:
         if self.importing:
@@ -490,7 +538,7 @@ class ImportScreen(Screen):
             self.query_one("#target", Input).focus()
             return
         paths = [Path(r.path) for r in self.preview.files]
-        choices = {k: v for k, v in self.choices.items() if v.name or v.exclude}
+        choices = self.plan.choices()
         self.importing = True
         self.refresh_bindings()
         self._working(True)
@@ -551,6 +599,6 @@ def suggest_workspace_name(path: Path) -> str:
     stem = re.sub(r"^(WhatsApp Chat (with|mit|-) )", "", stem)
     if stem in ("result", "_chat") or re.fullmatch(r"message_\d+", stem):
         stem = path.parent.name
-    name = re.sub(r"[^A-Za-z0-9 _.\-]+", "-", stem).strip(" .-_")[:64].strip(" .-_")
+    name = re.sub(r"[^\w .\-]+", "-", stem).strip(" .-_")[:64].strip(" .-_")  # \w: letters of any script
     return name if name and check_new_workspace_name(name) is None else "chats"
 

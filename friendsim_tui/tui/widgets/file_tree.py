@@ -6,7 +6,7 @@ from typing import Iterable
 from rich.text import Text
 from textual.widgets import DirectoryTree
 
-from friendsim_tui.tui.text import display_path, inert
+from friendsim_tui.tui.text import cut_middle, display_path, inert
 
 
 class ChatFileTree(DirectoryTree):
@@ -27,6 +27,19 @@ class ChatFileTree(DirectoryTree):
 
     def process_label(self, label) -> Text:
         return Text(inert(label.plain if isinstance(label, Text) else str(label)))
+
+    def render_label(self, node, base_style, style) -> Text:
+        """Names too long for the panel are cut in the middle, so ``… Telegram export.json`` and ``…
+        Twitter export.json`` stay told apart (the end of a name is often what differs)."""
+        depth = 0
+        parent = node.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        room = self.scrollable_content_region.width - depth * self.guide_depth
+        return cut_middle(super().render_label(node, base_style, style), room)
+
+    def on_resize(self) -> None:
+        self._invalidate()  # labels are cut to the width: draw them again
 
     def reset_node(self, node, label, data=None):
         if node is self.root:
