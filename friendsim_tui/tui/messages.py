@@ -80,16 +80,6 @@ class PreviewFailed(Message):
         self.error = error
 
 
-class TargetChecked(Message):
-    """The speakers already in the import's target workspace (empty for a new one)."""
-
-    def __init__(self, target: str, exists: bool, existing: list[str]) -> None:
-        super().__init__()
-        self.target = target
-        self.exists = exists
-        self.existing = existing
-
-
 # -- Chat and Conversation from a prompt ------------------------------------------------------------
 
 

@@ -119,6 +119,8 @@ class HelpKey:
     """Why the key does nothing now ("not now", "not while typing"); empty when it works."""
     spoken_for: bool = False
     """A key_display already names every key of this action (the chat's "1-9")."""
+    label: str = ""
+    """The binding's own (Footer) description: keys of one action with another label get their own line."""
 
 
 @dataclass
@@ -202,7 +204,8 @@ def help_sections(screen: Screen) -> list[HelpSection]:
                 title = _focus_title(node)
             section = sections.setdefault(title, HelpSection(title))
             display = app.get_key_display(binding).replace("⏎", "enter")
-            line = next((k for k in section.keys if k.action == action), None)
+            line = next((k for k in section.keys
+                         if k.action == action and (not binding.description or k.label == binding.description)), None)
             if line is None:
                 description = (binding.tooltip or binding.description or _TEXTUAL_WORDS.get(binding.action)
                                or action.rpartition(".")[2].replace("_", " "))
@@ -211,7 +214,8 @@ def help_sections(screen: Screen) -> list[HelpSection]:
                             and focused.check_consume_key(key, key_to_character(key)))
                 state = app._check_action_state(binding.action, node)
                 note = NOT_WHILE_TYPING if consumed else "" if state else NOT_NOW
-                section.keys.append(HelpKey([display], description, action, note, bool(binding.key_display)))
+                section.keys.append(HelpKey([display], description, action, note, bool(binding.key_display),
+                                            binding.description))
             elif display not in line.keys and not (line.spoken_for and not binding.description):
                 line.keys.append(display)
     ordered = sorted(sections.values(), key=lambda s: s.title == ANYWHERE)  # keys that work anywhere last
