@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from friendsim_tui import cli
+from friendsim_tui import cli, paths
 from friendsim_tui.services import importing, workspaces
 from friendsim_tui.store import StoreError
 
@@ -58,3 +58,15 @@ def test_cli_speakers_with_a_bad_workspace_name_is_one_line(data_dir, capsys):
     assert cli.main(["speakers", "-w", "../etc"]) == 2
     _, err = capsys.readouterr()
     assert len(err.strip().splitlines()) == 1 and "invalid workspace name" in err
+
+
+def test_cli_speakers_of_a_damaged_workspace_is_one_line_that_says_so(crew, capsys):
+    bad = paths.workspaces_dir() / "bad"
+    bad.mkdir()
+    (bad / "workspace.sqlite3").write_bytes(b"this is not a database" * 100)
+    assert cli.main(["speakers", "-w", "bad"]) == 1
+    _, err = capsys.readouterr()
+    assert err.count("\n") == 1 and "unexpected" not in err
+    assert f"{bad / 'workspace.sqlite3'} cannot be read (file is not a database); move it aside" in err
+    (entry,) = [w for w in workspaces.list_workspaces() if w["name"] == "bad"]
+    assert entry["error"] == f"{bad / 'workspace.sqlite3'}: cannot be read (file is not a database)"

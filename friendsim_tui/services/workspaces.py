@@ -48,7 +48,7 @@ def list_workspaces() -> list[dict]:
                 )
         except (sqlite3.DatabaseError, StoreError) as exc:
             # One damaged workspace must not hide the others; say what is wrong with it.
-            entry["error"] = f"{db}: cannot be read ({exc})"
+            entry["error"] = f"{db}: cannot be read ({getattr(exc, 'detail', exc)})"
         out.append(entry)
     return out
 

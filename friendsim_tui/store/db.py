@@ -129,6 +129,14 @@ class StorageFailed(StoreError):
         super().__init__(f"cannot read or write {path} ({detail}); nothing was saved; check the disk and try again")
 
 
+class WorkspaceDamaged(StoreError):
+    """The workspace's file is not a database SQLite can read (damaged, or not a workspace at all)."""
+
+    def __init__(self, path: Path | str, detail: str):
+        self.detail = detail
+        super().__init__(f"{path} cannot be read ({detail}); move it aside and import the chats again")
+
+
 def _duration(seconds: float) -> str:
     if seconds >= 90:
         return f"{seconds / 60:.0f} minutes"
@@ -140,8 +148,8 @@ class _Connection(sqlite3.Connection):
 
     A statement that finds the workspace busy for :data:`QUIET_WAIT` seconds (``BEGIN IMMEDIATE``, or a
     single write outside a transaction: every write of ``store/chats.py``) tells ``store.on_wait`` once,
-    then waits up to the store's ``busy_timeout`` in all. Busy, disk-full and I/O errors come out as
-    :class:`StoreError` s whose text a user can act on; anything else (a bug) as it was.
+    then waits up to the store's ``busy_timeout`` in all. Busy, disk-full, I/O and damaged-file errors come
+    out as :class:`StoreError` s whose text a user can act on; anything else (a bug) as it was.
     """
 
     store: "Store"
@@ -193,6 +201,8 @@ def _reraise(exc: sqlite3.Error, store: "Store"):
         raise DiskFull(store.path.parent) from exc
     if code == sqlite3.SQLITE_IOERR:
         raise StorageFailed(store.path, str(exc)) from exc
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        raise WorkspaceDamaged(store.path, str(exc)) from exc
     raise exc
 
 
