@@ -326,7 +326,7 @@ async def test_settings_apply_to_the_next_sample_and_are_saved(workspace):
         app.screen.query_one("#set-top_k").value = "12"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen is screen, "back in the chat")
-        assert "T 0.9 · top-k 12" in str(app.screen.query_one("#chat-header").render())
+        assert str(app.screen.query_one("#chat-settings").render()).startswith("T 0.9 · top-k 12")
         await offered(pilot, "", 2)
         call = sampler.calls[-1]
         assert call["n"] == 2 and call["settings"].temperature == 0.9 and call["settings"].top_k == 12
@@ -678,8 +678,8 @@ async def test_setup_lists_runs_and_speakers_then_opens_the_chat(workspace):
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen), "the chat")
         screen = await ready(pilot)
         assert screen.player == "Jonas" and screen.run == RUN
-        assert "Playing as Jonas · with Maya, pixel_dan · run gpt2-1120 · T 0.4 · top-k 40 · rep 1.2" in str(
-            screen.query_one("#chat-header").render())
+        assert str(screen.query_one("#chat-who").render()) == "Playing as Jonas · run gpt2-1120 · with Maya, pixel_dan"
+        assert str(screen.query_one("#chat-settings").render()) == "T 0.4 · top-k 40 · rep 1.2 · N 3"
 
 
 async def test_conversation_setup_asks_for_a_run_only(workspace):
@@ -764,6 +764,77 @@ def test_snapshot_hostile_text_is_inert_and_clicks_do_nothing(workspace, snap_co
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
     assert app.return_code is None or app.return_code == 0
+
+
+# -- 80x24, the smallest terminal we promise -----------------------------------------------------------------
+
+SMALL = (80, 24)
+
+
+def test_snapshot_chat_at_80x24_after_a_split(workspace, snap_compare):
+    """The whole header (who, run, sampling settings), the candidates, and the Footer down to esc Back with the
+    branch keys showing (the widest the Footer gets)."""
+    _seed_history(["Well, chess club is tonight. Thoughts?", "omg i forgot!! is it the usual place",
+                   "bro say less"])
+
+    def branch(chats):
+        s = chats.list_sessions(RUN)[0]
+        path = chats.path(s.id)
+        chats.set_leaf(s.id, path[1].id)
+        chats.add_turn(s.id, "Jonas", "Same room as always.", "model", candidates=[Turn("Jonas", "Same room")],
+                       chosen=0)
+
+    chats_of(branch)
+    sampler = ScriptedSampler(script=["Right. Same room as last week.", "yo i'm in if there's pizza",
+                                      "Hmm. I'll check the schedule."])
+
+    async def run_before(pilot) -> None:
+        screen = await ready(pilot)
+        await wait_until(pilot, lambda: screen.fork is not None, "the split")
+        await say(pilot, "")
+        await candidates_in(pilot, 3)
+
+    assert snap_compare(chat_app(sampler), terminal_size=SMALL, run_before=run_before)
+
+
+async def test_chat_footer_at_80_columns_keeps_esc_back_and_the_header_its_settings(workspace):
+    app = chat_app(ScriptedSampler())
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await ready(pilot)
+        await offered(pilot, "", 3)
+        screen.panel.option_list.focus()
+        await wait_until(pilot, lambda: "1" in footer_keys(screen), "the list's Footer")
+        from textual.widgets._footer import FooterKey
+
+        back = next(k for k in screen.query(FooterKey) if k.key == "escape")
+        assert back.region.width > 0 and back.region.right <= SMALL[0]
+        settings = screen.query_one("#chat-settings")
+        assert str(settings.render()) == "T 0.4 · top-k 40 · rep 1.2 · N 3"
+        assert settings.region.width >= len("T 0.4 · top-k 40 · rep 1.2 · N 3") and settings.region.right <= SMALL[0]
+
+
+def test_snapshot_setup_at_80x24(workspace, snap_compare):
+    fake_run(RUN, updated=2.0)
+    fake_run("older-run-with-a-long-name", speakers=["Ann", "Bo"])
+
+    async def run_before(pilot) -> None:
+        setup = pilot.app.screen
+        await wait_until(pilot, lambda: setup.runs and setup.query_one("#setup-players").option_count == 3,
+                         "runs and speakers")
+
+    assert snap_compare(ScreenHost(lambda: ChatSetupScreen(WS)), terminal_size=SMALL, run_before=run_before)
+
+
+def test_snapshot_settings_at_80x24(workspace, snap_compare):
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: pilot.app.screen.query("#set-candidates"), "the settings")
+        pilot.app.screen.query_one("#set-candidates").value = "12"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: pilot.app.screen.focused.id == "set-candidates", "the error")
+
+    assert snap_compare(chat_app(ScriptedSampler()), terminal_size=SMALL, run_before=run_before)
 
 
 # -- one real model (tiny, trained for a few steps like the engine tests' one) ------------------------------

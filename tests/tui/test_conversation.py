@@ -134,3 +134,23 @@ def test_snapshot_conversation(workspace, snap_compare):
         pilot.app.screen.query_one("#sample-1").focus()
 
     assert snap_compare(conv_app(sampler), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_conversation_at_80x24(workspace, snap_compare):
+    sampler = ScriptedSampler(script=["bro say less", "Right. 8pm?", "it's INDOORS jonas"])
+
+    async def run_before(pilot) -> None:
+        await generate(pilot, "Maya: who's up for karaoke friday?")
+        pilot.app.screen.query_one("#sample-1").focus()
+
+    assert snap_compare(conv_app(sampler), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_conversation_settings_at_80x24(workspace, snap_compare):
+    async def run_before(pilot) -> None:
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: screen.sampler is not None, "the model")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: pilot.app.screen.query("#set-samples"), "the settings")
+
+    assert snap_compare(conv_app(ScriptedSampler()), terminal_size=(80, 24), run_before=run_before)

@@ -126,14 +126,17 @@ class ChatScreen(ModelScreen):
 
     # -- layout -------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(Content(""), id="chat-header")
+        with Horizontal(id="chat-header"):  # who and which run on the left (cut first), the settings on the right
+            yield Static(Content(""), id="chat-who", classes="header-who")
+            yield Static(Content(""), id="chat-settings", classes="header-settings")
         yield ChatLog(speakers=self.speakers, id="chat-log")
         yield CandidatePanel(speakers=self.speakers, id="candidates")
         with Horizontal(id="chat-input-row"):
             yield Static(Content(">"), id="chat-prompt-mark")
             yield TextInput(placeholder=f"type as {inert(self.player, 30)}…   (empty enter: let them keep talking)",
                             id="chat-input", select_on_focus=False)
-        yield Footer(compact=True)  # the chat has the most keys: esc Back must still fit in 100 columns
+        # The chat has the most keys: esc Back must still fit in 80 columns (ctrl+p is listed in the help).
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._start_model()
@@ -169,18 +172,19 @@ class ChatScreen(ModelScreen):
 
     def _update_header(self) -> None:
         others = [s for s in self.speakers if s != self.player]
-        parts = [Content("Playing as "), inert_content(self.player, "bold")]
-        if others:
+        parts = [Content("Playing as "), inert_content(self.player, "bold"), Content(" · run "),
+                 inert_content(self.run, limit=30)]
+        if others:  # last: on a narrow terminal it is cut first
             parts += [Content(" · with "), inert_content(", ".join(others), limit=50)]
-        parts += [Content(" · run "), inert_content(self.run, limit=30), Content(" · " + settings_line(self.settings))]
-        self.query_one("#chat-header", Static).update(Content.assemble(*parts))
+        self.query_one("#chat-who", Static).update(Content.assemble(*parts))
+        self.query_one("#chat-settings", Static).update(Content(settings_line(self.settings)))
 
     def _status(self, text: str, spinning: bool = False) -> None:
         self.panel.set_status(text, spinning)
 
     def _idle_hint(self) -> None:
         if self.candidates:
-            self._status("enter or 1-9 picks · ^r more · F2 edit · ^f who answers · ^z undo")
+            self._status("enter or 1-9 picks · ^r more · f2 edit · ^f who answers · ^z undo")
         else:
             self._status(f"Your turn as {inert(self.player, 30)}: type, or press enter on an empty line to let "
                          "the others keep talking.")

@@ -91,7 +91,9 @@ class ConversationScreen(ModelScreen):
         self._took = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(Content(""), id="conv-header")
+        with Horizontal(id="conv-header"):
+            yield Static(Content(""), id="conv-what", classes="header-who")
+            yield Static(Content(""), id="conv-settings", classes="header-settings")
         with Horizontal(id="conv-prompt-row"):
             yield Static(Content("Prompt "), classes="field-label")
             yield TextInput(placeholder="Maya: who's up for karaoke friday?   (or empty: the model opens)",
@@ -145,11 +147,10 @@ class ConversationScreen(ModelScreen):
         await box.mount_all(columns)
 
     def _update_header(self) -> None:
-        self.query_one("#conv-header", Static).update(Content.assemble(
-            "Conversation from a prompt · ", inert_content(self.workspace, limit=30), " · run ",
-            inert_content(self.run, limit=30), f" · {self.n} samples · {self.turns} turns · ",
-            settings_line(self.settings).rsplit(" · N ", 1)[0],
-        ))
+        self.query_one("#conv-what", Static).update(Content.assemble(
+            "Conversation · run ", inert_content(self.run, limit=30), " · ", inert_content(self.workspace, limit=30)))
+        self.query_one("#conv-settings", Static).update(Content(
+            f"{self.n} × {self.turns} turns · " + settings_line(self.settings).rsplit(" · N ", 1)[0]))
 
     def _status(self, text: str, spinning: bool = False) -> None:
         self.query_one("#conv-status", Static).update(Content(text))
