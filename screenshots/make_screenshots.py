@@ -61,6 +61,8 @@ async def shoot(sample: Path) -> None:
         await pilot.click("#path")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen.preview is not None, "the import preview")
+        app.screen.query_one("#identities").focus()  # the speakers' keys show in the Footer
+        await pilot.pause()
         save(app, "import")
         app.pop_screen()
 
