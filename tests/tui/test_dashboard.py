@@ -20,6 +20,7 @@ from tui_helpers import on_home, wait_until
 sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 from engine_helpers import schema_problems  # noqa: E402
 
+from friendsim_tui.config import TrainConfig
 from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
 from friendsim_tui import tui
 from friendsim_tui.services import training
@@ -476,8 +477,8 @@ async def test_train_screen_opens_the_running_run_at_once(runs_root, machine):
 async def test_new_run_form_starts_training_and_opens_its_dashboard(runs_root, machine, monkeypatch):
     started = []
 
-    def fake_start_run(workspace, *, run=None, resume=False, base=None, options=None, config=None, **kw):
-        started.append((workspace, run, base, options))
+    def fake_start_run(workspace, cfg=None, *, run=None, resume=False, config=None, **kw):
+        started.append((workspace, run, cfg))
         return "my-run", None
 
     monkeypatch.setattr(training, "start_run", fake_start_run)
@@ -490,6 +491,11 @@ async def test_new_run_form_starts_training_and_opens_its_dashboard(runs_root, m
         assert started == [] and "Steps: expected a whole number" in text_of(form)
 
         form.query_one("#max-steps").value = "50"
+        form.query_one("#block-size").value = "4"  # TrainConfig's own range decides, in the form
+        await pilot.press("ctrl+s")
+        assert started == [] and "Block: must be >= 8" in text_of(form)
+
+        form.query_one("#block-size").value = "256"
         form.query_one("#run-name").value = "../../../escaped"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "invalid run name" in text_of(form), "the run name's error")
@@ -500,9 +506,7 @@ async def test_new_run_form_starts_training_and_opens_its_dashboard(runs_root, m
         form.query_one("#run-name").value = "my-run"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the new run's dashboard")
-        assert started == [("weekend-crew", "my-run", "distilgpt2", {
-            "max-steps": 50, "block-size": 256, "batch-size": 0, "grad-accum": 0, "lr": 0.0,
-            "save-steps": 200, "eval-steps": 100, "lora": True})]
+        assert started == [("weekend-crew", "my-run", TrainConfig(base="distilgpt2", lora=True, max_steps=50))]
         assert app.screen.run_dir == runs_root / "my-run"
         assert "waiting for the run to start" in text_of(app.screen.query_one(RunStatus))
 
@@ -525,16 +529,15 @@ async def test_a_run_folder_made_by_hand_with_an_impossible_name_is_listed_but_n
 async def test_the_form_as_it_opens_starts_a_run(runs_root, machine, monkeypatch):
     """Defaults untouched (Steps 0, Epochs 0): the engine picks the length; nothing to fix first."""
     started = []
-    monkeypatch.setattr(training, "start_run",
-                        lambda workspace, **kw: started.append(kw["options"]) or ("auto-run", None))
+    monkeypatch.setattr(training, "start_run", lambda workspace, cfg, **kw: started.append(cfg) or ("auto-run", None))
     app = TrainApp()
     async with app.run_test(size=SNAP_SIZE) as pilot:
         form = app.screen.query_one(RunForm)
         await wait_until(pilot, lambda: form.catalog, "the catalog")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the new run's dashboard")
-    (options,) = started
-    assert "epochs" not in options and "max-steps" not in options
+    (cfg,) = started
+    assert cfg == TrainConfig() and cfg.epochs == 0 and cfg.max_steps == 0
 
 
 def test_snapshot_train_screen(runs_root, machine, snap_compare):
@@ -692,3 +695,31 @@ async def test_a_run_that_failed_before_its_run_json_is_listed_as_failed(runs_ro
         assert "✗ 20261121-tiny" in shown and "failed" in shown.split("20261121-tiny")[1].splitlines()[0]
     (status,) = [r for r in training.list_runs("weekend-crew") if r["name"] == "20261121-tiny"]
     assert status["status"] == FAILED and "block size 4096" in status["error"]
+
+
+@run_async
+async def test_typing_in_every_train_field_fires_nothing_and_help_lists_every_key(workspaces, make_app, runs_root,
+                                                                                 machine, monkeypatch):
+    from tui_helpers import help_lists_every_key, type_sentence_everywhere
+
+    started = []
+    monkeypatch.setattr(training, "start_run", lambda *a, **kw: started.append(kw) or ("x", None))
+    finished_run(runs_root, "old", DONE, 400, updated=1.0)
+    app = make_app()
+    async with app.run_test(size=SNAP_SIZE) as pilot:
+        await wait_until(pilot, lambda: on_home(app, "family"), "home")
+        app.screen.select_workspace("weekend-crew")
+        await wait_until(pilot, lambda: on_home(app, "weekend-crew"), "weekend-crew")
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewRunScreen), "the train screen")
+        screen = app.screen
+        await _settled(pilot, lambda: screen.runs and screen.query_one(RunForm).catalog, "runs and catalog")
+        await type_sentence_everywhere(pilot, lambda: (list(started), len(app.screen_stack)))
+        for widget in ("#run-list", "#base", "#lora", "#max-steps", "#run-name"):
+            screen.query_one(widget).focus()
+            await pilot.pause()
+            text = await help_lists_every_key(pilot)
+            assert "Start a run with the form's settings" in text
+            if widget == "#run-list":
+                assert "Open the highlighted run's dashboard" in text
+        assert started == [] and app.screen is screen
