@@ -146,6 +146,52 @@ def _processors():
 _PROCESSORS = None
 
 
+def _roomy_layer():
+    """The KV-cache layer class the sampler decodes with (transformers 5), defined on first use.
+
+    transformers' DynamicLayer appends each token's keys and values with ``torch.cat``, which copies the
+    whole cache at every step of every layer: a quarter of a gpt2-shaped decoding step on a CPU once
+    its weights are int8. This layer writes into room kept at the end of a preallocated buffer instead and
+    hands attention a view of the filled part: the same keys and values, the same results, one write
+    per token. Everything else (crop, row selection, repeats) is DynamicLayer's: after an operation
+    that replaces the tensors, the next update moves them into a new buffer with room again.
+    """
+    global _ROOMY
+    if _ROOMY is not None:
+        return _ROOMY
+    from transformers.cache_utils import DynamicLayer
+
+    class RoomyLayer(DynamicLayer):
+        ROOM = 128
+        """Tokens of room added whenever the buffer is (re)made: one move per 128 tokens at most."""
+
+        _room_k = _room_v = None
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+                self.keys, self.values = key_states[..., :0, :], value_states[..., :0, :]
+            filled, new = self.keys.shape[-2], key_states.shape[-2]
+            room = self._room_k
+            if (room is None or self.keys.data_ptr() != room.data_ptr() or self.keys.shape[0] != room.shape[0]
+                    or filled + new > room.shape[-2]):  # no buffer yet, replaced tensors, or full
+                shape = (*self.keys.shape[:-2], filled + new + self.ROOM, self.keys.shape[-1])
+                self._room_k, self._room_v = self.keys.new_empty(shape), self.values.new_empty(shape)
+                self._room_k[..., :filled, :] = self.keys
+                self._room_v[..., :filled, :] = self.values
+            self._room_k[..., filled:filled + new, :] = key_states
+            self._room_v[..., filled:filled + new, :] = value_states
+            self.keys = self._room_k[..., :filled + new, :]
+            self.values = self._room_v[..., :filled + new, :]
+            return self.keys, self.values
+
+    _ROOMY = RoomyLayer
+    return _ROOMY
+
+
+_ROOMY = None
+
+
 def _sample_next(scores, settings: ChatConfig):
     """One token per row from ``scores`` ([rows, vocab], after the logits processors): temperature, then
     top-k, then top-p, as ``generate`` applies them.
@@ -483,10 +529,25 @@ class Sampler:
     def _forward(self, input_ids, cache, **kwargs):
         """One forward pass continuing ``cache`` (None: from the start): (last position's logits, the cache),
         whichever keyword and attribute this transformers version names the cache with."""
+        if cache is None:
+            cache = self._new_cache()
         if cache is not None:
             kwargs[self._cache_kw] = cache
         out = self._net(input_ids=input_ids, use_cache=True, logits_to_keep=1, **kwargs)
         return out.logits, getattr(out, "cache", None) or out.past_key_values
+
+    def _new_cache(self):
+        """An empty KV cache whose layers write into room instead of concatenating (:func:`_roomy_layer`),
+        where the model's cache is transformers 5's plain DynamicCache; None (the model's own) otherwise."""
+        try:
+            from transformers.cache_utils import DynamicCache, DynamicLayer
+        except ImportError:  # transformers 4
+            return None
+        cache = DynamicCache(config=self.model.config)
+        if not cache.layers or any(type(layer) is not DynamicLayer for layer in cache.layers):
+            return None  # sliding windows, or layers made on the fly: the model's own cache
+        cache.layers = [_roomy_layer()() for _ in cache.layers]
+        return cache
 
     def _autocast(self):
         import contextlib
