@@ -71,6 +71,29 @@ def cpu_has_fast_bf16() -> bool:
         return False
 
 
+def cpu_path() -> str:
+    """The matrix-math path this CPU gets, in words, for benchmark headers and reports: "AMX bf16",
+    "AVX512-BF16 bf16", or "fp32 (AVX2, no fast bf16)" (with "+ VNNI" where int8 dot products are native)."""
+    flags = cpu_flags()
+    if "amx_bf16" in flags:
+        return "AMX bf16"
+    if "avx512_bf16" in flags:
+        return "AVX512-BF16 bf16"
+    if cpu_has_fast_bf16():  # no /proc/cpuinfo: torch's own probe said so
+        return "bf16"
+    if flags:
+        vector = "AVX512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    else:
+        try:
+            import torch
+
+            vector = torch.backends.cpu.get_cpu_capability()
+        except Exception:  # pragma: no cover
+            vector = platform.machine() or "CPU"
+    vnni = " + VNNI" if {"avx512_vnni", "avx_vnni"} & flags else ""
+    return f"fp32 ({vector}{vnni}, no fast bf16)"
+
+
 def cpu_threads() -> int:
     try:
         return len(os.sched_getaffinity(0))
