@@ -53,24 +53,13 @@ def _parser() -> argparse.ArgumentParser:
                         description="Train a model on a workspace. Settings not given here come from [train] in "
                                     "the settings file. Progress goes to stderr and to the run's events.jsonl.")
     tr.add_argument("--workspace", "-w", help="workspace to train on (required unless --list-bases)")
-    tr.add_argument("--base", help="scratch:tiny, scratch:small, gpt2, distilgpt2, a hub id, a model folder or a "
-                                   ".gguf file (see `train --list-bases`)")
     tr.add_argument("--run", "--run-name", dest="run",
                     help="run name (default: a new one from the time and base); under torchrun, whose own "
                          "--run-path swallows --run, write --run-name")
-    tr.add_argument("--max-steps", type=int, metavar="N", help="optimizer steps (overrides --epochs)")
-    tr.add_argument("--epochs", type=float, metavar="E")
-    tr.add_argument("--save-steps", type=int, metavar="N", help="checkpoint every N steps")
-    tr.add_argument("--eval-steps", type=int, metavar="N")
-    tr.add_argument("--sample-steps", type=int, metavar="N")
-    tr.add_argument("--block-size", type=int, metavar="N")
-    tr.add_argument("--batch-size", type=int, metavar="N", help="micro-batch (0: fit the device)")
-    tr.add_argument("--grad-accum", type=int, metavar="N")
-    tr.add_argument("--lr", type=float, metavar="LR", help="learning rate (0: a default for the base)")
-    tr.add_argument("--precision", choices=TrainConfig.CHOICES["precision"])
-    tr.add_argument("--lora", action="store_true", default=None, help="train LoRA adapters (merged into the output)")
+    _train_flags(tr)
     tr.add_argument("--resume", action="store_true", help="continue --run from its newest complete checkpoint")
     tr.add_argument("--list-bases", action="store_true", help="print the base catalog with memory estimates")
+    tr.add_argument("--train-config", metavar="PATH", help=argparse.SUPPRESS)  # the app's run: all its settings
 
     rn = sub.add_parser("runs", help="list a workspace's training runs")
     rn.add_argument("--workspace", "-w", required=True)
@@ -94,6 +83,17 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="random seed, for repeatable samples")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
 
+    ev = sub.add_parser("eval", help="how well a trained run knows each friend, measured on held-out chats",
+                        description="Measure a run on the sessions it never trained on: loss and perplexity "
+                                    "per speaker, whether it tells the friends' voices apart (speaker "
+                                    "attribution), and how often what it writes copies a training message "
+                                    "(verbatim rate). The figures are also saved in the run folder.")
+    ev.add_argument("--workspace", "-w", required=True)
+    ev.add_argument("--run", help="run name (default: the newest finished run, else the newest with a checkpoint)")
+    ev.add_argument("--samples", type=int, default=200, metavar="N",
+                    help="turns to sample for the verbatim rate (default 200; 0 skips sampling)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+
     demo = sub.add_parser(
         "demo",
         help="import the bundled sample, train a small model on it, then chat (offline)",
@@ -109,6 +109,18 @@ def _parser() -> argparse.ArgumentParser:
     cfg.add_argument("--path", action="store_true", help="print where the settings file is read from")
     cfg.add_argument("--example", action="store_true", help="print a commented example")
     return p
+
+
+def _train_flags(parser: argparse.ArgumentParser) -> None:
+    """The ``train`` flags, one per TrainConfig.OPTIONS entry: its dest is the setting's name, and a flag not
+    given stays None (the settings file's value then holds)."""
+    for name, option in TrainConfig.OPTIONS.items():
+        kind = TrainConfig.reader(name)
+        if kind is bool:
+            parser.add_argument(option.flag, dest=name, action="store_true", default=None, help=option.help)
+        else:
+            parser.add_argument(option.flag, dest=name, type=kind, metavar=option.metavar,
+                                choices=TrainConfig.CHOICES.get(name), help=option.help)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,17 +262,17 @@ def cmd_import(args, config) -> int:
 
 
 class _TtyProgress:
+    """One progress line on a terminal's stderr, redrawn in place (our own ``\r``; the file name made inert)."""
+
     def __call__(self, index: int, count: int, path: str, done: int, total: int) -> None:
+        from friendsim_tui.safe_text import inert, raw
+
         pct = 100 * done / total if total else 0
         err = raw(sys.stderr)
         err.write(f"\r[{index + 1}/{count}] {inert(Path(path).name, 40):<40} {pct:5.1f}%")
         err.flush()
 
-    """One progress line on a terminal's stderr, redrawn in place (our own ``\r``; the file name made inert)."""
-
     def clear(self) -> None:
-        from friendsim_tui.safe_text import inert, raw
-
         from friendsim_tui.safe_text import raw
 
         err = raw(sys.stderr)
@@ -270,6 +282,16 @@ class _TtyProgress:
 
 def _say_waiting(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _column(text: str, width: int) -> str:
+    """``text`` (made inert) padded to ``width`` terminal cells: an emoji or a CJK letter takes two."""
+    from rich.cells import cell_len
+
+    from friendsim_tui.safe_text import inert
+
+    shown = inert(text)
+    return shown + " " * max(0, width - cell_len(shown))
 
 
 def cmd_workspaces(args, config) -> int:
@@ -283,16 +305,6 @@ def cmd_workspaces(args, config) -> int:
         print("No workspaces yet. Import some chats: friendsim-tui import PATH --workspace NAME")
     for w in items:
         if "error" in w:
-def _column(text: str, width: int) -> str:
-    """``text`` (made inert) padded to ``width`` terminal cells: an emoji or a CJK letter takes two."""
-    from rich.cells import cell_len
-
-    from friendsim_tui.safe_text import inert
-
-    shown = inert(text)
-    return shown + " " * max(0, width - cell_len(shown))
-
-
             print(f"{_column(w['name'], 24)} damaged: {w['error']}")
             continue
         print(f"{_column(w['name'], 24)} {w['messages']:>10,} messages  {w['speakers']:>4} speakers")
@@ -400,18 +412,14 @@ def cmd_train(args, config) -> int:
         return _fail(str(exc), 2)
     if args.resume and not args.run:
         return _fail("--resume needs --run NAME (see `friendsim-tui runs --workspace NAME`)", 2)
-    overrides = {
-        "base": args.base, "max_steps": args.max_steps, "epochs": args.epochs, "save_steps": args.save_steps,
-        "eval_steps": args.eval_steps, "sample_steps": args.sample_steps, "block_size": args.block_size,
-        "batch_size": args.batch_size, "grad_accum": args.grad_accum, "learning_rate": args.lr,
-        "precision": args.precision, "lora": args.lora,
-    }
     from friendsim_tui.config import ConfigError
 
-    cfg = dataclasses.replace(config.train, **{k: v for k, v in overrides.items() if v is not None})
     try:
+        cfg = training.read_train_config(Path(args.train_config)) if args.train_config else config.train
+        given = {name: getattr(args, name) for name in TrainConfig.OPTIONS if getattr(args, name) is not None}
+        cfg = dataclasses.replace(cfg, **given)
         cfg.validate("command line")
-    except ConfigError as exc:
+    except (ConfigError, training.TrainingFailed) as exc:
         return _fail(str(exc), 2)
     try:
         result = training.train_here(args.workspace, cfg, args.run, resume=args.resume, dataset_cfg=config.dataset)
@@ -510,6 +518,60 @@ def cmd_generate(args, config) -> int:
     return 0
 
 
+def cmd_eval(args, config) -> int:
+    from friendsim_tui.services import evaluation
+
+    if not 0 <= args.samples <= 10_000:
+        return _fail("eval: --samples must be between 0 and 10000", 2)
+    try:
+        result = evaluation.evaluate(args.workspace, args.run, samples=args.samples, settings=config.chat)
+    except evaluation.EvalFailed as exc:
+        return _fail(str(exc))
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.figures, ensure_ascii=False))
+        return 0
+    for line in _eval_table(result.figures):
+        print(line)
+    return 0
+
+
+def _eval_table(f: dict) -> list[str]:
+    """The figures of ``eval`` as a person reads them: names cut to 16 characters, columns by terminal cells."""
+    from rich.cells import cell_len
+
+    from friendsim_tui.safe_text import inert
+
+    def pct(x):
+        return "-" if x is None else f"{100 * x:.1f}%"
+
+    def num(x, spec=".3f"):
+        return "-" if x is None else format(x, spec)
+
+    lines = [f"run {inert(f['run'])} at step {f['step']}, evaluated in {f['seconds']:.1f}s",
+             f"eval loss {num(f['eval_loss'])}   perplexity {num(f['perplexity'], '.2f')}"]
+    scored = sum(n for row in f["confusion"].values() for n in row.values())
+    if f["attribution_accuracy"] is not None:
+        lines.append(f"speaker attribution {pct(f['attribution_accuracy'])} of {scored} held-out turns "
+                     f"(always guessing the commonest speaker: {pct(f['attribution_baseline'])})")
+    if f["samples"]:
+        lines.append(f"verbatim {pct(f['verbatim_rate'])} of {f['samples']} sampled turns copy a training message "
+                     f"or 8 words of one;  distinct-2 {num(f['distinct_2'])}")
+    short = {n: inert(n, 16) for n in f["speakers"]}
+    lines += ["", f"{'speaker':<16}  {'turns':>6}  {'loss':>6}  {'perplexity':>10}  {'attribution':>11}"]
+    for n, s in f["speakers"].items():
+        lines.append(f"{_column(short[n], 16)}  {s['turns']:>6}  {num(s['eval_loss']):>6}  "
+                     f"{num(s['perplexity'], '.2f'):>10}  {pct(s['attribution']):>11}")
+    if f["confusion"]:
+        width = max(6, *(cell_len(x) for x in short.values()))
+        lines += ["", "who spoke (rows) and whose voice the model heard (columns):",
+                  " " * 16 + "".join("  " + " " * (width - cell_len(short[n])) + short[n] for n in short)]
+        for n, row in f["confusion"].items():
+            lines.append(_column(short[n], 16) + "".join(f"  {row.get(m, 0):>{width}}" for m in short))
+    return lines
+
+
 DEMO_RUN = "demo"
 DEMO_BASE = "scratch:tiny"
 DEMO_STEPS = 240
@@ -544,11 +606,11 @@ def cmd_demo(args, config) -> int:
     status = training.run_status(ws, DEMO_RUN)
     process = None
     if not status["model_ready"] and status["status"] != "running":
-        resume = (runs.run_dir(ws, DEMO_RUN) / runs.RUN_FILE).exists()
-        if args.headless:
-            from dataclasses import replace
+        from dataclasses import replace
 
-            cfg = replace(config.train, base=DEMO_BASE, max_steps=args.steps)
+        resume = (runs.run_dir(ws, DEMO_RUN) / runs.RUN_FILE).exists()
+        cfg = replace(config.train, base=DEMO_BASE, max_steps=args.steps)  # a resumed run keeps its own
+        if args.headless:
             try:
                 result = training.train_here(ws, cfg, DEMO_RUN, resume=resume, dataset_cfg=config.dataset)
             except training.TrainingFailed as exc:
@@ -556,11 +618,7 @@ def cmd_demo(args, config) -> int:
             if result.status == "stopped":
                 return training.EXIT_STOPPED
         else:
-            _run, process = training.start_run(
-                ws, run=DEMO_RUN, resume=resume, base=None if resume else DEMO_BASE,
-                options=None if resume else {"max-steps": args.steps},
-                config=getattr(config, "source", None),
-            )
+            _run, process = training.start_run(ws, cfg, run=DEMO_RUN, resume=resume, config=config.source)
             print(f"Training {DEMO_BASE} on the sample ({'resuming' if resume else f'{args.steps} steps'})…",
                   file=sys.stderr)
     if args.headless:
@@ -592,4 +650,5 @@ _COMMANDS = {
     "runs": cmd_runs,
     "generate": cmd_generate,
     "demo": cmd_demo,
+    "eval": cmd_eval,
 }

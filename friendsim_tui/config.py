@@ -12,7 +12,7 @@ import sys
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, Callable, ClassVar
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -23,6 +23,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message says where and why."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        """The setting at fault, when one is (the Train form names its field by it)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ def check_ranges(obj, section: str, where: str) -> None:
     for name, allowed in obj.RANGES.items():
         value = getattr(obj, name)
         if not allowed.allows(value):
-            raise ConfigError(f"{where}: [{section}] {name} = {value!r}: must be {allowed}")
+            raise ConfigError(f"{where}: [{section}] {name} = {value!r}: must be {allowed}", name)
 
 
 def check_choices(obj, section: str, where: str) -> None:
@@ -68,7 +73,7 @@ def check_choices(obj, section: str, where: str) -> None:
     for name, choices in obj.CHOICES.items():
         value = getattr(obj, name)
         if value not in choices:
-            raise ConfigError(f"{where}: [{section}] {name} = {value!r}: must be one of {', '.join(choices)}")
+            raise ConfigError(f"{where}: [{section}] {name} = {value!r}: must be one of {', '.join(choices)}", name)
 
 
 REDACTION_KINDS = ("emails", "phones", "urls", "secrets")
@@ -97,6 +102,22 @@ class DatasetConfig:
                 raise ConfigError(
                     f"{where}: dataset.redact: unknown kind {kind!r}; expected any of {', '.join(REDACTION_KINDS)}"
                 )
+
+
+@dataclass(frozen=True)
+class Option:
+    """How a TrainConfig setting appears as a ``train`` flag and, when it has a ``label``, on the Train form.
+    Both are generated from TrainConfig.OPTIONS; ranges and choices come from RANGES and CHOICES."""
+
+    flag: str
+    help: str
+    metavar: str | None = None
+    label: str = ""
+    """The Train form's label; empty: the setting is not on the form."""
+    hint: str = ""
+    """The Train form's short note beside the field."""
+    parse: Callable[[str], Any] | None = None
+    """Reads the value from text when the setting's type alone cannot (see TrainConfig.reader)."""
 
 
 @dataclass
@@ -159,10 +180,50 @@ class TrainConfig:
         "schedule": ("cosine", "linear", "constant"),
         "compile": ("auto", "on", "off"),
     }
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        # flags of `train` and fields of the Train form, in the form's order
+        "base": Option("--base", "scratch:tiny, scratch:small, gpt2, distilgpt2, a hub id, a model folder or a .gguf "
+                                 "file (see `train --list-bases`)", label="Base"),
+        "lora": Option("--lora", "train LoRA adapters (merged into the output)", label="LoRA",
+                       hint="train LoRA adapters (less memory; merged into the output)"),
+        "max_steps": Option("--max-steps", "optimizer steps (overrides --epochs)", "N", "Steps",
+                            "0: train by epochs"),
+        "epochs": Option("--epochs", "passes over the training data (0: 3 for a pretrained base, 8 from scratch)",
+                         "E", "Epochs", "0: 3, or 8 from scratch"),
+        "block_size": Option("--block-size", "tokens per training sample", "N", "Block", "tokens per sample"),
+        "batch_size": Option("--batch-size", "micro-batch (0: fit the device)", "N", "Batch", "0: fit the device"),
+        "grad_accum": Option("--grad-accum", "gradient accumulation steps (0: an effective batch of about 16 blocks)",
+                             "N", "Accum", "0: ~16 blocks a step"),
+        "learning_rate": Option("--lr", "learning rate (0: a default for the base)", "LR", "LR",
+                                "0: a default for the base"),
+        "save_steps": Option("--save-steps", "checkpoint every N steps", "N", "Save every", "steps"),
+        "eval_steps": Option("--eval-steps", "evaluate every N steps (0: about ten times a run)", "N", "Eval every",
+                             "steps"),
+        "sample_steps": Option("--sample-steps", "sample a line per friend every N steps (0: about five times a run)",
+                               "N"),
+        "precision": Option("--precision", "auto picks what the device does well"),
+    }
 
     def validate(self, where: str) -> None:
         check_ranges(self, "train", where)
         check_choices(self, "train", where)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict, where: str) -> "TrainConfig":
+        """A TrainConfig from ``to_json``'s output, checked as a [train] table is (ConfigError naming ``where``)."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: expected a JSON object of [train] settings")
+        return _section(cls, data, where, "train")
+
+    @classmethod
+    def reader(cls, name: str):
+        """What reads setting ``name`` from text (a command-line flag, a Train form field): int, float, str, bool,
+        or the option's own parser. Each raises ValueError for text that is not a value."""
+        option = cls.OPTIONS.get(name)
+        return (option and option.parse) or typing.get_type_hints(cls)[name]
 
 
 @dataclass

@@ -8,6 +8,7 @@ the CLI and the app. ``<workspace>/runs/<run>/`` holds::
     lock              {"pid", "create_time"} while a process trains this run          acquire_lock / lock_alive
     STOP              created by the dashboard or ``runs --stop``: save a checkpoint and stop
     train.log         the output of a train process the app started
+    train-config.json the settings of a new run the app started (services.training.start_run)
     friendsim.json    speaker -> token mapping (engine.text.ChatSpec)
     init/, data/      tokenizer and model config at step 0, packed token ids (the engine's own)
     checkpoints/step-00000200/   model.safetensors, state.pt, trainer_state.json, manifest.json (written last)
@@ -40,6 +41,7 @@ EVENTS_FILE = "events.jsonl"
 LOCK_FILE = "lock"
 STOP_FILE = "STOP"
 LOG_FILE = "train.log"
+TRAIN_CONFIG_FILE = "train-config.json"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
 EVAL_FILE = "eval.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from friendsim_tui import cli, runs
+from friendsim_tui.config import TrainConfig
 from friendsim_tui.services import training
 
 BAD = ["../../../escaped", "a/b", "a\\b", "..", ".hidden", "tab\there", "new\nline", "", "x" * 65, "trailing.",
@@ -34,7 +35,7 @@ def test_train_and_start_run_refuse_an_escaping_name_before_touching_the_disk(ca
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("friendsim-tui: invalid run name '../../../escaped'")
     with pytest.raises(training.TrainingFailed, match="invalid run name"):
-        training.start_run("crew", run="../../../escaped", base="scratch:tiny", data_dir=data_dir)
+        training.start_run("crew", TrainConfig(), run="../../../escaped", data_dir=data_dir)
     with pytest.raises(training.TrainingFailed, match="invalid run name"):
         training.request_stop("crew", "../escaped")
     assert tree(tmp_path) == before

@@ -111,3 +111,40 @@ def test_resuming_a_run_whose_run_json_is_damaged_names_the_file(capsys, crew, d
     assert code == 1 and out == "" and err.count("\n") == 1, err
     assert err.startswith(f"friendsim-tui: {folder / 'run.json'} is damaged") and "JSONDecodeError" not in err
     assert sorted(p.name for p in folder.iterdir()) == ["run.json"]  # nothing else touched
+
+
+def test_every_training_option_is_a_train_flag_that_sets_exactly_its_setting(capsys, monkeypatch, data_dir):
+    """One definition (TrainConfig.OPTIONS): each option is a `train` flag with its help, and giving it changes
+    that setting of the run's config and no other."""
+    import dataclasses
+
+    from friendsim_tui.config import TrainConfig
+    from friendsim_tui.services import training
+
+    monkeypatch.setenv("COLUMNS", "2000")  # argparse wraps help, at hyphens too
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    defaults = TrainConfig()
+    for name, option in TrainConfig.OPTIONS.items():
+        assert option.flag in shown and " ".join(option.help.split()) in shown, name
+        kind, default = TrainConfig.reader(name), getattr(defaults, name)
+        if kind is bool:
+            argv, value = [option.flag], True
+        elif name in TrainConfig.CHOICES:
+            value = TrainConfig.CHOICES[name][-1]
+            argv = [option.flag, value]
+        elif kind is str:
+            argv, value = [option.flag, "distilgpt2"], "distilgpt2"
+        else:
+            value = default + (1 if kind is int else 0.25)
+            argv = [option.flag, str(value)]
+        got = []
+        monkeypatch.setattr(training, "train_here", lambda ws, cfg, run, **kw: got.append(cfg) or _Stopped())
+        code = cli.main(["train", "-w", "crew", *argv])
+        assert code == training.EXIT_STOPPED, capsys.readouterr().err
+        assert got == [dataclasses.replace(defaults, **{name: value})], name
+
+
+class _Stopped:
+    status = "stopped"

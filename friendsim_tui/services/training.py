@@ -7,6 +7,7 @@ friendsim_tui.runs. No torch at import time.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 from friendsim_tui import paths, runs
-from friendsim_tui.config import DatasetConfig, TrainConfig
+from friendsim_tui.config import ConfigError, DatasetConfig, TrainConfig
 from friendsim_tui.runs import run_dir  # the app's screens find a run's folder here too
 
 EXIT_STOPPED = 3
@@ -66,17 +67,26 @@ def check_trainable(workspace: str) -> None:
         raise TrainingFailed(f"every friend in {workspace} is left out of training: take one back in first")
 
 
-def start_run(workspace: str, *, run: str | None = None, resume: bool = False, base: str | None = None,
-              options: dict | None = None, data_dir: Path | None = None, config: Path | None = None):
+def start_run(workspace: str, cfg: TrainConfig | None = None, *, run: str | None = None, resume: bool = False,
+              data_dir: Path | None = None, config: Path | None = None):
     """Start ``friendsim-tui train`` as a separate process (the dashboard uses this) and return
     ``(run name, Popen)``. The process keeps going when the app closes; its output goes to the run's
     train.log and its progress to its events.jsonl.
 
-    ``options`` maps CLI flags without dashes to values, e.g. ``{"max-steps": 200, "lora": True}``.
+    ``cfg`` holds every setting of a new run; it reaches the process whole, in a private file in the run folder
+    (runs.TRAIN_CONFIG_FILE, read by ``train --train-config``). A resumed run keeps its own settings.
+    ``config`` is the settings file, for everything else (the dataset's settings).
     """
     if resume and not run:
         raise TrainingFailed("resume needs a run name")
-    run = run or new_run_name(base or "run")
+    if not resume:
+        if cfg is None:
+            raise TrainingFailed("a new run needs its settings")
+        try:
+            cfg.validate("training settings")
+        except ConfigError as exc:
+            raise TrainingFailed(str(exc)) from None
+    run = run or new_run_name(cfg.base)
     folder = _folder(workspace, run)
     if not resume and (folder / runs.RUN_FILE).exists():
         raise TrainingFailed(f"run {run!r} already exists")
@@ -88,15 +98,11 @@ def start_run(workspace: str, *, run: str | None = None, resume: bool = False, b
     if config:
         cmd += ["--config", str(config)]
     cmd += ["train", "--workspace", workspace, "--run", run]
-    if base:
-        cmd += ["--base", base]
     if resume:
         cmd.append("--resume")
-    for key, value in (options or {}).items():
-        if value is True:
-            cmd.append(f"--{key}")
-        elif value not in (None, False):
-            cmd += [f"--{key}", str(value)]
+    else:
+        runs.write_json_atomic(folder / runs.TRAIN_CONFIG_FILE, cfg.to_json())
+        cmd += ["--train-config", str(folder / runs.TRAIN_CONFIG_FILE)]
     log = paths.open_private(folder / runs.LOG_FILE, "a")
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -104,6 +110,18 @@ def start_run(workspace: str, *, run: str | None = None, resume: bool = False, b
     finally:
         log.close()
     return run, proc
+
+
+def read_train_config(path: Path) -> TrainConfig:
+    """The settings start_run wrote for a new run; TrainingFailed naming the file when it cannot be used."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TrainingFailed(f"{path} cannot be read: {exc}") from None
+    try:
+        return TrainConfig.from_json(data, str(path))
+    except ConfigError as exc:
+        raise TrainingFailed(str(exc)) from None
 
 
 def _folder(workspace: str, run: str) -> Path:

@@ -12,12 +12,13 @@ import time
 import pytest
 from engine_helpers import TINY, read_events
 
+from friendsim_tui.config import TrainConfig
 from friendsim_tui.services import training
 
 pytest.importorskip("torch")
 
-FLAGS = {"base": TINY, "block-size": 64, "batch-size": 2, "grad-accum": 2, "precision": "fp32",
-         "save-steps": 100_000, "eval-steps": 100_000, "sample-steps": 100_000}
+SETTINGS = {"base": TINY, "block_size": 64, "batch_size": 2, "grad_accum": 2, "precision": "fp32",
+            "save_steps": 100_000, "eval_steps": 100_000, "sample_steps": 100_000}
 
 
 def _wait_for(predicate, timeout: float = 60.0, proc=None):
@@ -49,8 +50,9 @@ def _stop_when(proc, ready, stop) -> int:
 
 
 def test_sigterm_and_the_stop_file_save_a_checkpoint_and_exit_cleanly(crew, data_dir):
-    options = {k: v for k, v in FLAGS.items() if k != "base"} | {"max-steps": 100_000}
-    run, proc = training.start_run(crew, base=TINY, run="long", options=options, data_dir=data_dir)
+    # settings that no flag sets reach the process too: the whole config travels, not a flag list
+    cfg = TrainConfig(**SETTINGS, max_steps=100_000, seed=3, schedule="linear", warmup_ratio=0.2, dropout=0.1)
+    run, proc = training.start_run(crew, cfg, run="long", data_dir=data_dir)
     folder = training.run_dir(crew, run)
 
     def sigterm():
@@ -65,6 +67,7 @@ def test_sigterm_and_the_stop_file_save_a_checkpoint_and_exit_cleanly(crew, data
     assert (folder / "checkpoints" / f"step-{stopped_at:08d}" / "manifest.json").exists()
     status = training.run_status(crew, run)
     assert status["status"] == "stopped" and status["step"] == stopped_at
+    assert json.loads((folder / "run.json").read_text())["config"] == cfg.to_json()
     assert not (folder / "lock").exists()
 
     # resume, then stop through the file the dashboard writes
@@ -83,8 +86,8 @@ def test_two_processes_with_gloo_train_end_to_end(crew, data_dir):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "friendsim_tui", "--data-dir", str(data_dir), "train", "--workspace", crew, "--run-name", "ddp"]
-    for k, v in (FLAGS | {"max-steps": 4, "eval-steps": 2, "sample-steps": 4}).items():
-        cmd += [f"--{k}", str(v)]
+    for name, value in (SETTINGS | {"max_steps": 4, "eval_steps": 2, "sample_steps": 4}).items():
+        cmd += [TrainConfig.OPTIONS[name].flag, str(value)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     folder = training.run_dir(crew, "ddp")
@@ -102,8 +105,8 @@ def test_two_processes_with_gloo_train_end_to_end(crew, data_dir):
 def test_a_killed_run_lists_the_step_it_resumes_from_and_that_it_ended_without_a_word(crew, data_dir, capsys):
     from friendsim_tui import cli, runs
 
-    options = {k: v for k, v in FLAGS.items() if k != "base"} | {"max-steps": 100_000, "save-steps": 3}
-    run, proc = training.start_run(crew, base=TINY, run="killed", options=options, data_dir=data_dir)
+    cfg = TrainConfig(**SETTINGS | {"max_steps": 100_000, "save_steps": 3})
+    run, proc = training.start_run(crew, cfg, run="killed", data_dir=data_dir)
     folder = training.run_dir(crew, run)
 
     def saved_and_logged() -> tuple[int | None, int]:

@@ -146,16 +146,13 @@ class NewRunScreen(Screen):
 
         form = self.query_one(RunForm)
         try:
-            spec = form.options()
+            cfg, name = form.request()
         except ValueError as exc:
             form.show_error(str(exc))
             return
         config = getattr(self.app, "config", None)
         try:  # start_run refuses a workspace with nothing to train on before it starts anything
-            run, process = training.start_run(
-                self.workspace, run=spec["run"], base=spec["base"], options=spec["options"],
-                config=getattr(config, "source", None),
-            )
+            run, process = training.start_run(self.workspace, cfg, run=name, config=getattr(config, "source", None))
         except (training.TrainingFailed, OSError, ValueError) as exc:
             form.show_error(f"Could not start training: {exc}")
             return

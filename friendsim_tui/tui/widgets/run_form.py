@@ -1,12 +1,13 @@
 """The "New run" form: base (with its size and memory need), LoRA, length, and the usual knobs.
 
-``RunForm.options()`` turns the fields into ``services.training.start_run`` arguments or raises
-``ValueError`` with a message naming the field. Defaults come from the config's ``[train]`` table.
+The fields are TrainConfig.OPTIONS entries with a label; ``RunForm.request()`` turns them into the new run's
+TrainConfig (checked by its own ``validate``) and name, or raises ``ValueError`` with a message naming the
+field. Defaults come from the config's ``[train]`` table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from textual import on
@@ -15,36 +16,22 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Checkbox, Select, Static
 
-from friendsim_tui.config import TrainConfig
+from friendsim_tui.config import ConfigError, TrainConfig
 from friendsim_tui.runs import check_run_name
 from friendsim_tui.tui.events import format_bytes, format_count
 from friendsim_tui.tui.text import inert, inert_content
 from friendsim_tui.tui.widgets.text_input import TextInput
 
-
-@dataclass(frozen=True)
-class Field:
-    id: str
-    label: str
-    flag: str
-    """The train command's option, without dashes."""
-    attr: str
-    """TrainConfig attribute that gives the default."""
-    kind: type
-    hint: str = ""
+OPTIONS = TrainConfig.OPTIONS
+KNOBS = tuple(name for name, option in OPTIONS.items()
+              if option.label and TrainConfig.reader(name) not in (str, bool))
+"""The settings typed into a small text field, in the form's order (base and LoRA have their own widgets)."""
+_EXPECTED = {int: "a whole number", float: "a number"}
 
 
-FIELDS = (
-    Field("max-steps", "Steps", "max-steps", "max_steps", int, "0: train by epochs"),
-    Field("epochs", "Epochs", "epochs", "epochs", float, "0: 3, or 8 from scratch"),
-    Field("block-size", "Block", "block-size", "block_size", int, "tokens per sample"),
-    Field("batch-size", "Batch", "batch-size", "batch_size", int, "0: fit the device"),
-    Field("grad-accum", "Accum", "grad-accum", "grad_accum", int, "0: ~16 blocks a step"),
-    Field("lr", "LR", "lr", "learning_rate", float, "0: a default for the base"),
-    Field("save-steps", "Save every", "save-steps", "save_steps", int, "steps"),
-    Field("eval-steps", "Eval every", "eval-steps", "eval_steps", int, "steps"),
-)
-_POSITIVE = ("block-size", "save-steps", "eval-steps")
+def field_id(name: str) -> str:
+    """A knob's widget id: its flag without dashes (``max-steps``, ``lr``)."""
+    return OPTIONS[name].flag.lstrip("-")
 
 
 def base_hint(row: dict[str, Any] | None) -> Content:
@@ -102,24 +89,23 @@ class RunForm(Vertical):
     def compose(self) -> ComposeResult:
         d = self.defaults
         with Horizontal(classes="form-row"):
-            yield Static("Base", classes="form-label")
+            yield Static(OPTIONS["base"].label, classes="form-label")
             yield Select([(Content(d.base), d.base)], value=d.base, allow_blank=False, id="base", compact=True)
             yield TextInput(placeholder="or: owner/name, a model folder, a .gguf file", id="custom-base",
                             compact=True)
         yield Static(Content.styled("reading the catalog…", "$text-muted"), id="base-hint")
         with Horizontal(classes="form-row"):
-            yield Static("LoRA", classes="form-label")
-            yield Checkbox("train LoRA adapters (less memory; merged into the output)", d.lora, id="lora",
-                           compact=True)
-        for i in range(0, len(FIELDS), 4):
+            yield Static(OPTIONS["lora"].label, classes="form-label")
+            yield Checkbox(OPTIONS["lora"].hint, d.lora, id="lora", compact=True)
+        for i in range(0, len(KNOBS), 4):
             with Horizontal(classes="form-row"):
-                for field in FIELDS[i:i + 4]:
+                for name in KNOBS[i:i + 4]:
                     with Vertical(classes="knob"):
                         with Horizontal():
-                            yield Static(field.label, classes="form-label")
-                            yield TextInput(str(getattr(d, field.attr)), id=field.id, compact=True,
+                            yield Static(OPTIONS[name].label, classes="form-label")
+                            yield TextInput(str(getattr(d, name)), id=field_id(name), compact=True,
                                             restrict=r"[0-9.eE+-]*")
-                        yield Static(field.hint, classes="knob-hint")
+                        yield Static(OPTIONS[name].hint, classes="knob-hint")
         with Horizontal(classes="form-row"):
             yield Static("Run name", classes="form-label")
             yield TextInput(placeholder="automatic: date and base", id="run-name", compact=True,
@@ -156,33 +142,28 @@ class RunForm(Vertical):
         value = self.query_one("#base", Select).value
         return custom or (value if isinstance(value, str) else self.defaults.base)
 
-    def options(self) -> dict[str, Any]:
-        """``start_run`` keyword arguments from the fields: base, run and the train command's options."""
-        opts: dict[str, Any] = {}
-        for field in FIELDS:
-            text = self.query_one(f"#{field.id}", TextInput).value.strip()
+    def request(self) -> tuple[TrainConfig, str | None]:
+        """The new run's settings (the defaults, with the fields' values) and its name (None: automatic)."""
+        values: dict[str, Any] = {}
+        for name in KNOBS:
+            text = self.query_one(f"#{field_id(name)}", TextInput).value.strip()
+            read = TrainConfig.reader(name)
             try:
-                value = field.kind(text)
-            except ValueError:
-                raise ValueError(f"{field.label}: expected {'a whole number' if field.kind is int else 'a number'}, "
-                                 f"got {text!r}") from None
-            if field.id in _POSITIVE and value <= 0:
-                raise ValueError(f"{field.label}: must be above 0")
-            if value < 0:
-                raise ValueError(f"{field.label}: must be 0 or more")
-            opts[field.flag] = value
-        if opts["max-steps"] == 0:
-            del opts["max-steps"]
-            if opts["epochs"] == 0:
-                del opts["epochs"]  # the engine picks: 3 passes for a pretrained base, 8 from scratch
-        else:
-            del opts["epochs"]
-        if self.query_one("#lora", Checkbox).value:
-            opts["lora"] = True
+                values[name] = read(text)
+            except ValueError as exc:
+                why = f"expected {_EXPECTED[read]}, got {text!r}" if read in _EXPECTED else str(exc)
+                raise ValueError(f"{OPTIONS[name].label}: {why}") from None
+        cfg = replace(self.defaults, base=self.base, lora=self.query_one("#lora", Checkbox).value, **values)
+        try:
+            cfg.validate("Train form")
+        except ConfigError as exc:
+            if exc.key not in KNOBS:
+                raise
+            raise ValueError(f"{OPTIONS[exc.key].label}: must be {TrainConfig.RANGES[exc.key]}") from None
         run = self.query_one("#run-name", TextInput).value.strip() or None
         if run is not None:
             check_run_name(run)  # RunNameError is a ValueError: shown like the other fields' errors
-        return {"base": self.base, "run": run, "options": opts}
+        return cfg, run
 
     def show_error(self, message: str) -> None:
         self.query_one("#form-error", Static).update(inert_content(message))
