@@ -38,8 +38,11 @@ class FriendSimApp(App[int]):
         start_dir: str | Path | None = None,
         cursor_blink: bool = True,
         on_start: Callable[[App], None] | None = None,
+        warm_engine: bool = False,
     ) -> None:
         super().__init__()
+        self.warm_engine = warm_engine
+        """Import torch and transformers in the background once Home is up, so a chat opens fast."""
         self.on_start = on_start
         """Called once Home is up, e.g. to open the demo's dashboard on top of it."""
         self.config = config
@@ -52,6 +55,10 @@ class FriendSimApp(App[int]):
         self.workspace_names: list[str] = []
 
     def on_mount(self) -> None:
+        if self.warm_engine:
+            from friendsim_tui.services.models import warm_up
+
+            self.call_after_refresh(warm_up)
         if self.on_start is not None:
             self.call_after_refresh(self.on_start, self)
 
@@ -72,6 +79,6 @@ class FriendSimApp(App[int]):
 
 def run_app(config: Config | None = None, on_start: Callable[[App], None] | None = None) -> int:
     """Run the app in the terminal; returns the process exit code."""
-    app = FriendSimApp(config, on_start=on_start)
+    app = FriendSimApp(config, on_start=on_start, warm_engine=True)
     app.run()
     return app.return_code or 0

@@ -5,6 +5,7 @@ must not stall the event loop, and hostile text that stays inert."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from chat_helpers import (
     fork_at, opener, pairs,
 )
 from textual.content import Content
-from tui_helpers import SIZE, on_home, wait_until
+from tui_helpers import PATIENCE, SIZE, on_home, wait_until
 
 from friendsim_tui.engine.sample import SampleError
 from friendsim_tui.services.chat import ChatError
@@ -643,6 +644,98 @@ async def test_branch_keys_hidden_and_harmless_with_one_branch_and_brackets_type
         await pilot.pause(0.1)
         assert texts_shown(app) == shown and screen.session is not None and len(sampler.calls) == calls
         assert saved_path_texts() == shown and screen.log_widget.border_subtitle is None
+
+
+# -- opening fast: the engine warmed in the background, a request made while the model loads ------------------
+
+
+async def test_enter_while_the_model_loads_is_answered_once_it_is_loaded(workspace):
+    sampler = ScriptedSampler()
+    gate = threading.Event()
+
+    def slow_open(workspace, run):
+        gate.wait(PATIENCE)
+        return None, sampler
+
+    app = ScreenHost(lambda: ChatScreen(WS, RUN, "Maya", speakers=SPEAKERS, open_sampler=slow_open))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.session is not None, "the session")
+        assert screen.sampler is None and screen.input.has_focus
+        await pilot.press("enter")  # nothing typed: let the others talk, as soon as they can
+        gate.set()
+        await candidates_in(pilot, 3)
+        assert len(sampler.calls) == 1 and sampler.calls[0]["history"] == []
+
+
+async def test_the_chat_says_the_engine_is_starting_then_loads_through_the_shared_cache(workspace, monkeypatch):
+    from friendsim_tui.services import models
+
+    warm = threading.Event()
+    sampler = ScriptedSampler()
+    opened = []
+    monkeypatch.setattr(models, "_state", "warming")
+    monkeypatch.setattr(models, "_warm", warm)
+    monkeypatch.setattr(models, "open_sampler", lambda ws, run: opened.append((ws, run)) or (None, sampler))
+    app = ScreenHost(lambda: ChatScreen(WS, RUN, "Maya", speakers=SPEAKERS))  # the app's own way to load
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        status = screen.panel.query_one("#candidate-status")
+        await wait_until(pilot, lambda: "starting the model engine (torch, transformers)" in str(status.render()),
+                         "the engine note")
+        assert opened == [], "nothing is loaded before the engine is imported"
+        warm.set()
+        await wait_until(pilot, lambda: screen.sampler is sampler, "the model")
+        assert opened == [(WS, RUN)]
+
+
+@pytest.mark.parametrize("engine", ["ready", "cold"])
+async def test_the_setup_loads_the_highlighted_runs_model_while_the_friend_is_picked(workspace, monkeypatch, engine):
+    from friendsim_tui.services import models
+
+    fake_run(RUN, updated=2.0)
+    fake_run("older", speakers=["Ann", "Bo"])
+    opened = []
+    monkeypatch.setattr(models, "_state", engine)
+    monkeypatch.setattr(models, "open_sampler", lambda ws, run: opened.append(run) or (None, ScriptedSampler()))
+    monkeypatch.setattr(ChatSetupScreen, "PREFETCH_DELAY", 0.01)
+    app = ScreenHost(lambda: ChatSetupScreen(WS))
+    async with app.run_test(size=SIZE) as pilot:
+        setup = app.screen
+        await wait_until(pilot, lambda: setup.runs and RUN in setup.speakers, "runs and speakers")
+        if engine == "cold":  # an app that never started the engine (tests, scripts) loads only on opening
+            await pilot.pause()
+            assert opened == []
+            return
+        await wait_until(pilot, lambda: opened == [RUN], "the newest run's model loading")
+        await pilot.press("down")
+        await wait_until(pilot, lambda: opened == [RUN, "older"], "the other run's model loading")
+
+
+async def test_home_says_while_the_model_engine_loads(workspaces, make_app, monkeypatch):
+    from friendsim_tui.services import models
+    from friendsim_tui.tui.widgets.engine_hint import EngineHint
+
+    monkeypatch.setattr(models, "_state", "warming")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen.id == "home", "home")
+        hint = app.screen.query_one(EngineHint)
+        await wait_until(pilot, lambda: hint.display and "loading the model engine…" in str(hint.render()), "the hint")
+        monkeypatch.setattr(models, "_state", "ready")
+        await wait_until(pilot, lambda: not hint.display, "the hint gone")
+
+
+async def test_the_app_warms_the_engine_once_home_is_up(home, monkeypatch):
+    from friendsim_tui.services import models
+    from friendsim_tui.tui.app import FriendSimApp
+
+    calls = []
+    monkeypatch.setattr(models, "warm_up", lambda: calls.append(1))
+    app = FriendSimApp(start_dir=home, cursor_blink=False, warm_engine=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: calls, "the warm-up")
+    assert calls == [1]
 
 
 # -- setup and Home wiring ---------------------------------------------------------------------------------

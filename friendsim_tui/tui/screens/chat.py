@@ -117,6 +117,8 @@ class ChatScreen(ModelScreen):
         self.offered: list[Turn] = []
         """Every candidate offered for the next turn, swipes included (all are saved with the turn taken)."""
         self._wanted: int = 0
+        self._queued: tuple[str, str | None, bool] | None = None
+        """A request made before the model and the session were both here (kind, forced speaker, more)."""
         self._replaced_draft: tuple[str, str] | None = None
         """(what the player had typed, the suggestion that replaced it), until the input changes again."""
         self.fork: Fork | None = None
@@ -254,8 +256,12 @@ class ChatScreen(ModelScreen):
             self._ready()
 
     def _ready(self) -> None:
-        """Model and session are both here: show the candidates on offer, or ask for some."""
-        if self.candidates:
+        """Model and session are both here: do what was asked meanwhile, show the candidates on offer, or ask
+        for some."""
+        if self._queued is not None:
+            (kind, force, more), self._queued = self._queued, None
+            self._request(kind, force=force, more=more)
+        elif self.candidates:
             self._idle_hint()
             self._focus_list()
         elif self.turns and self.turns[-1].source == "player":
@@ -316,7 +322,11 @@ class ChatScreen(ModelScreen):
 
     # -- sampling -----------------------------------------------------------------------------------------
     def _request(self, kind: str = "candidates", *, force: str | None = None, more: bool = False) -> None:
-        if self._model_missing() or self.session is None:
+        if self.sampler is None or self.session is None:
+            if self.model_error:
+                self._model_missing()  # says why there will be no model
+            else:  # asked for while the model loads (or the session opens): done as soon as both are here
+                self._queued = (kind, force, more)
             return
         if not more:
             self._set_candidates([])

@@ -1,4 +1,9 @@
-"""Before a chat or a conversation: pick a trained run and, for a chat, the friend you play."""
+"""Before a chat or a conversation: pick a trained run and, for a chat, the friend you play.
+
+While the person picks, the highlighted run's model loads in the background (when the app's model engine
+is warm: services.models keeps it for the chat or conversation that follows), so the chat opens without
+waiting for it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from friendsim_tui.tui.screens.model_screen import OpenSampler
 from friendsim_tui.tui.text import inert_content
+from friendsim_tui.tui.widgets.engine_hint import EngineHint
 
 
 class ChatSetupScreen(Screen):
@@ -33,11 +39,14 @@ class ChatSetupScreen(Screen):
         self.need_player = need_player
         self._open_sampler = open_sampler
         self.runs: list[dict] | None = None
+        self._prefetch_timer = None
         self.speakers: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         what = "Chat" if self.need_player else "Conversation from a prompt"
-        yield Static(Content.assemble(f"{what} · ", inert_content(self.workspace)), id="setup-title")
+        with Horizontal(id="setup-title"):
+            yield Static(Content.assemble(f"{what} · ", inert_content(self.workspace)), classes="header-who")
+            yield EngineHint()
         yield Static(Content("Loading runs…").stylize("dim"), id="setup-note")
         with Horizontal(id="setup-body"):
             runs = OptionList(id="setup-runs")
@@ -128,9 +137,32 @@ class ChatSetupScreen(Screen):
             return None
         return self.runs[listing.highlighted]
 
+    PREFETCH_DELAY = 0.3
+    """Seconds a run stays highlighted before its model starts loading (scrolling past runs loads none)."""
+
+    def _prefetch_soon(self, run: str) -> None:
+        from friendsim_tui.services import models
+
+        if self._open_sampler is not None or models.engine_state() not in ("warming", "ready"):
+            return  # a scripted model (tests), or an app that never started the engine: load on opening only
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        self._prefetch_timer = self.set_timer(self.PREFETCH_DELAY, lambda: self._prefetch(run))
+
+    @work(thread=True, exclusive=True, group="prefetch", exit_on_error=False)
+    def _prefetch(self, run: str) -> None:
+        from friendsim_tui.services import models
+
+        try:
+            models.open_sampler(self.workspace, run)
+        except Exception:  # the chat, opening, loads it again and says what is wrong
+            pass
+
     @on(OptionList.OptionHighlighted, "#setup-runs")
     def _run_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         run = self._run()
+        if run is not None:
+            self._prefetch_soon(run["name"])
         if run is not None and self.need_player:
             if run["name"] in self.speakers:
                 self._show_speakers(run["name"])

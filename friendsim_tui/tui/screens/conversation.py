@@ -89,6 +89,8 @@ class ConversationScreen(ModelScreen):
         self.samples: list[list[Turn]] = []
         self.prompt = ""
         self._took = ""
+        self._queued: str | None = None
+        """A prompt sent while the model was loading."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="conv-header"):
@@ -162,6 +164,9 @@ class ConversationScreen(ModelScreen):
         for column in self._columns():
             column.speakers = self.speakers
         self._status("Type an opening line (or nothing) and press enter.")
+        if self._queued is not None:
+            prompt, self._queued = self._queued, None
+            self.generate(prompt)
 
     # -- generating -------------------------------------------------------------------------------------
 
@@ -171,7 +176,11 @@ class ConversationScreen(ModelScreen):
         self.generate(event.value.strip())
 
     def generate(self, prompt: str) -> None:
-        if self._model_missing():
+        if self.sampler is None:
+            if self.model_error:
+                self._model_missing()
+            else:  # asked for while the model loads: generated as soon as it is here
+                self._queued = prompt
             return
         from friendsim_tui.services.chat import split_prompt
 

@@ -20,6 +20,7 @@ from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import WorkspaceChanged, WorkspaceFailed, WorkspaceLoaded, WorkspacesLoaded
 from friendsim_tui.tui.screens.dialogs import TextPrompt, rename_prompt
 from friendsim_tui.tui.text import fmt_range, inert, inert_content, inert_text, plural, share_bar
+from friendsim_tui.tui.widgets.engine_hint import EngineHint
 from friendsim_tui.tui.widgets.row_table import RowTable
 
 NEW_WORKSPACE = "new"
@@ -76,6 +77,7 @@ class HomeScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
             yield Static(Content("FriendSim"), id="app-title")
+            yield EngineHint()  # while the model engine loads in the background (services.models)
             yield Static(Content(""), id="current-workspace")
         with Horizontal(id="home-body"):
             workspaces = OptionList(Option(Content("Loading workspaces…"), disabled=True), id="workspaces")

@@ -1,7 +1,8 @@
 """What the Chat and Conversation screens share: one model, sampling in a worker, exports.
 
-The model is loaded once per screen in a thread worker; every sampling request runs in another
-(exclusive) thread worker and posts its results back as messages, so the event loop never runs torch.
+The model is loaded in a thread worker (through services.models, which keeps a run's loaded model for the
+next screen that asks for it); every sampling request runs in another (exclusive) thread worker and posts
+its results back as messages, so the event loop never runs torch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Callable
 
 from textual import events, on, work
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -22,15 +24,16 @@ from friendsim_tui.tui.screens.dialogs import ChoicePrompt
 from friendsim_tui.tui.text import display_path, inert
 
 OpenSampler = Callable[[str, "str | None"], tuple[Any, Sampler]]
-"""(workspace, run) -> (RunChoice or None, sampler): services.chat.open_sampler, or a scripted one in tests."""
+"""(workspace, run) -> (RunChoice or None, sampler): services.models.open_sampler, or a scripted one in tests."""
 
 EXPORT_FORMATS = ("Markdown (.md)", "Plain text (.txt)")
 
 
 def default_open_sampler(workspace: str, run: str | None) -> tuple[Any, Sampler]:
-    from friendsim_tui.services import chat as chat_service
+    """The run's model, loaded once and shared by every chat and conversation screen of the app."""
+    from friendsim_tui.services import models
 
-    return chat_service.open_sampler(workspace, run)
+    return models.open_sampler(workspace, run)
 
 
 def chat_defaults(app) -> ChatConfig:
@@ -106,6 +109,13 @@ class ModelScreen(Screen):
         field.focus()
         field.insert_text_at_cursor(text)
 
+    class Stage(Message):
+        """How far loading the model is, in words of ours (posted from the loading worker)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     def _model_missing(self) -> bool:
         """True (and the user told why) while there is no model to sample from."""
         if self.sampler is not None:
@@ -119,13 +129,26 @@ class ModelScreen(Screen):
     def _start_model(self) -> None:
         self.settings = chat_defaults(self.app)
         if self.sampler is None:
-            self._status("loading model…", spinning=True)
+            self._status("loading the model…", spinning=True)
             self._load_model()
         else:
             self.post_message(ModelLoaded(self.run, self.sampler))
 
+    @on(Stage)
+    def _stage(self, message: Stage) -> None:
+        if self.sampler is None and not self.model_error:
+            self._status(message.text, spinning=True)
+
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
     def _load_model(self) -> None:
+        if self._open_sampler is default_open_sampler:
+            from friendsim_tui.services import models
+
+            if models.engine_state() == "warming":
+                self.post_message(self.Stage("starting the model engine (torch, transformers)…"))
+                models.wait_for_engine()
+            if not models.loaded(self.workspace, self.run):
+                self.post_message(self.Stage(f"loading the model of run {inert(self.run, 30)}…"))
         try:
             choice, sampler = self._open_sampler(self.workspace, self.run)
         except Exception as exc:  # ChatError, or anything a damaged model folder throws
