@@ -13,6 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from friendsim_tui import paths  # noqa: E402
+from friendsim_tui.engine import checkpoints, kernels, plan  # noqa: E402
 from friendsim_tui.engine import train as engine  # noqa: E402
 from friendsim_tui.engine.text import EOT, ChatSpec  # noqa: E402
 
@@ -192,7 +193,7 @@ def test_a_running_run_is_refused_and_listed_as_running(crew):
 
 
 def test_preflight_memory_estimate_warns_before_a_run_that_cannot_fit(crew, monkeypatch):
-    monkeypatch.setattr(engine.Trainer, "_available_memory", lambda self: 1000)
+    monkeypatch.setattr(plan, "available_memory", lambda device: 1000)
     logs: list[str] = []
     result = engine.train(crew, tiny_config(max_steps=1), "tight", log=logs.append)
     warning = next(e for e in read_events(result.run_dir) if e["type"] == "warning")
@@ -217,14 +218,14 @@ def test_bad_input_messages(data_dir, crew):
 
 
 def test_lr_schedule_and_plan():
-    assert engine.lr_factor(0, 10, 100, "cosine") < engine.lr_factor(9, 10, 100, "cosine") <= 1.0
-    assert engine.lr_factor(100, 10, 100, "cosine") == pytest.approx(0.1)
-    assert engine.lr_factor(55, 10, 100, "linear") == pytest.approx(1 - 0.9 * 0.5)
-    plan = engine.make_plan(tiny_config(batch_size=0, grad_accum=0, max_steps=0, epochs=2), n_blocks=100,
+    assert plan.lr_factor(0, 10, 100, "cosine") < plan.lr_factor(9, 10, 100, "cosine") <= 1.0
+    assert plan.lr_factor(100, 10, 100, "cosine") == pytest.approx(0.1)
+    assert plan.lr_factor(55, 10, 100, "linear") == pytest.approx(1 - 0.9 * 0.5)
+    made = plan.make_plan(tiny_config(batch_size=0, grad_accum=0, max_steps=0, epochs=2), n_blocks=100,
                             world=2, auto_b=8, lr=1e-3, precision="bf16")
-    assert (plan.batch_size, plan.grad_accum, plan.blocks_per_step) == (8, 1, 16)
-    assert plan.max_steps == 13  # ceil(2 epochs * 100 blocks / 16)
-    scratch = engine.make_plan(tiny_config(batch_size=0, grad_accum=0, max_steps=0, epochs=0), n_blocks=100,
+    assert (made.batch_size, made.grad_accum, made.blocks_per_step) == (8, 1, 16)
+    assert made.max_steps == 13  # ceil(2 epochs * 100 blocks / 16)
+    scratch = plan.make_plan(tiny_config(batch_size=0, grad_accum=0, max_steps=0, epochs=0), n_blocks=100,
                                world=1, auto_b=16, lr=2e-3, precision="bf16", scratch=True)
     assert (scratch.batch_size, scratch.grad_accum, scratch.blocks_per_step, scratch.max_steps) == (8, 1, 8, 100)
 
@@ -236,7 +237,7 @@ def test_chunked_loss_matches_the_stock_loss_and_its_gradients():
     logits = torch.randn(3, 700, 50, dtype=torch.bfloat16, requires_grad=True)
     labels = torch.randint(0, 50, (3, 700))
     labels[0, :10] = -100
-    ours = engine.chunked_causal_lm_loss(logits, labels, 50)
+    ours = kernels.chunked_causal_lm_loss(logits, labels, 50)
     (g_ours,) = torch.autograd.grad(ours, logits)
     stock = ForCausalLMLoss(logits, labels, 50)
     (g_stock,) = torch.autograd.grad(stock, logits)
@@ -252,7 +253,7 @@ def test_fast_kernels_keep_the_model_function():
     x = torch.randint(0, 300, (2, 32))
     with torch.no_grad():
         before = model(input_ids=x).logits
-        engine.fast_training_kernels(model, 0.0)
+        kernels.fast_training_kernels(model, 0.0)
         after = model(input_ids=x).logits
     assert torch.allclose(before, after, atol=1e-5)
     assert all(m.p == 0.0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
@@ -312,7 +313,7 @@ def test_a_full_disk_at_a_checkpoint_keeps_the_previous_one_and_training_goes_on
     assert result.status == "done"
     ckpts = result.run_dir / "checkpoints"
     assert [p.name for p in ckpts.iterdir()] == ["step-00000002"]  # no .tmp-step-00000004 left behind
-    engine.Trainer.validate_checkpoint(ckpts / "step-00000002")
+    checkpoints.validate(ckpts / "step-00000002")
     (warning,) = [e for e in read_events(result.run_dir) if e["type"] == "warning"]
     assert warning["kind"] == "checkpoint" and warning["step"] == 4
     assert "could not save checkpoint at step 4: No space left on device" in warning["message"]
