@@ -223,7 +223,9 @@ class Work:
 
     Per pass of ``rows`` x ``new`` tokens over ``past`` cached ones: 2 FLOPs per weight per token in the
     layers (the LM head only for the positions whose logits are kept), 4 * layers * width per token per
-    attended position, and every weight read once plus the KV cache (keys and values, fp32).
+    attended position, and every weight read once plus the KV cache (keys and values, fp32). A prompt run
+    at batch 1 and then continued by several rows is counted once in the cache, however it is stored:
+    the least the work needs.
     """
 
     def __init__(self, net):
@@ -270,11 +272,15 @@ class Work:
             del self.net.forward
 
     def least_seconds(self, bound: Bound) -> float:
-        total = 0.0
+        total, prompt = 0.0, 0
+        per_token = 2 * self.layers * self.width * 4  # keys and values, fp32
         for rows, new, past, keep in self.passes:
+            if rows == 1 and new > 1:  # the prompt, run once for every row
+                prompt = past + new
+            shared = min(prompt, past)
             linear = 2 * self.body_params * rows * new + 2 * self.head_params * rows * keep
             attention = 4 * self.layers * self.width * rows * new * (past + (new + 1) / 2)
-            cache = rows * (past + new) * 2 * self.layers * self.width * 4
+            cache = (shared + rows * (past + new - shared)) * per_token
             compute = bound.seconds(flops=linear, kind=self.kind) + bound.seconds(flops=attention)
             total += max(compute, bound.seconds(bytes_read=self.weight_bytes + cache))
         return total
