@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="random seed, for repeatable samples")
     gen.add_argument("--json", action="store_true", help="print one JSON object")
 
+    ses = sub.add_parser("sessions", help="list, rename or delete a workspace's chat sessions",
+                         description="The chat sessions saved in a workspace, most recently used first: name, "
+                                     "the friend played, run, turns, branches, last used. The app opens any "
+                                     "of them (the chat's ctrl+o, or s in the chat setup).")
+    ses.add_argument("--workspace", "-w", required=True)
+    ses.add_argument("--rename", nargs=2, metavar=("ID", "TITLE"), help="give session ID a name")
+    ses.add_argument("--delete", metavar="ID", type=int, help="delete session ID and all its turns")
+    ses.add_argument("--json", action="store_true", help="print one JSON list")
+
     ev = sub.add_parser("eval", help="how well a trained run knows each friend, measured on held-out chats",
                         description="Measure a run on the sessions it never trained on: loss and perplexity "
                                     "per speaker, whether it tells the friends' voices apart (speaker "
@@ -518,6 +527,43 @@ def cmd_generate(args, config) -> int:
     return 0
 
 
+def cmd_sessions(args, config) -> int:
+    """``friendsim-tui sessions -w crew`` lists them; ``--rename 3 "karaoke plans"``, ``--delete 3``."""
+    from datetime import datetime
+
+    from friendsim_tui.paths import WorkspaceNameError
+    from friendsim_tui.safe_text import inert
+    from friendsim_tui.services import sessions
+    from friendsim_tui.store import StoreError
+
+    try:
+        if args.rename:
+            try:
+                sid = int(args.rename[0])
+            except ValueError:
+                return _fail(f"sessions: --rename takes a session ID (a number), not {args.rename[0]!r}", 2)
+            sessions.rename_session(args.workspace, sid, args.rename[1])
+        if args.delete is not None:
+            sessions.delete_session(args.workspace, args.delete)
+        found = sessions.list_sessions(args.workspace)
+    except WorkspaceNameError as exc:
+        return _fail(str(exc), 2)
+    except StoreError as exc:
+        return _fail(str(exc))
+    if args.json:
+        print(json.dumps([sessions.session_json(s) for s in found], ensure_ascii=False))
+        return 0
+    if not found:
+        print(f"No chat sessions in {args.workspace} yet: open a chat in the app (c on Home).")
+        return 0
+    print(f"{'ID':>4}  {'NAME':<34} {'AS':<14} {'RUN':<20} {'TURNS':>5} {'BRANCHES':>8}  LAST USED")
+    for s in found:
+        used = datetime.fromtimestamp(s.updated).strftime("%Y-%m-%d %H:%M")
+        print(f"{s.id:>4}  {inert(sessions.session_name(s, 34), 34):<34} {inert(s.player, 14):<14} "
+              f"{inert(s.run, 20):<20} {s.turns:>5} {s.branches:>8}  {used}")
+    return 0
+
+
 def cmd_eval(args, config) -> int:
     from friendsim_tui.services import evaluation
 
@@ -649,6 +695,7 @@ _COMMANDS = {
     "train": cmd_train,
     "runs": cmd_runs,
     "generate": cmd_generate,
+    "sessions": cmd_sessions,
     "demo": cmd_demo,
     "eval": cmd_eval,
 }

@@ -213,3 +213,19 @@ def test_migration_from_schema_1(tmp_path):
         s = chats.new_session("r", "Alice")
         chats.add_turn(s.id, "Alice", "works")
         assert chats.history(s.id) == [Turn("Alice", "works")]
+
+
+def test_session_list_counts_turns_and_branches_and_renaming_keeps_the_order(chats):
+    a = chats.new_session("r", "Alice")
+    first = chats.add_turn(a.id, "Bob", "opening line", "model")
+    chats.add_turn(a.id, "Alice", "one way")
+    chats.set_leaf(a.id, first.id)
+    chats.add_turn(a.id, "Alice", "another way")
+    b = chats.new_session("r", "Bob")
+    listed = chats.list_sessions()
+    assert [s.id for s in listed] == [b.id, a.id]
+    assert [(s.turns, s.branches, s.opening) for s in listed] == [(0, 0, ""), (3, 2, "opening line")]
+    assert chats.session(a.id) == listed[1]
+    chats.rename(a.id, "two ways")
+    assert [(s.id, s.title) for s in chats.list_sessions()] == [(b.id, ""), (a.id, "two ways")], \
+        "naming a session is not using it"

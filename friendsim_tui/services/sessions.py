@@ -1,4 +1,5 @@
-"""Chat sessions for the app: one writer thread that applies session changes in order, and export files.
+"""Chat sessions for the app and the command line: one writer thread that applies the chat's changes in
+order, export files, and the session list (list, rename, delete).
 
 The chat screen never touches SQLite on the event loop: it hands each change to a :class:`SessionWriter`
 as a job ``job(chat_store)``; one thread with its own connection runs the jobs one after another, so a
@@ -11,7 +12,10 @@ import os
 import queue
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from friendsim_tui.store.chats import ChatSession
 
 
 class SessionWriter:
@@ -62,3 +66,51 @@ def write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+# -- the session list: the app's Sessions screen and `friendsim-tui sessions` -------------------------------
+
+
+def list_sessions(workspace: str) -> list[ChatSession]:
+    """The workspace's chat sessions, most recently used first. StoreError when it cannot be read."""
+    from friendsim_tui.store import Store
+    from friendsim_tui.store.chats import ChatStore
+
+    with Store.for_workspace(workspace) as store:
+        return ChatStore(store).list_sessions()
+
+
+def rename_session(workspace: str, session_id: int, title: str) -> None:
+    from friendsim_tui.store import Store
+    from friendsim_tui.store.chats import ChatStore
+
+    with Store.for_workspace(workspace) as store:
+        ChatStore(store).rename(session_id, title.strip())
+
+
+def delete_session(workspace: str, session_id: int) -> None:
+    """Delete the session and every turn of it (all branches)."""
+    from friendsim_tui.store import Store
+    from friendsim_tui.store.chats import ChatStore
+
+    with Store.for_workspace(workspace) as store:
+        chats = ChatStore(store)
+        chats.session(session_id)  # StoreError "no chat session N" when there is none
+        chats.delete_session(session_id)
+
+
+def session_name(session: ChatSession, limit: int = 40) -> str:
+    """What a session is called: its title, else its first line in quotes, else "new session" (plain text,
+    untrusted: show it inert)."""
+    if session.title.strip():
+        return session.title.strip()
+    opening = " ".join(session.opening.split())
+    if not opening:
+        return "new session"
+    return f"“{opening if len(opening) <= limit else opening[:limit - 1] + '…'}”"
+
+
+def session_json(session: ChatSession) -> dict:
+    return {"id": session.id, "title": session.title, "name": session_name(session), "run": session.run,
+            "player": session.player, "turns": session.turns, "branches": session.branches,
+            "created": session.created, "last_used": session.updated}

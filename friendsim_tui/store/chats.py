@@ -51,6 +51,10 @@ class ChatSession:
     """candidates offered for the next turn and not yet answered, so a resumed session shows them again"""
     turns: int = 0
     """turns stored in the session, all branches"""
+    branches: int = 0
+    """lines the session's tree ends in (1 for a chat that never split; 0 when empty)"""
+    opening: str = ""
+    """the text of the session's first turn (what an untitled session is known by)"""
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,13 @@ class Fork:
 
 _SESSION_COLS = "id, run, player, title, created, updated, settings, leaf_id, pending"
 _TURN_COLS = "id, session_id, parent_id, speaker, text, source, chosen, candidates, created"
+_SESSION_STATS = """
+    (SELECT count(*) FROM chat_turns t WHERE t.session_id = s.id),
+    (SELECT count(*) FROM chat_turns t WHERE t.session_id = s.id AND NOT EXISTS
+        (SELECT 1 FROM chat_turns c WHERE c.session_id = t.session_id AND c.parent_id = t.id)),
+    (SELECT t.text FROM chat_turns t WHERE t.session_id = s.id ORDER BY t.id LIMIT 1)
+"""
+"""Turns, branches (turns nothing follows) and the first turn's text of session ``s``."""
 
 
 def _turns_json(turns: Iterable[Turn]) -> str:
@@ -89,9 +100,10 @@ class ChatStore:
         self.conn = store.conn
 
     # -- rows ---------------------------------------------------------------------------------
-    def _session(self, row, turns: int = 0) -> ChatSession:
+    def _session(self, row) -> ChatSession:
+        """A row of :data:`_SESSION_COLS` followed by :data:`_SESSION_STATS`."""
         return ChatSession(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6] or "{}"), row[7],
-                           _turns(row[8]), turns)
+                           _turns(row[8]), row[9], row[10], row[11] or "")
 
     @staticmethod
     def _turn(row) -> ChatTurn:
@@ -108,25 +120,26 @@ class ChatStore:
         return self.session(sid)
 
     def session(self, session_id: int) -> ChatSession:
-        row = self.conn.execute(f"SELECT {_SESSION_COLS} FROM chat_sessions WHERE id=?", (session_id,)).fetchone()
-        if row is None:
+        sessions = self._sessions("WHERE s.id=?", (session_id,))
+        if not sessions:
             raise StoreError(f"no chat session {session_id}")
-        n = self.conn.execute("SELECT count(*) FROM chat_turns WHERE session_id=?", (session_id,)).fetchone()[0]
-        return self._session(row, n)
+        return sessions[0]
 
     def list_sessions(self, run: str | None = None) -> list[ChatSession]:
         """Sessions, most recently used first (optionally only those of one run)."""
-        where, args = ("WHERE s.run=?", (run,)) if run is not None else ("", ())
+        return self._sessions(*(("WHERE s.run=?", (run,)) if run is not None else ("", ())))
+
+    def _sessions(self, where: str, args: tuple) -> list[ChatSession]:
         rows = self.conn.execute(
-            f"SELECT {', '.join('s.' + c.strip() for c in _SESSION_COLS.split(','))}, "
-            f"(SELECT count(*) FROM chat_turns t WHERE t.session_id=s.id) FROM chat_sessions s {where} "
-            "ORDER BY s.updated DESC, s.id DESC",
+            f"SELECT {', '.join('s.' + c.strip() for c in _SESSION_COLS.split(','))}, {_SESSION_STATS} "
+            f"FROM chat_sessions s {where} ORDER BY s.updated DESC, s.id DESC",
             args,
         ).fetchall()
-        return [self._session(r[:-1], r[-1]) for r in rows]
+        return [self._session(r) for r in rows]
 
     def rename(self, session_id: int, title: str) -> None:
-        self._touch(session_id, title=title)
+        """Name the session (renaming is not using it: its place in the most-recent order stays)."""
+        self._touch(session_id, used=False, title=title)
 
     def save_settings(self, session_id: int, settings: dict) -> None:
         self._touch(session_id, settings=json.dumps(settings))
@@ -140,8 +153,9 @@ class ChatStore:
             self.conn.execute("DELETE FROM chat_turns WHERE session_id=?", (session_id,))
             self.conn.execute("DELETE FROM chat_sessions WHERE id=?", (session_id,))
 
-    def _touch(self, session_id: int, **fields) -> None:
-        fields["updated"] = time.time()
+    def _touch(self, session_id: int, used: bool = True, **fields) -> None:
+        if used:
+            fields["updated"] = time.time()
         sets = ", ".join(f"{k}=?" for k in fields)
         cur = self.conn.execute(f"UPDATE chat_sessions SET {sets} WHERE id=?", (*fields.values(), session_id))
         if cur.rowcount == 0:

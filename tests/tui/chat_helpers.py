@@ -229,3 +229,17 @@ def assert_loop_kept_running(gaps: LoopGaps, baseline: LoopGaps, sampler: Record
           f"{baseline.longest * 1000:.1f} ms; longest sampling call {longest_call * 1000:.0f} ms; "
           f"allowed {allowed * 1000:.0f} ms)")
     assert gaps.longest < allowed
+
+
+def finished_run(workspace: str, name: str, speakers=SPEAKERS, updated: float = 1.0) -> None:
+    """A finished run's folder as training leaves it (run.json, model/config.json, friendsim.json)."""
+    import json
+
+    from friendsim_tui.engine.text import ChatSpec
+    from friendsim_tui.services.training import run_dir
+
+    folder = run_dir(workspace, name)
+    (folder / "model").mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"status": "done", "updated": updated, "base": "gpt2"}))
+    (folder / "model" / "config.json").write_text("{}")
+    ChatSpec(speakers=list(speakers), workspace=workspace).save(folder / "model")

@@ -11,7 +11,7 @@ import time
 import pytest
 from chat_helpers import (
     SPEAKERS, LoopGaps, RecordingSampler, ScreenHost, ScriptedSampler, assert_loop_kept_running, baseline_gaps,
-    fork_at, opener, pairs,
+    finished_run, fork_at, opener, pairs,
 )
 from textual.content import Content
 from tui_helpers import PATIENCE, SIZE, on_home, wait_until
@@ -742,15 +742,7 @@ async def test_the_app_warms_the_engine_once_home_is_up(home, monkeypatch):
 
 
 def fake_run(name: str, speakers=SPEAKERS, updated: float = 1.0) -> None:
-    """A finished run's folder as training leaves it (run.json, model/config.json, friendsim.json)."""
-    from friendsim_tui.engine.text import ChatSpec
-    from friendsim_tui.services.training import run_dir
-
-    folder = run_dir(WS, name)
-    (folder / "model").mkdir(parents=True)
-    (folder / "run.json").write_text(json.dumps({"status": "done", "updated": updated, "base": "gpt2"}))
-    (folder / "model" / "config.json").write_text("{}")
-    ChatSpec(speakers=list(speakers), workspace=WS).save(folder / "model")
+    finished_run(WS, name, speakers, updated)
 
 
 async def test_setup_lists_runs_and_speakers_then_opens_the_chat(workspace):

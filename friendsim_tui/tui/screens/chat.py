@@ -16,7 +16,7 @@ the list, and elsewhere leaves the chat.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from textual import on, work
@@ -27,7 +27,6 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Footer, Input, OptionList, Static
 
-from friendsim_tui.config import ChatConfig
 from friendsim_tui.services.chat import Sampler, Turn, settings_from
 from friendsim_tui.services.sessions import SessionWriter, export_path, write_private
 from friendsim_tui.tui.commands import PaletteCommand
@@ -40,9 +39,9 @@ from friendsim_tui.tui.messages import (
     SessionOpened,
 )
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt, TextPrompt
-from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler, settle_heap
-from friendsim_tui.tui.screens.settings import SAMPLING_FIELDS, SettingsScreen, settings_line
-from friendsim_tui.tui.text import inert, inert_content
+from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler, chat_defaults, settle_heap
+from friendsim_tui.tui.screens.settings import SAMPLING_FIELDS, SettingsResult, SettingsScreen, settings_line
+from friendsim_tui.tui.text import display_path, inert, inert_content
 from friendsim_tui.tui.widgets.candidates import CandidatePanel
 from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
 from friendsim_tui.tui.widgets.text_input import TextInput
@@ -79,7 +78,8 @@ class ChatScreen(ModelScreen):
     HELP_GROUPS = {
         "pick": "Candidates", "more": "Candidates", "edit": "Candidates", "force": "Candidates",
         "undo": "Turns", "branch": "Turns", "impersonate": "Turns",
-        "settings": "Session", "export": "Session", "new_session": "Session", "back": "Session",
+        "settings": "Session", "export": "Session", "new_session": "Session", "sessions": "Session",
+        "back": "Session",
     }
     BINDINGS = [
         # Digits pick only while the candidate list has the focus; elsewhere they are typed (ModelScreen).
@@ -99,13 +99,20 @@ class ChatScreen(ModelScreen):
                 tooltip="Save the chat as Markdown or plain text"),
         Binding("ctrl+n", "new_session", "New chat", show=False, priority=True,
                 tooltip="Start a new session with the same run and friend"),
+        Binding("ctrl+o", "sessions", "Sessions", show=False, priority=True,
+                tooltip="Open, name or delete this workspace's chat sessions"),
         Binding("escape", "back", "Back", tooltip="From the input to the candidates; elsewhere leave the chat"),
     ]
 
     def __init__(self, workspace: str, run: str, player: str, *, speakers: Sequence[str] = (),
                  open_sampler: OpenSampler | None = None, sampler: Sampler | None = None,
-                 seed_turns: Sequence[Turn] = (), resume: bool = True, autostart: bool = False) -> None:
-        super().__init__(workspace, run, open_sampler=open_sampler, sampler=sampler, id="chat")
+                 seed_turns: Sequence[Turn] = (), resume: bool = True, autostart: bool = False,
+                 session_id: int | None = None) -> None:
+        """``session_id``: open that session; else resume the newest of ``run`` played as ``player`` (``resume``)
+        or start a new one (with ``seed_turns`` first, if given)."""
+        super().__init__(workspace, run, open_sampler=open_sampler, sampler=sampler, id=None)  # (no id: one chat
+        # replaces another, from the session list, while both still exist)
+        self._session_id = session_id
         self._autostart = autostart
         """Ask for the first candidates as soon as the model is loaded (the demo opens this way)."""
         self.player = player
@@ -146,7 +153,7 @@ class ChatScreen(ModelScreen):
         self.query_one(CandidatePanel).set_candidates([])
         self.writer = SessionWriter(self.workspace, self._writer_error)
         self._run_writer()
-        self._open_session()
+        self._open_session(session_id=self._session_id)
         self.query_one("#chat-input").focus()
 
     def on_unmount(self) -> None:
@@ -214,15 +221,18 @@ class ChatScreen(ModelScreen):
 
         self._write(run)
 
-    def _open_session(self, resume: bool | None = None) -> None:
+    def _open_session(self, resume: bool | None = None, session_id: int | None = None) -> None:
         run, player, seed = self.run, self.player, self._seed
         resume = self._resume if resume is None else resume
         defaults = asdict(self.settings)
         post = self.post_message
 
         def job(chats) -> None:
-            found = [s for s in chats.list_sessions(run) if s.player == player] if resume else []
-            session = found[0] if found else chats.new_session(run, player, settings=defaults)
+            if session_id is not None:
+                session = chats.session(session_id)
+            else:
+                found = [s for s in chats.list_sessions(run) if s.player == player] if resume else []
+                session = found[0] if found else chats.new_session(run, player, settings=defaults)
             for turn in seed:
                 chats.add(session.id, Turn(turn.speaker, turn.text, "model", (turn,), 0))
             post_session(chats, session.id, post)
@@ -508,15 +518,44 @@ class ChatScreen(ModelScreen):
 
     def action_new_session(self) -> None:
         """Start a new session (the current one stays saved: it is the one resumed next time until this
-        one has been used more recently)."""
+        one has been used more recently). Its sampling settings start from the config's [chat]."""
+        self._clear()
+        self._open_session(resume=False)
+
+    def _clear(self) -> None:
+        """Nothing shown, nothing on offer, the config's settings: before another session opens here."""
         self._cancel_sampling()
         self._seed = []
+        self._queued = None
         self.session = None
         self.turns = []
+        self.settings = chat_defaults(self.app)
         self.log_widget.clear()
         self._set_candidates([])
         self._show_fork(None)
-        self._open_session(resume=False)
+        self._update_header()
+
+    def action_sessions(self) -> None:
+        """The workspace's sessions: open another one (here when it has the same run and friend), or a new one."""
+        from friendsim_tui.tui.screens.sessions import SessionsScreen
+
+        def chosen(result) -> None:
+            if not result:
+                return
+            what, session = result
+            if what == "new":
+                self.action_new_session()
+            elif self.session is not None and session.id == self.session.id:
+                return
+            elif (session.run, session.player) == (self.run, self.player):
+                self._clear()
+                self._open_session(session_id=session.id)
+            else:  # another model or another friend: a chat of its own, in place of this one
+                self.app.switch_screen(ChatScreen(self.workspace, session.run, session.player,
+                                                  open_sampler=self._open_sampler, session_id=session.id))
+
+        current = self.session.id if self.session is not None else None
+        self.app.push_screen(SessionsScreen(self.workspace, current=current, can_new=True), chosen)
 
     def action_impersonate(self) -> None:
         self._request("impersonate", more=True)
@@ -533,19 +572,21 @@ class ChatScreen(ModelScreen):
         self.app.push_screen(ChoicePrompt(Content("Who answers next?"), others), forced)
 
     def action_settings(self) -> None:
-        def applied(values: dict | None) -> None:
-            if not values:
+        def applied(result: SettingsResult | None) -> None:
+            if result is None:
                 return
-            self.settings = ChatConfig(**values)
+            self.settings = replace(self.settings, **result.values)
             self._update_header()
             if self.session is not None:
-                sid, saved = self.session.id, dict(values)
+                sid, saved = self.session.id, dict(result.values)
                 self._write(lambda chats: chats.save_settings(sid, saved))
-            self.notify("Sampling settings applied and saved for this session.")
+            if result.as_default:
+                self._save_default(result.chat_values())
+            else:
+                self.notify("Sampling settings applied and saved for this session.")
 
-        self.app.push_screen(
-            SettingsScreen("Sampling settings", SAMPLING_FIELDS, asdict(self.settings)), applied
-        )
+        self.app.push_screen(SettingsScreen("Sampling settings", SAMPLING_FIELDS, asdict(self.settings),
+                                            self.config_path().name), applied)
 
     def action_export(self) -> None:
         if self.session is not None:
@@ -602,4 +643,5 @@ class ChatScreen(ModelScreen):
             PaletteCommand("Export chat…", "Save the session as Markdown or plain text (ctrl+e)", self.action_export),
             PaletteCommand("New chat session", "Start over with the same run and friend (ctrl+n)",
                            self.action_new_session),
+            PaletteCommand("Sessions…", "Open, name or delete a saved chat session (ctrl+o)", self.action_sessions),
         ]

@@ -29,6 +29,7 @@ class ChatSetupScreen(Screen):
     """
 
     BINDINGS = [
+        Binding("s", "sessions", "Sessions", tooltip="Open, name or delete a saved chat session"),
         Binding("t", "train", "Train"),
         Binding("escape", "back", "Back"),
     ]
@@ -212,6 +213,19 @@ class ChatSetupScreen(Screen):
         player = speakers[event.option_index]
         self.app.push_screen(ChatScreen(self.workspace, run["name"], player, speakers=speakers,
                                         open_sampler=self._open_sampler))
+
+    def action_sessions(self) -> None:
+        from friendsim_tui.tui.screens.sessions import SessionsScreen
+
+        def chosen(result) -> None:
+            if result and result[0] == "open":
+                session = result[1]
+                from friendsim_tui.tui.screens.chat import ChatScreen
+
+                self.app.push_screen(ChatScreen(self.workspace, session.run, session.player,
+                                                open_sampler=self._open_sampler, session_id=session.id))
+
+        self.app.push_screen(SessionsScreen(self.workspace), chosen)
 
     def action_train(self) -> None:
         from friendsim_tui.tui.screens.new_run import NewRunScreen

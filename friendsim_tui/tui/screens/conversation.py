@@ -9,7 +9,7 @@ the chat from that sample (a new session that starts with its turns, the model a
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Footer, Input, Static
 
-from friendsim_tui.config import ChatConfig, Range
+from friendsim_tui.config import Range
 from friendsim_tui.services.chat import Sampler, Turn
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import ConversationSampled, FileSaved, ModelLoaded, SamplingDone
@@ -27,9 +27,9 @@ from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt
 from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler
 from friendsim_tui.tui.screens.settings import (
-    SAMPLING_FIELDS, Field, SettingsScreen, settings_line,
+    SAMPLING_FIELDS, Field, SettingsResult, SettingsScreen, settings_line,
 )
-from friendsim_tui.tui.text import inert_content
+from friendsim_tui.tui.text import display_path, inert_content
 from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
 from friendsim_tui.tui.widgets.text_input import TextInput
 
@@ -234,19 +234,23 @@ class ConversationScreen(ModelScreen):
         self.app.push_screen(ChoicePrompt(Content(f"Continue sample {index + 1}: you play…"), self.speakers), play)
 
     def action_settings(self) -> None:
-        def applied(values: dict | None) -> None:
-            if not values:
+        def applied(result: SettingsResult | None) -> None:
+            if result is None:
                 return
+            values = dict(result.values)
             n, self.turns = values.pop("samples"), values.pop("turns")
-            self.settings = ChatConfig(**{**asdict(self.settings), **values})
+            self.settings = replace(self.settings, **values)
             if n != self.n:
                 self.n = n
                 self.samples = self.samples[:n]
                 self.call_later(self._rebuild)
             self._update_header()
+            if result.as_default:
+                self._save_default(result.chat_values())
 
         values = {**asdict(self.settings), "samples": self.n, "turns": self.turns}
-        self.app.push_screen(SettingsScreen("Conversation settings", CONVERSATION_FIELDS, values), applied)
+        self.app.push_screen(SettingsScreen("Conversation settings", CONVERSATION_FIELDS, values,
+                                            self.config_path().name), applied)
 
     async def _rebuild(self) -> None:
         await self._build_columns()

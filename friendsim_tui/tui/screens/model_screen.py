@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from textual import events, on, work
@@ -67,7 +68,7 @@ class ModelScreen(Screen):
     ERROR_TITLE = "Chat"
 
     def __init__(self, workspace: str, run: str, *, open_sampler: OpenSampler | None, sampler: Sampler | None,
-                 id: str) -> None:
+                 id: str | None) -> None:
         super().__init__(id=id)
         self.workspace = workspace
         self.run = run
@@ -133,6 +134,47 @@ class ModelScreen(Screen):
             self._load_model()
         else:
             self.post_message(ModelLoaded(self.run, self.sampler))
+
+    class DefaultSaved(Message):
+        """Sampling settings were written to the settings file as the default (``chat``: the file's [chat]
+        now), or could not be (``error``)."""
+
+        def __init__(self, path: Path, chat: ChatConfig | None = None, error: str | None = None) -> None:
+            super().__init__()
+            self.path = path
+            self.chat = chat
+            self.error = error
+
+    def config_path(self) -> Path:
+        """The settings file the app read (or would read): where "save as default" writes."""
+        from friendsim_tui import paths
+
+        return Path(getattr(getattr(self.app, "config", None), "source", None) or paths.config_file())
+
+    @work(thread=True, group="config", exit_on_error=False)
+    def _save_default(self, values: dict) -> None:
+        from friendsim_tui.config import ConfigError
+        from friendsim_tui.config_edit import save_chat_defaults
+
+        path = self.config_path()
+        try:
+            chat = save_chat_defaults(values, path)
+        except ConfigError as exc:
+            self.post_message(self.DefaultSaved(path, error=str(exc)))
+            return
+        self.post_message(self.DefaultSaved(path, chat))
+
+    @on(DefaultSaved)
+    def _default_saved(self, message: DefaultSaved) -> None:
+        if message.error:
+            self.notify(f"Not saved as the default: {message.error}", title="Settings", severity="error",
+                        markup=False)
+            return
+        config = getattr(self.app, "config", None)
+        if config is not None and message.chat is not None:
+            config.chat = message.chat  # new chats start from it from now on, as after a restart
+        self.notify(f"New chats start from these settings ([chat] in {display_path(message.path)}).",
+                    title="Settings", markup=False)
 
     @on(Stage)
     def _stage(self, message: Stage) -> None:

@@ -1,7 +1,8 @@
 """The sampling settings dialog (chat and conversation), and the one-line summary the headers show.
 
 Each field is checked on its own, against the same range the config file's ``[chat]`` is checked with,
-and an error names the field as the dialog labels it and puts the cursor in it.
+and an error names the field as the dialog labels it and puts the cursor in it. A checkbox asks to keep the
+sampling values as the default new chats start from (the caller writes them to the settings file).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Checkbox, Input, Static
 
 from friendsim_tui.config import ChatConfig, Range
 from friendsim_tui.tui.text import inert, inert_content
@@ -53,16 +54,30 @@ SAMPLING_FIELDS = (
 )
 
 
-class SettingsScreen(ModalScreen["dict | None"]):
-    """Edit numbers; returns {name: value}, every value in its field's range, or None on esc."""
+@dataclass(frozen=True)
+class SettingsResult:
+    values: dict
+    """{field name: value}, every value in its field's range"""
+    as_default: bool = False
+    """Also make the sampling values the default for new chats."""
+
+    def chat_values(self) -> dict:
+        """The values that are sampling settings ([chat] keys)."""
+        return {k: v for k, v in self.values.items() if k in ChatConfig.RANGES}
+
+
+class SettingsScreen(ModalScreen["SettingsResult | None"]):
+    """Edit numbers; returns a :class:`SettingsResult`, or None on esc."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Apply", priority=True)]
 
-    def __init__(self, title: str, specs: Sequence[Field], values: dict):
+    def __init__(self, title: str, specs: Sequence[Field], values: dict, default_target: str = ""):
+        """``default_target``: the settings file "save as default" writes (its name is shown by the box)."""
         super().__init__(classes="dialog")
         self._title = title
         self._specs = list(specs)
         self._values = values
+        self._default_target = default_target
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box", id="settings-box") as box:
@@ -72,8 +87,11 @@ class SettingsScreen(ModalScreen["dict | None"]):
                     yield Static(Content(spec.label), classes="setting-label")
                     yield TextInput(f"{self._values[spec.name]:g}" if spec.kind is float else str(self._values[spec.name]),
                                     id=f"set-{spec.name}", classes="setting-input")
+            yield Checkbox(Content.assemble("Also the default for new chats", (
+                f" ([chat] in {self._default_target})" if self._default_target else "", "$text-muted")),
+                id="settings-default", classes="setting-default")
             yield Static(Content(""), classes="dialog-error", id="settings-error")
-            yield Static(Content("enter / ctrl+s Apply · esc Cancel"), classes="dialog-keys")
+            yield Static(Content("enter / ctrl+s Apply · tab, space: the box · esc Cancel"), classes="dialog-keys")
 
     def _read(self) -> tuple[dict, Field | None, str]:
         """The values, or the first field that is wrong and why."""
@@ -101,7 +119,7 @@ class SettingsScreen(ModalScreen["dict | None"]):
             self.query_one("#settings-error", Static).update(inert_content(error))
             self.query_one(f"#set-{wrong.name}", Input).focus()
             return
-        self.dismiss(values)
+        self.dismiss(SettingsResult(values, self.query_one("#settings-default", Checkbox).value))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
