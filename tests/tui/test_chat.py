@@ -203,6 +203,27 @@ def test_no_chat_action_sits_on_a_key_typed_in_a_sentence():
         assert binding.description or binding.key in set("23456789"), binding.key
 
 
+async def test_f1_lists_every_chat_key_by_what_it_does(workspace, home):
+    from friendsim_tui.tui.app import FriendSimApp
+    from friendsim_tui.tui.screens.dialogs import HelpScreen
+
+    app = FriendSimApp(start_dir=home, cursor_blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.screen.id == "home", "home")
+        app.push_screen(ChatScreen(WS, RUN, "Maya", speakers=SPEAKERS, open_sampler=opener(ScriptedSampler())))
+        screen = await ready(pilot)
+        await offered(pilot, "", 3)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        listed = {key.action: (section.title, key.keys) for section in app.screen.sections for key in section.keys}
+    for action, keys in {"more": ["^r"], "edit": ["f2"], "undo": ["^z"], "impersonate": ["^g"], "force": ["^f"],
+                         "settings": ["^s"], "export": ["^e"], "new_session": ["^n"], "sessions": ["^o"],
+                         "pick": ["1-9"]}.items():
+        assert listed[action][1] == keys, action
+        assert listed[action][0] == ChatScreen.HELP_GROUPS[action], action
+    assert screen.HELP_TITLE == "Chat"
+
+
 async def test_undoing_my_own_opening_line_gives_it_back_to_type_never_a_candidate_in_my_voice(workspace):
     sampler = ScriptedSampler()
     opening = Turn("Maya", "omg who's up for karaoke friday??")
