@@ -243,3 +243,15 @@ def finished_run(workspace: str, name: str, speakers=SPEAKERS, updated: float = 
     (folder / "run.json").write_text(json.dumps({"status": "done", "updated": updated, "base": "gpt2"}))
     (folder / "model" / "config.json").write_text("{}")
     ChatSpec(speakers=list(speakers), workspace=workspace).save(folder / "model")
+
+
+def chats_of(fn, workspace: str = "weekend-crew"):
+    """Run ``fn(chat_store)`` on a fresh connection (the screen writes from its own thread)."""
+    from friendsim_tui.store import Store
+    from friendsim_tui.store.chats import ChatStore
+
+    store = Store.for_workspace(workspace)
+    try:
+        return fn(ChatStore(store))
+    finally:
+        store.close()

@@ -10,7 +10,7 @@ import threading
 import pytest
 from chat_helpers import (
     SPEAKERS, LoopGaps, RecordingSampler, ScreenHost, ScriptedSampler, assert_loop_kept_running, baseline_gaps,
-    finished_run, fork_at, opener, pairs,
+    chats_of, finished_run, fork_at, opener, pairs,
 )
 from textual.content import Content
 from tui_helpers import PATIENCE, SIZE, on_home, wait_until
@@ -18,7 +18,6 @@ from tui_helpers import PATIENCE, SIZE, on_home, wait_until
 from friendsim_tui.engine.sample import SampleError
 from friendsim_tui.services.chat import ChatError
 from friendsim_tui.store import Store
-from friendsim_tui.store.chats import ChatStore
 from friendsim_tui.turns import Turn
 from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.chat_setup import ChatSetupScreen
@@ -33,14 +32,6 @@ def workspace(home):
     Store.for_workspace(WS, create=True).close()
     return WS
 
-
-def chats_of(fn):
-    """Run ``fn(chat_store)`` on a fresh connection (the screen writes from its own thread)."""
-    store = Store.for_workspace(WS)
-    try:
-        return fn(ChatStore(store))
-    finally:
-        store.close()
 
 
 def chat_app(sampler: ScriptedSampler, **kwargs) -> ScreenHost:

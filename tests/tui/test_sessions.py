@@ -4,12 +4,11 @@ open one, name it, delete it; and the sampling settings saved as the default for
 from __future__ import annotations
 
 import pytest
-from chat_helpers import SPEAKERS, ScreenHost, ScriptedSampler, finished_run, opener
+from chat_helpers import SPEAKERS, ScreenHost, ScriptedSampler, chats_of, finished_run, opener
 from tui_helpers import SIZE, wait_until
 
 from friendsim_tui.config import Config, load_config
 from friendsim_tui.store import Store
-from friendsim_tui.store.chats import ChatStore
 from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.chat_setup import ChatSetupScreen
 from friendsim_tui.tui.screens.sessions import SessionsScreen, last_used
@@ -23,13 +22,6 @@ def workspace(home):
     Store.for_workspace(WS, create=True).close()
     return WS
 
-
-def chats_of(fn):
-    store = Store.for_workspace(WS)
-    try:
-        return fn(ChatStore(store))
-    finally:
-        store.close()
 
 
 def seed_sessions() -> dict[str, int]:
