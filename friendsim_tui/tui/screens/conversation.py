@@ -45,7 +45,8 @@ CONVERSATION_FIELDS = (
 def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[Turn]],
                       markdown: bool) -> str:
     """The samples as Markdown or a plain transcript; every name and text made inert (and escaped)."""
-    from friendsim_tui.store.chats import inert as plain, md_escape
+    from friendsim_tui.safe_text import inert_lines as plain
+    from friendsim_tui.store.chats import md_escape
 
     if markdown:
         out = [f"# Conversation from a prompt · {md_escape(workspace)}", "",
