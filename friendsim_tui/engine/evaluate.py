@@ -16,12 +16,14 @@ learnt positions beyond it).
   log-probability of the text tokens and the closing ``<|eot|>`` (where a friend stops is part of their
   voice). The speaker token's own probability is left out: it says who tends to speak next, which favours
   talkative friends, while the question is whose voice the text is in. The context runs once at batch 1;
-  its KV cache is copied to one row per speaker and the rows run together, so a turn costs one pass over
-  its context plus one batch of S short rows. Turns are capped per speaker (:data:`ATTRIBUTION_CAP`,
-  spread evenly over the held-out sessions), so the baseline (always guessing the most frequent speaker
-  among the scored turns) stays near 1/S and a talkative friend cannot carry the accuracy. Turns of fewer
-  than :data:`MIN_TURN_TOKENS` text tokens say too little to attribute, and turns longer than half the
-  window would leave it too little context: both are skipped.
+  its KV cache is copied to one row per speaker and the rows run together; the cache then grows with the
+  session to the next scored turn, so the contexts cost about one pass over the text and each turn one
+  batch of S short rows. Turns are capped per speaker (:data:`ATTRIBUTION_CAP`, the first in reading
+  order), so the baseline (always guessing the most frequent speaker among the scored turns) stays near
+  1/S and a talkative friend cannot carry the accuracy. Turns of fewer than :data:`MIN_TURN_TOKENS` text
+  tokens say too little to attribute, and turns longer than half the window would leave it too little
+  context: both are skipped. A context fills the window until the session outgrows it, then restarts
+  half the room back (:func:`turn_scores`).
 - **Verbatim rate.** N turns sampled the way the chat samples them (engine.sample.Sampler, the chat's
   settings), :data:`PER_CONTEXT` candidates after each of N/5 held-out contexts, each in the voice of the
   friend who really spoke next; the share that copy a training turn or share a run of words with one
@@ -53,7 +55,7 @@ ATTRIBUTION_CAP = 50
 MIN_TURN_TOKENS = 2
 SAMPLES = 200
 PER_CONTEXT = 5
-LOSS_TOKENS = 1 << 17
+LOSS_TOKENS = 1 << 15
 """The loss reads the held-out sessions in order up to this many tokens (all of them, in most workspaces)."""
 _LOGITS_BUDGET = 1 << 25
 """Logit values one batch may hold (rows x positions x vocabulary), 128 MiB in fp32."""
@@ -112,8 +114,9 @@ def split_sessions(ids, vocab: Vocab) -> list[Session]:
     speaker_of = {t: i for i, t in enumerate(vocab.speakers)}
     special = np.array([vocab.session, vocab.end, vocab.eot, *vocab.speakers], dtype=np.int64)
     marks = np.flatnonzero(np.isin(ids, special))
-    cuts = [int(p) for p in marks if ids[p] == vocab.session]
-    bounds = [0, *cuts, len(ids)]
+    kinds = ids[marks]
+    bounds = [0, *marks[kinds == vocab.session].tolist(), len(ids)]
+    marks, kinds = marks.tolist(), kinds.tolist()
     sessions: list[Session] = []
     mark_i = 0
     for lo, hi in zip(bounds, bounds[1:]):
@@ -122,9 +125,8 @@ def split_sessions(ids, vocab: Vocab) -> list[Session]:
         turns: list[HeldTurn] = []
         open_at = speaker = None
         while mark_i < len(marks) and marks[mark_i] < hi:
-            p = int(marks[mark_i])
+            p, tok = marks[mark_i], kinds[mark_i]
             mark_i += 1
-            tok = int(ids[p])
             if tok in speaker_of:
                 open_at, speaker = p - lo, speaker_of[tok]
             elif tok == vocab.eot and open_at is not None:
@@ -273,18 +275,16 @@ def speaker_scores(model, context: list[int], turn: list[int], speaker_ids: list
 
 def pick_turns(sessions: list[Session], n_speakers: int, window: int, cap: int = ATTRIBUTION_CAP
                ) -> list[tuple[int, HeldTurn]]:
-    """Up to ``cap`` turns per speaker, spread evenly over the held-out sessions, in reading order."""
-    by_speaker: dict[int, list[tuple[int, HeldTurn]]] = {i: [] for i in range(n_speakers)}
+    """Up to ``cap`` turns per speaker, the first ones in reading order: picked turns then share their
+    sessions' contexts, so scoring them costs about one pass over the text they span."""
+    counts = [0] * n_speakers
+    chosen = []
     for si, s in enumerate(sessions):
         for t in s.turns:
-            if MIN_TURN_TOKENS <= t.text_tokens and t.text_tokens + 1 <= window // 2:
-                by_speaker[t.speaker].append((si, t))
-    chosen = []
-    for found in by_speaker.values():
-        if len(found) > cap:
-            found = [found[(k * len(found)) // cap] for k in range(cap)]
-        chosen.extend(found)
-    return sorted(chosen, key=lambda x: (x[0], x[1].start))
+            if counts[t.speaker] < cap and MIN_TURN_TOKENS <= t.text_tokens and t.text_tokens + 1 <= window // 2:
+                chosen.append((si, t))
+                counts[t.speaker] += 1
+    return chosen
 
 
 @torch.inference_mode()
@@ -430,7 +430,7 @@ def evaluate_model(model, tokenizer, spec: ChatSpec, eval_ids, index: VerbatimIn
 def end_of_run(folder: Path, model, tokenizer, spec: ChatSpec, eval_ids, train_ids, *, model_dir: Path,
                step: int, block_size: int, samples: int = SAMPLES, settings: ChatConfig | None = None) -> dict:
     """For the training loop, once the final model folder is saved: the figures of the model in memory,
-    saved in the run folder (runs.EVAL_FILE, with the verbatim index in runs.VERBATIM_INDEX) and returned.
+    saved in the run folder (:func:`save`; the verbatim index in runs.VERBATIM_INDEX) and returned.
 
     The samples come from ``model_dir`` through the chat's Sampler, so they are what the chat would offer;
     that loads a second copy of the weights (free the optimizer first on a tight device). ``eval_ids`` and
@@ -444,5 +444,13 @@ def end_of_run(folder: Path, model, tokenizer, spec: ChatSpec, eval_ids, train_i
     sampler = Sampler(model_dir) if samples > 0 else None
     result = evaluate_model(model, tokenizer, spec, eval_ids, index, sampler=sampler, samples=samples,
                             settings=settings, block_size=block_size, run=Path(folder).name, step=step)
-    runs.write_json_atomic(Path(folder) / runs.EVAL_FILE, result)
+    save(folder, result, source="model")
     return result
+
+
+def save(folder: Path, figures: dict, *, source: str, notes: list[str] = ()) -> None:
+    """Write ``figures`` to the run folder's runs.EVAL_FILE (mode 0600), with ``source`` ("model": the
+    finished model folder, or "checkpoint") and the ``notes`` a reader should see with them."""
+    from friendsim_tui import runs
+
+    runs.write_json_atomic(Path(folder) / runs.EVAL_FILE, {**figures, "source": source, "notes": list(notes)})

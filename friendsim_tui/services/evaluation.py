@@ -237,5 +237,5 @@ def evaluate(workspace: str, run: str | None = None, *, samples: int = 200,
     if new_index:
         index.save(target.folder / runs.VERBATIM_INDEX)
     source = "model" if target.model_dir is not None else "checkpoint"
-    runs.write_json_atomic(target.folder / runs.EVAL_FILE, {**figures, "source": source, "notes": notes})
+    engine.save(target.folder, figures, source=source, notes=notes)
     return Evaluation(figures, notes, source)
