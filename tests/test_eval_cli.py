@@ -202,6 +202,15 @@ def test_the_training_loops_end_of_run_call_saves_what_eval_prints(capsys, crew)
         assert printed[key] == result[key], key
 
 
+def test_the_step_reported_is_the_one_whose_weights_the_model_holds(capsys, crew):
+    """A run's model gets the weights of its step with the lowest eval loss, not always the last step's."""
+    info = json.loads((crew / "run.json").read_text())
+    info["best_step"] = 3
+    (crew / "run.json").write_text(json.dumps(info))
+    code, out, err = run(capsys, "eval", "-w", "crew", "--json", "--samples", "0")
+    assert code == 0 and json.loads(out)["step"] == 3, err
+
+
 def test_a_single_speaker_workspace_reports_all_but_attribution(capsys, data_dir):
     make_workspace(data_dir, "solo", ["Alice"], files=4, repeat=60)
     capsys.readouterr()

@@ -72,8 +72,9 @@ def find_target(workspace: str, run: str | None = None) -> _Target:
             raise EvalFailed(str(exc)) from None
         return found
     status = training.run_status(workspace, choice.name)
-    return _Target(workspace, choice.name, choice.model_dir.parent, choice.model_dir,
-                   step=int(status.get("step") or 0), status=status["status"])
+    step = status.get("best_step") or status.get("step") or 0  # the model holds the best step's weights
+    return _Target(workspace, choice.name, choice.model_dir.parent, choice.model_dir, step=int(step),
+                   status=status["status"])
 
 
 def _unfinished(workspace: str, run: str | None) -> _Target | None:
