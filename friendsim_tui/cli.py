@@ -185,17 +185,9 @@ def _run_app(config, on_start=None) -> int:
 
 def _unexpected(exc: BaseException) -> int:
     """One line for the person at the terminal; the traceback goes to a private log file they can look at."""
-    import traceback
+    from friendsim_tui import crash
 
-    from friendsim_tui import paths
-
-    log = paths.write_crash_log("".join(traceback.format_exception(exc)))
-    detail = (str(exc).strip().splitlines() or [""])[0][:200]
-    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-    if isinstance(exc, MemoryError):
-        what = "out of memory"
-    where = f"; the details are in {log}" if log else ""
-    print(f"friendsim-tui: unexpected error ({what}){where}", file=sys.stderr)
+    print(crash.report(exc), file=sys.stderr)
     return 1
 
 

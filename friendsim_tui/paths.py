@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import time
 import unicodedata
 from pathlib import Path
 
@@ -148,20 +147,3 @@ def open_private(path: Path, mode: str = "w", **kwargs):
 
 def logs_dir() -> Path:
     return data_dir() / "logs"
-
-
-def write_crash_log(text: str) -> Path | None:
-    """Save the details of an unexpected failure in a private file and return its path (None if even that
-    fails). They stay on this machine; the message a person sees names the file."""
-    import tempfile
-
-    name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    for folder in (logs_dir, lambda: Path(tempfile.gettempdir())):
-        try:
-            path = private_dir(folder()) / name
-            with open_private(path, "w", encoding="utf-8") as f:
-                f.write(text)
-            return path
-        except OSError:
-            continue
-    return None

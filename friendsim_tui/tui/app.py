@@ -6,6 +6,7 @@ screen must draw in well under a second and a half.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -13,6 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from friendsim_tui import crash
 from friendsim_tui.tui.commands import ScreenCommands
 
 if TYPE_CHECKING:
@@ -76,9 +78,28 @@ class FriendSimApp(App[int]):
 
         return HomeScreen()
 
+    # -- a bug that reaches the top ----------------------------------------------------------------
+    # Textual's own report of an unhandled exception is a traceback with the local variables of every
+    # frame: on screen, and holding the user's messages. We show one line instead and keep the details in
+    # a private log on this machine (friendsim_tui.crash, as the command line does).
+
+    crash_report: str | None = None
+    """The one line to show once the app has gone, when a bug ended it (``run_app`` prints it)."""
+
+    def _handle_exception(self, error: Exception) -> None:
+        if self.crash_report is None:
+            self.crash_report = crash.report(error)
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        self.bell()
+        self._close_messages_no_wait()  # and no traceback among the exit renderables
+
 
 def run_app(config: Config | None = None, on_start: Callable[[App], None] | None = None) -> int:
     """Run the app in the terminal; returns the process exit code."""
     app = FriendSimApp(config, on_start=on_start, warm_engine=True)
     app.run()
+    if app.crash_report:
+        print(app.crash_report, file=sys.stderr)
     return app.return_code or 0
