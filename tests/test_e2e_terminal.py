@@ -85,6 +85,8 @@ def terminal(tmp_path):
 
 
 ENTER, ESC, CTRL_S = "\r", "\x1b", "\x13"
+FRIENDS = ("Maya", "Jonas", "pixel_dan", "Priya")
+"""The sample's four friends."""
 
 
 def test_import_train_chat_pick_in_a_real_terminal(terminal):
@@ -101,7 +103,7 @@ def test_import_train_chat_pick_in_a_real_terminal(terminal):
     t.send(ENTER)
     t.wait_for(r"weekend-crew\s+3,291 msg")
     t.wait_for(r"3,291 messages · 4 friends · 2024-01-06 → 2024-12-20")
-    for name in ("Maya", "Jonas", "pixel_dan", "Priya"):  # the details can be drawn a frame after the summary
+    for name in FRIENDS:  # the details can be drawn a frame after the summary
         t.wait_for(re.escape(name))
     t.wait_for(r"No trained runs yet")
 
@@ -125,14 +127,20 @@ def test_import_train_chat_pick_in_a_real_terminal(terminal):
     t.send(ENTER)
     t.wait_for(r"You play")
     t.send(ENTER)
-    header = t.wait_for(r"Playing as (\S+) · with ([^·]+) · run", timeout=30)
-    player, others = header.group(1), [s.strip() for s in header.group(2).split(",")]
-    assert player not in others and len(others) == 3
+    # "Playing as X · run R · with A, B…  T 0.4 · top-k 40 · rep 1.2 · N 3": the friends played by the model are
+    # cut first on a narrow terminal, the sampling settings stay whole on the right
+    header = t.wait_for(r"Playing as (\S+) · run (\S+) · with (.+?)\s{2,}T 0\.4 · top-k 40 · rep 1\.2 · N 3",
+                        timeout=30)
+    player, run, shown = header.group(1), header.group(2), header.group(3)
+    assert player in FRIENDS and run.endswith("-scratch-tiny")
+    others = [name for name in FRIENDS if name != player]
+    listed = [name.strip().rstrip("…") for name in shown.split(",")]
+    assert listed and all(any(o.startswith(name) for o in others) for name in listed), shown
     t.send("hey everyone", ENTER)
     t.wait_for(rf"{re.escape(player)} \(you\)\s+hey everyone")
     t.wait_for(r"Next: who answers\?")
     first = t.wait_for(r"│ 1  (\S+)\s+(\S[^│]*?)\s*│", timeout=60)
-    speaker, text = first.group(1), first.group(2)
+    speaker, text = first.group(1), first.group(2).removesuffix("↺ said before").rstrip()  # a copy's tag: not said
     assert speaker in others  # never the player's own voice
     t.send("1")
     # The picked candidate joins the conversation, right under the player's line.
