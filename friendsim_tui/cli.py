@@ -68,7 +68,10 @@ def _parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="sample candidate replies, or whole conversations, from a trained run",
                          description="Play as one friend: sample the others' candidate next turns after a "
-                                     "history. With --conversation, the model writes whole conversations.")
+                                     "history. With --conversation, the model writes whole conversations. A "
+                                     "turn that copies a training message is marked (said before; "
+                                     '"verbatim": true with --json); with [chat] hide_copies = true, such '
+                                     "candidates are drawn again instead.")
     gen.add_argument("--workspace", "-w", required=True)
     gen.add_argument("--run", help="run name (default: the workspace's newest completed run)")
     gen.add_argument("--as", dest="player", metavar="SPEAKER",
@@ -463,6 +466,15 @@ def cmd_runs(args, config) -> int:
     return 0
 
 
+SAID_BEFORE = "  (said before)"
+"""After a sampled turn that copies a training message, in the text output."""
+
+
+def _said(turn: Turn) -> dict:
+    """A sampled turn for ``--json``: speaker, text, and whether it copies a training message."""
+    return {"speaker": turn.speaker, "text": turn.text, "verbatim": turn.verbatim}
+
+
 def cmd_generate(args, config) -> int:
     from friendsim_tui.services import chat
 
@@ -493,18 +505,18 @@ def cmd_generate(args, config) -> int:
 
     if args.conversation:
         if args.json:
-            print(json.dumps({"run": choice.name, "conversations": [[t.to_json() for t in c] for c in convos],
+            print(json.dumps({"run": choice.name, "conversations": [[_said(t) for t in c] for c in convos],
                               "sample_seconds": round(secs, 4)}, ensure_ascii=False))
             return 0
         for i, convo in enumerate(convos, 1):
             print(f"--- conversation {i}")
             for t in convo:
-                print(f"{inert(t.speaker)}: {inert(t.text)}")
+                print(f"{inert(t.speaker)}: {inert(t.text)}{SAID_BEFORE if t.verbatim else ''}")
         noun = "conversation" if len(convos) == 1 else "conversations"
         print(f"({len(convos)} {noun} from run {choice.name} in {secs:.2f}s)", file=sys.stderr)
         return 0
     if args.json:
-        print(json.dumps({"run": choice.name, "candidates": [c.to_json() for c in cands],
+        print(json.dumps({"run": choice.name, "candidates": [_said(c) for c in cands],
                           "sample_seconds": round(secs, 4), "dropped_turns": sampler.dropped_turns},
                          ensure_ascii=False))
         return 0
@@ -512,7 +524,7 @@ def cmd_generate(args, config) -> int:
         print(f"(the {sampler.dropped_turns} oldest history turns were left out: the model's context holds "
               f"{sampler.context} tokens)", file=sys.stderr)
     for i, c in enumerate(cands, 1):
-        print(f"{i}. {inert(c.speaker)}: {inert(c.text)}")
+        print(f"{i}. {inert(c.speaker)}: {inert(c.text)}{SAID_BEFORE if c.verbatim else ''}")
     if len(cands) < n:
         print(f"(only {len(cands)} distinct candidates of {n})", file=sys.stderr)
     print(f"({len(cands)} candidates from run {choice.name} in {secs:.2f}s)", file=sys.stderr)

@@ -237,6 +237,9 @@ class ChatConfig:
     quantize: str = "auto"
     """auto: int8 weights for sampling on CPUs without fast bf16 (about 3x quicker per token; a CPU with
     AMX/AVX512-BF16 samples in bf16 instead, a GPU as loaded); off: the model's own weights everywhere."""
+    hide_copies: bool = False
+    """Offer no candidate that copies a training message (or repeats 8 words of one in a row): such
+    candidates are refilled, as duplicates are. Off, they are offered and marked "said before"."""
 
     RANGES: ClassVar[dict[str, Range]] = {
         "temperature": Range(0, 100, lo_open=True),

@@ -32,15 +32,18 @@ class Turn:
     """Every candidate offered for this turn (swipes included), oldest first."""
     chosen: int | None = None
     """Index into ``candidates`` of the one taken; None when the player typed the turn."""
+    verbatim: bool = False
+    """A sampled turn that copies a training message, or repeats a run of its words (friendsim_tui.verbatim):
+    set where the run's index is at hand (services.chat.CopyCheckingSampler), shown as "said before"."""
 
     def to_json(self) -> dict:
         """``{"speaker", "text"}``: the turn as said (how the command line prints it and the store keeps
-        a candidate)."""
-        return {"speaker": self.speaker, "text": self.text}
+        a candidate), with ``"verbatim": true`` when it copies a training message."""
+        return {"speaker": self.speaker, "text": self.text, **({"verbatim": True} if self.verbatim else {})}
 
     @classmethod
     def from_json(cls, item: dict) -> Turn:
-        return cls(str(item["speaker"]), str(item["text"]))
+        return cls(str(item["speaker"]), str(item["text"]), verbatim=item.get("verbatim") is True)
 
 
 class SampleError(Exception):
@@ -52,6 +55,8 @@ class SampleCancelled(SampleError):
 
 
 OnTurn = Callable[[Turn], None]
+Reject = Callable[[str], bool]
+"""A sampled turn's text -> True to refuse it as a candidate (it is refilled, as a duplicate is)."""
 
 
 class Sampler(Protocol):
@@ -68,13 +73,14 @@ class Sampler(Protocol):
     def candidates(self, history: Sequence[Turn], player: str, n: int | None = None,
                    settings: ChatConfig | None = None, force_speaker: str | None = None,
                    on_candidate: OnTurn | None = None, *, exclude: Iterable[str] = (),
-                   seed: int | None = None) -> list[Turn]:
+                   seed: int | None = None, reject: Reject | None = None) -> list[Turn]:
         """Up to ``n`` distinct candidate turns by anyone but ``player`` (or by ``force_speaker``);
-        ``on_candidate`` gets each as soon as it is ready; ``exclude``: texts already on offer."""
+        ``on_candidate`` gets each as soon as it is ready; ``exclude``: texts already on offer; ``reject``:
+        texts never to offer (refilled like duplicates)."""
 
     def impersonate(self, history: Sequence[Turn], player: str, settings: ChatConfig | None = None, n: int = 1,
                     on_candidate: OnTurn | None = None, *, exclude: Iterable[str] = (),
-                    seed: int | None = None) -> list[Turn]:
+                    seed: int | None = None, reject: Reject | None = None) -> list[Turn]:
         """The player's own next line(s)."""
 
     def conversation(self, prompt_turns: Sequence[Turn] = (), turns: int = 8, n: int = 3,

@@ -78,8 +78,9 @@ def test_candidates_json(capsys, workspace, tmp_path, hot):
     assert out.count("\n") == 1
     assert data["run"] == "20260102-000000-new"  # the newest *completed* run
     assert len(data["candidates"]) == 3
-    assert all(set(c) == {"speaker", "text"} and c["speaker"] != "Alice" and c["text"].strip()
+    assert all(set(c) == {"speaker", "text", "verbatim"} and c["speaker"] != "Alice" and c["text"].strip()
                for c in data["candidates"])
+    assert [c["verbatim"] for c in data["candidates"]] == [False] * 3  # no training data to have copied
     assert isinstance(data["sample_seconds"], float) and data["sample_seconds"] >= 0
     assert data["dropped_turns"] == 0
 
@@ -114,13 +115,79 @@ def test_conversations_json(capsys, workspace, hot):
     data = json.loads(out)
     assert len(data["conversations"]) == 2
     for convo in data["conversations"]:
-        assert convo[0] == {"speaker": "Carol: the third", "text": "hey all"}
+        assert convo[0] == {"speaker": "Carol: the third", "text": "hey all", "verbatim": False}
         assert 2 <= len(convo) <= 4 and all(t["speaker"] in SPEAKERS for t in convo)
     code, out, err = run(capsys, "generate", "-w", workspace, "--conversation", "--prompt", "so, pizza?",
                          "--turns", "2", "-n", "1", "--seed", "4")
     assert code == 0, err
     assert out.startswith("--- conversation 1\n") and ": so, pizza?\n" in out
     assert err.startswith("(1 conversation from run ")
+
+
+def test_a_candidate_that_copies_a_training_message_is_marked_and_can_be_hidden(capsys, workspace, tmp_path):
+    from friendsim_tui import runs
+    from friendsim_tui.verbatim import VerbatimIndex
+
+    warm = tmp_path / "warm.toml"
+    warm.write_text("[chat]\ntemperature = 0.8\n")
+    argv = ["generate", "-w", workspace, "--as", "Alice", "-n", "3", "--seed", "1"]
+    code, out, err = run(capsys, "--config", str(warm), *argv, "--json")
+    assert code == 0, err
+    texts = [c["text"] for c in json.loads(out)["candidates"]]
+    assert len(texts) == 3
+    copied = texts[1]
+    # the run's index (as training saves it) holds that candidate, as a friend might have written it
+    folder = training.run_dir(workspace, "20260102-000000-new")
+    VerbatimIndex.build(["something else entirely", copied.upper() + "!!"]).save(folder / runs.VERBATIM_INDEX)
+
+    code, out, err = run(capsys, "--config", str(warm), *argv, "--json")
+    assert code == 0, err
+    cands = json.loads(out)["candidates"]
+    assert [c["text"] for c in cands] == texts  # the same seed: the same candidates, now marked
+    assert [c["verbatim"] for c in cands] == [False, True, False]
+    code, out, err = run(capsys, "--config", str(warm), *argv)
+    assert [line.endswith("(said before)") for line in out.splitlines()] == [False, True, False]
+
+    hide = tmp_path / "hide.toml"
+    hide.write_text(warm.read_text() + "hide_copies = true\n")
+    code, out, err = run(capsys, "--config", str(hide), *argv, "--json")
+    assert code == 0, err
+    cands = json.loads(out)["candidates"]
+    assert len(cands) == 3 and cands[0]["text"] == texts[0]
+    assert copied not in [c["text"] for c in cands]  # refused, and another one drawn in its place
+    assert not any(c["verbatim"] for c in cands)
+
+
+def test_the_index_is_built_once_from_the_runs_training_data_and_holds_no_text(capsys, workspace, tiny_model_dir):
+    import numpy as np
+    from transformers import AutoTokenizer
+
+    from friendsim_tui import runs
+    from friendsim_tui.engine.text import ChatSpec, encode_turns
+    from friendsim_tui.verbatim import VerbatimIndex
+    from test_sample import PAIRS
+
+    folder = training.run_dir(workspace, "20260102-000000-new")
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    ids = encode_turns(ChatSpec.load(tiny_model_dir), tok, PAIRS)
+    (folder / "data").mkdir()
+    np.array(ids, dtype=np.uint32).tofile(folder / "data" / "train.bin")
+    path = folder / runs.VERBATIM_INDEX
+    assert not path.exists()
+    # the tiny model knows its training lines by heart: at the default temperature it says some of them again
+    code, out, err = run(capsys, "generate", "-w", workspace, "--as", "Bob Smith", "-n", "5", "--seed", "2", "--json")
+    assert code == 0, err
+    assert path.is_file() and path.stat().st_mode & 0o777 == 0o600
+    raw = path.read_bytes()
+    assert b"coming" not in raw and b"pizza" not in raw
+    index = VerbatimIndex.load(path)
+    assert index.is_verbatim("Hey, are you coming TONIGHT?") and not index.is_verbatim("hey are you leaving tonight")
+    cands = json.loads(out)["candidates"]
+    assert any(c["verbatim"] for c in cands)
+    assert [c["verbatim"] for c in cands] == [index.is_verbatim(c["text"]) for c in cands]
+    before = path.stat().st_mtime_ns
+    assert run(capsys, "generate", "-w", workspace, "--as", "Bob Smith", "-n", "1", "--seed", "3")[0] == 0
+    assert path.stat().st_mtime_ns == before  # built once, then read
 
 
 def one_line_error(capsys, *argv, code=1):

@@ -13,7 +13,8 @@ then answers many requests. For a turn it
   and draws only among the top-k tokens). The first token is constrained to the speakers who may answer
   (never the player unless asked: :meth:`Sampler.impersonate`), and a turn cannot contain another
   speaker token;
-- drops empty and duplicate candidates and refills in a bounded number of extra rounds.
+- drops empty and duplicate candidates (and those a caller's ``reject`` refuses) and refills in a bounded
+  number of extra rounds.
 
 Speed where it counts: decoding a few rows reads every weight once per token. The weights are bf16 on
 hardware that does bf16 fast; on a CPU without fast bf16 the sampler decodes with an int8 copy of the
@@ -37,7 +38,7 @@ from typing import Callable, Iterable, Sequence
 
 from friendsim_tui.config import ChatConfig
 from friendsim_tui.engine.text import END, EOT, SESSION, SPEC_FILE, ChatSpec, encode_turns
-from friendsim_tui.turns import OnTurn, SampleCancelled, SampleError, Turn  # (errors: torch-free, shared)
+from friendsim_tui.turns import OnTurn, Reject, SampleCancelled, SampleError, Turn  # (errors: torch-free, shared)
 
 EXTRA_ROUNDS = 3
 """Refill rounds after the first batch when empties or duplicates left fewer than n candidates."""
@@ -727,13 +728,15 @@ class Sampler:
     def candidates(self, history: Sequence[Turn], player: str, n: int | None = None,
                    settings: ChatConfig | None = None, force_speaker: str | None = None,
                    on_candidate: OnTurn | None = None, *, exclude: Iterable[str] = (),
-                   seed: int | None = None) -> list[Turn]:
+                   seed: int | None = None, reject: Reject | None = None) -> list[Turn]:
         """Up to ``n`` distinct, non-empty candidate turns for the next turn after ``history``.
 
         ``history`` is turns, oldest first (an empty history lets the model open).
         The speaker is chosen by the model among everyone but ``player`` — or is ``force_speaker``.
         ``on_candidate`` is called with each candidate as soon as its row finishes (from this thread).
         ``exclude``: texts already offered for this turn (a swipe), treated as duplicates.
+        ``reject``: a sampled text for which it answers True is dropped and refilled, as a duplicate is (the
+        chat's "hide copies": the caller knows what counts as one; the sampler only asks).
         Raises SampleError when nothing usable came out of ``1 + EXTRA_ROUNDS`` batches.
         """
         import torch
@@ -760,7 +763,7 @@ class Sampler:
             prompt, cache = self._prefill(ids)
             seen = {same_reply_key(t) for t in exclude}
             got: list[Turn] = []
-            rejected = {"empty": 0, "duplicate": 0, "voice": 0}
+            rejected = {"empty": 0, "duplicate": 0, "voice": 0, "copied": 0}
 
             def accept(_row: int, row_ids: list[int]) -> None:
                 turns = self.parse(row_ids)
@@ -773,6 +776,9 @@ class Sampler:
                     rejected["voice"] += 1
                 elif (key := same_reply_key(cand.text)) in seen:
                     rejected["duplicate"] += 1
+                elif reject is not None and reject(cand.text):
+                    seen.add(key)  # the same text again is the same copy: counted once, as a duplicate after
+                    rejected["copied"] += 1
                 else:
                     seen.add(key)
                     got.append(cand)
@@ -791,19 +797,22 @@ class Sampler:
         if not got:
             who = " or ".join(allowed) if len(allowed) <= 3 else "the other speakers"
             reasons = ", ".join(f"{v} {k}" for k, v in rejected.items() if v)
-            if rejected["voice"] and not rejected["empty"] and not rejected["duplicate"]:
+            if rejected["voice"] and not rejected["empty"] and not rejected["duplicate"] and not rejected["copied"]:
                 raise SampleError(f"the model only produced turns in the wrong voice (not {who}) after "
                                   f"{1 + EXTRA_ROUNDS} tries; it may need more training")
+            if rejected["copied"] and not rejected["empty"] and not rejected["voice"]:
+                raise SampleError(f"every turn the model wrote for {who} in {1 + EXTRA_ROUNDS} tries copies an old "
+                                  "message, and copies are hidden; show them, or raise the temperature")
             raise SampleError(f"the model produced no usable turn for {who} after {1 + EXTRA_ROUNDS} tries "
                               f"({reasons or 'nothing'}); it may need more training")
         return got
 
     def impersonate(self, history: Sequence[Turn], player: str, settings: ChatConfig | None = None, n: int = 1,
                     on_candidate: OnTurn | None = None, *, exclude: Iterable[str] = (),
-                    seed: int | None = None) -> list[Turn]:
+                    seed: int | None = None, reject: Reject | None = None) -> list[Turn]:
         """Suggest the player's own next line(s): candidates forced to the player's voice."""
         return self.candidates(history, player, n, settings, force_speaker=player, on_candidate=on_candidate,
-                               exclude=exclude, seed=seed)
+                               exclude=exclude, seed=seed, reject=reject)
 
     def conversation(self, prompt_turns: Sequence[Turn] = (), turns: int = 8, n: int = 3,
                      settings: ChatConfig | None = None, *, opening: str | None = None,

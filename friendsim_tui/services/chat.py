@@ -5,7 +5,8 @@ How the chat screen uses it (the UI thread owns the store, one worker thread own
 
 - pick a run: ``completed_runs(workspace)`` (newest first) or ``find_run(workspace, name)``; the friends
   to play: ``model_speakers(choice)`` (reads friendsim.json only, instant);
-- load once, in a ``@work(thread=True)`` worker: ``load_sampler(choice)`` -> a :class:`Sampler` (ChatError);
+- load once, in a ``@work(thread=True)`` worker: ``load_sampler(choice)`` -> a :class:`Sampler` (ChatError)
+  that marks the turns copying a training message (``Turn.verbatim``; :class:`CopyCheckingSampler`);
 - sessions: ``ChatStore(Store.for_workspace(ws))``: ``new_session(run, player, title, settings)``,
   ``list_sessions()``, ``history(id)`` for the sampler, ``add(id, Turn(speaker, text, source,
   candidates=offered, chosen=i))``, ``undo(id)``, ``set_pending(id, offered)``, ``export_markdown(id)``;
@@ -22,11 +23,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from friendsim_tui.config import ChatConfig
 from friendsim_tui.turns import SampleCancelled, SampleError, Sampler, Turn  # noqa: F401 (the app's imports)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from friendsim_tui.verbatim import VerbatimIndex
 
 
 class ChatError(Exception):
@@ -95,13 +100,112 @@ def model_speakers(choice: RunChoice) -> list[str]:
 
 
 def load_sampler(choice: RunChoice, **kwargs) -> Sampler:
-    """Load a run's model once (slow: call it from a worker). ChatError on anything unusable."""
+    """Load a run's model once (slow: call it from a worker), with the run's verbatim index: a
+    :class:`CopyCheckingSampler`. ChatError on anything unusable."""
+    from friendsim_tui import runs
     from friendsim_tui.engine import sample
 
     try:
-        return sample.Sampler(choice.model_dir, **kwargs)
+        model = sample.Sampler(choice.model_dir, **kwargs)
     except SampleError as exc:
         raise ChatError(f"run {choice.name!r}: {exc}") from None
+    return CopyCheckingSampler(model, run_index(runs.run_dir(choice.workspace, choice.name), model.spec,
+                                                model.tokenizer))
+
+
+def run_index(folder: Path, spec, tokenizer) -> VerbatimIndex | None:
+    """The verbatim index of the run in ``folder`` (friendsim_tui.verbatim): the one saved there (training
+    writes it at the end of a run), else built once from the run's training data (data/train.bin, read with
+    its model's ``spec`` and ``tokenizer``) and saved for next time. None when there is nothing to build it
+    from: copies then go unmarked."""
+    from friendsim_tui import runs
+    from friendsim_tui.verbatim import VerbatimIndex
+
+    path = Path(folder) / runs.VERBATIM_INDEX
+    try:
+        return VerbatimIndex.load(path)
+    except (OSError, ValueError):
+        pass
+    from friendsim_tui.engine.evaluate import training_index
+    from friendsim_tui.engine.prepare import read_ids
+
+    try:
+        ids = read_ids(Path(folder), "train")
+    except (OSError, ValueError):
+        return None
+    if not len(ids) or int(ids.max()) >= len(tokenizer):  # no training turns, or another model's data
+        return None
+    index = training_index(ids, spec, tokenizer)
+    try:
+        index.save(path)
+    except OSError:  # a read-only run folder: built again next time
+        pass
+    return index
+
+
+class CopyCheckingSampler:
+    """A run's loaded model and its verbatim index as one :class:`Sampler`: every turn the model writes says
+    whether it copies a training message (``Turn.verbatim``), and with the chat setting ``hide_copies`` the
+    candidates that do are refused and refilled, as duplicates are. The engine knows nothing of run folders;
+    this pairs what it samples with what the run was trained on. Anything else is the model's own
+    (``dropped_turns``, ``context``, ...)."""
+
+    def __init__(self, sampler: Sampler, index: VerbatimIndex | None) -> None:
+        self.sampler = sampler
+        self.index = index
+        """None when the run has no index and no training data to build one: nothing is marked or hidden."""
+
+    def __getattr__(self, name: str):
+        if name == "sampler":  # not set yet (a copy being made): not the model's either
+            raise AttributeError(name)
+        return getattr(self.sampler, name)
+
+    @property
+    def speakers(self) -> list[str]:
+        return self.sampler.speakers
+
+    def is_copy(self, text: str) -> bool:
+        return self.index is not None and self.index.is_verbatim(text)
+
+    def _mark(self, turn: Turn) -> Turn:
+        return replace(turn, verbatim=True) if self.is_copy(turn.text) else turn
+
+    def _marked(self, on_turn):
+        return None if on_turn is None else lambda turn: on_turn(self._mark(turn))
+
+    def _reject(self, settings: ChatConfig | None, reject):
+        if settings is None or not settings.hide_copies or self.index is None:
+            return reject
+        return self.is_copy if reject is None else lambda text: self.is_copy(text) or reject(text)
+
+    def candidates(self, history, player, n=None, settings=None, force_speaker=None, on_candidate=None, *,
+                   exclude=(), seed=None, reject=None) -> list[Turn]:
+        got = self.sampler.candidates(history, player, n, settings, force_speaker, self._marked(on_candidate),
+                                      exclude=exclude, seed=seed, reject=self._reject(settings, reject))
+        return [self._mark(t) for t in got]
+
+    def impersonate(self, history, player, settings=None, n=1, on_candidate=None, *, exclude=(), seed=None,
+                    reject=None) -> list[Turn]:
+        got = self.sampler.impersonate(history, player, settings, n, self._marked(on_candidate), exclude=exclude,
+                                       seed=seed, reject=self._reject(settings, reject))
+        return [self._mark(t) for t in got]
+
+    def conversation(self, prompt_turns=(), turns=8, n=3, settings=None, *, opening=None, on_conversation=None,
+                     seed=None) -> list[list[Turn]]:
+        """The model's conversations, each turn it wrote marked (the prompt and the opening line are the
+        person's). A copy is marked, never dropped: a conversation has no refill."""
+        given = len(prompt_turns) + (1 if opening and opening.strip() else 0)
+
+        def mark(conv: list[Turn]) -> list[Turn]:
+            return conv[:given] + [self._mark(t) for t in conv[given:]]
+
+        done = None if on_conversation is None else lambda conv: on_conversation(mark(conv))
+        got = self.sampler.conversation(prompt_turns, turns, n, settings, opening=opening, on_conversation=done,
+                                        seed=seed)
+        return [mark(conv) for conv in got]
+
+    def cancel(self) -> None:
+        self.sampler.cancel()
 
 
 def open_sampler(workspace: str, run: str | None = None, **kwargs) -> tuple[RunChoice, Sampler]:
@@ -208,6 +312,10 @@ def settings_from(saved: dict | None, base: ChatConfig | None = None) -> ChatCon
     out = base or ChatConfig()
     for f in dataclasses.fields(ChatConfig):
         value = (saved or {}).get(f.name)
+        if f.type in (bool, "bool"):
+            if isinstance(value, bool):
+                out = dataclasses.replace(out, **{f.name: value})
+            continue
         if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         value = int(value) if f.type in (int, "int") else float(value)

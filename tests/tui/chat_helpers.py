@@ -64,22 +64,29 @@ class ScriptedSampler(Sampler):
             raise SampleCancelled("sampling cancelled")
 
     def candidates(self, history, player, n=None, settings=None, force_speaker=None, on_candidate=None, *,
-                   exclude=(), seed=None):
+                   exclude=(), seed=None, reject=None):
+        """``reject``: as the engine's, a text it refuses is drawn again (at most 4 draws per candidate)."""
         self.cancelled.clear()
         self.calls.append({"kind": "candidates", "history": pairs(history), "player": player, "n": n,
-                           "settings": settings, "force": force_speaker, "exclude": list(exclude)})
+                           "settings": settings, "force": force_speaker, "exclude": list(exclude),
+                           "reject": reject})
         others = [force_speaker] if force_speaker else [s for s in self.speakers if s != player]
         out = []
-        for i in range(n):
+        for _ in range(4 * n):
+            if len(out) == n:
+                break
             self._wait()
             speaker = others[self.count % len(others)]
             cand = Turn(speaker, self._text(speaker))
+            if reject is not None and reject(cand.text):
+                continue
             out.append(cand)
             if on_candidate is not None:
                 on_candidate(cand)
         return out
 
-    def impersonate(self, history, player, settings=None, n=1, on_candidate=None, *, exclude=(), seed=None):
+    def impersonate(self, history, player, settings=None, n=1, on_candidate=None, *, exclude=(), seed=None,
+                    reject=None):
         self.calls.append({"kind": "impersonate", "history": pairs(history), "player": player})
         self._wait()
         return [Turn(player, f"my own line {self.count}")]

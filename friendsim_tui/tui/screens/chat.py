@@ -580,6 +580,10 @@ class ChatScreen(ModelScreen):
             if self.session is not None:
                 sid, saved = self.session.id, dict(result.values)
                 self._write(lambda chats: chats.save_settings(sid, saved))
+                if self.settings.hide_copies and any(c.verbatim for c in self.offered):  # the copies on offer go
+                    self._set_candidates([c for c in self.offered if not c.verbatim])
+                    offered = list(self.offered)
+                    self._write(lambda chats: chats.set_pending(sid, offered))
             if result.as_default:
                 self._save_default(result.chat_values())
             else:
@@ -638,8 +642,8 @@ class ChatScreen(ModelScreen):
             *branches,
             PaletteCommand("Suggest my reply", "The model suggests your next line (ctrl+g)", self.action_impersonate),
             PaletteCommand("Force who answers…", "Pick the friend who answers next (ctrl+f)", self.action_force),
-            PaletteCommand("Sampling settings…", "Temperature, top-k, top-p, repetition, N, max tokens (ctrl+s)",
-                           self.action_settings),
+            PaletteCommand("Sampling settings…",
+                           "Temperature, top-k, top-p, repetition, N, max tokens, copies (ctrl+s)", self.action_settings),
             PaletteCommand("Export chat…", "Save the session as Markdown or plain text (ctrl+e)", self.action_export),
             PaletteCommand("New chat session", "Start over with the same run and friend (ctrl+n)",
                            self.action_new_session),

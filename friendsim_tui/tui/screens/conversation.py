@@ -30,7 +30,7 @@ from friendsim_tui.tui.screens.settings import (
     SAMPLING_FIELDS, Field, SettingsResult, SettingsScreen, settings_line,
 )
 from friendsim_tui.tui.text import display_path, inert_content
-from friendsim_tui.tui.widgets.chat_log import ChatLog, LogEntry
+from friendsim_tui.tui.widgets.chat_log import SAID_BEFORE, ChatLog, LogEntry
 from friendsim_tui.tui.widgets.text_input import TextInput
 
 MAX_SAMPLES = 4
@@ -66,6 +66,11 @@ def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[
             out.extend(f"  {r}" for r in rest)
         out.append("")
     return "\n".join(out)
+
+
+def sample_entries(sample: list[Turn]) -> list[LogEntry]:
+    """A sample's turns for its column; a turn that copies an old message is marked "↺ said before"."""
+    return [LogEntry(t.speaker, t.text, note=SAID_BEFORE if t.verbatim else "") for t in sample]
 
 
 class ConversationScreen(ModelScreen):
@@ -201,7 +206,7 @@ class ConversationScreen(ModelScreen):
             return
         self.samples.append(sample)
         column = self._columns()[len(self.samples) - 1]
-        column.set_entries([LogEntry(t.speaker, t.text) for t in sample])
+        column.set_entries(sample_entries(sample))
 
     @on(ConversationSampled)
     def _conversation_sampled(self, message: ConversationSampled) -> None:
@@ -256,7 +261,7 @@ class ConversationScreen(ModelScreen):
     async def _rebuild(self) -> None:
         await self._build_columns()
         for column, sample in zip(self._columns(), self.samples):
-            column.set_entries([LogEntry(t.speaker, t.text) for t in sample])
+            column.set_entries(sample_entries(sample))
 
     def action_export(self) -> None:
         if not self.samples:

@@ -7,7 +7,7 @@ sampling values as the default new chats start from (the caller writes them to t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Sequence
 
 from textual import on
@@ -28,6 +28,8 @@ def settings_line(cfg: ChatConfig) -> str:
     if cfg.top_p < 1:
         parts.append(f"top-p {cfg.top_p:g}")
     parts += [f"rep {cfg.repetition_penalty:g}", f"N {cfg.candidates}"]
+    if cfg.hide_copies:
+        parts.append("copies hidden")
     return " · ".join(parts)
 
 
@@ -36,12 +38,13 @@ class Field:
     name: str
     label: str
     kind: type
-    allowed: Range
-    """The values it takes (for a sampling setting: ChatConfig.RANGES, as the config file is checked)."""
+    """int, float (a text field), or bool (a checkbox)."""
+    allowed: Range | None = None
+    """The values a number takes (for a sampling setting: ChatConfig.RANGES, as the config file is checked)."""
 
 
 def _sampling(name: str, label: str, kind: type) -> Field:
-    return Field(name, label, kind, ChatConfig.RANGES[name])
+    return Field(name, label, kind, ChatConfig.RANGES.get(name))
 
 
 SAMPLING_FIELDS = (
@@ -51,6 +54,7 @@ SAMPLING_FIELDS = (
     _sampling("repetition_penalty", "Repetition penalty", float),
     _sampling("candidates", "Candidates per turn (N)", int),
     _sampling("max_new_tokens", "Max tokens per turn", int),
+    _sampling("hide_copies", "Hide candidates that copy an old message", bool),
 )
 
 
@@ -63,7 +67,8 @@ class SettingsResult:
 
     def chat_values(self) -> dict:
         """The values that are sampling settings ([chat] keys)."""
-        return {k: v for k, v in self.values.items() if k in ChatConfig.RANGES}
+        keys = {f.name for f in fields(ChatConfig)}
+        return {k: v for k, v in self.values.items() if k in keys}
 
 
 class SettingsScreen(ModalScreen["SettingsResult | None"]):
@@ -83,6 +88,10 @@ class SettingsScreen(ModalScreen["SettingsResult | None"]):
         with Vertical(classes="dialog-box", id="settings-box") as box:
             box.border_title = Content(self._title)
             for spec in self._specs:
+                if spec.kind is bool:
+                    yield Checkbox(Content(spec.label), bool(self._values[spec.name]), id=f"set-{spec.name}",
+                                   classes="setting-check")
+                    continue
                 with Horizontal(classes="setting-row"):
                     yield Static(Content(spec.label), classes="setting-label")
                     yield TextInput(f"{self._values[spec.name]:g}" if spec.kind is float else str(self._values[spec.name]),
@@ -91,19 +100,23 @@ class SettingsScreen(ModalScreen["SettingsResult | None"]):
                 f" ([chat] in {self._default_target})" if self._default_target else "", "$text-muted")),
                 id="settings-default", classes="setting-default")
             yield Static(Content(""), classes="dialog-error", id="settings-error")
-            yield Static(Content("enter / ctrl+s Apply · tab, space: the box · esc Cancel"), classes="dialog-keys")
+            boxes = "boxes" if any(spec.kind is bool for spec in self._specs) else "box"
+            yield Static(Content(f"enter / ctrl+s Apply · tab, space: the {boxes} · esc Cancel"), classes="dialog-keys")
 
     def _read(self) -> tuple[dict, Field | None, str]:
         """The values, or the first field that is wrong and why."""
         out: dict = {}
         for spec in self._specs:
+            if spec.kind is bool:
+                out[spec.name] = self.query_one(f"#set-{spec.name}", Checkbox).value
+                continue
             raw = self.query_one(f"#set-{spec.name}", Input).value.strip()
             try:
                 value = spec.kind(raw)
             except ValueError:
                 whole = " (a whole number)" if spec.kind is int else ""
                 return out, spec, f"{spec.label}: not a number{whole}: {inert(raw, 20)}"
-            if not spec.allowed.allows(value):
+            if spec.allowed is not None and not spec.allowed.allows(value):
                 return out, spec, f"{spec.label}: must be {spec.allowed}"
             out[spec.name] = value
         return out, None, ""

@@ -12,20 +12,22 @@ from textual.widgets.option_list import Option
 
 from friendsim_tui.turns import Turn
 from friendsim_tui.tui.text import inert, inert_content
-from friendsim_tui.tui.widgets.chat_log import NAME_WIDTH, speaker_style
+from friendsim_tui.tui.widgets.chat_log import NAME_WIDTH, SAID_BEFORE, speaker_style
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 def candidate_prompt(number: int, speaker: str, text: str, name_width: int,
-                     speakers: Sequence[str] = ()) -> Content:
-    """``1  Jonas      Right. Same room as last week.`` — untrusted speaker and text kept inert."""
+                     speakers: Sequence[str] = (), verbatim: bool = False) -> Content:
+    """``1  Jonas      Right. Same room as last week.  ↺ said before`` — untrusted speaker and text kept inert;
+    the tag only when ``verbatim``."""
     name = inert(speaker, NAME_WIDTH)
     label = f"{number}" if number <= 9 else "·"
     return Content.assemble(
         (f"{label:<3}", "bold"),
         (name.ljust(name_width + 2), speaker_style(speaker, list(speakers))),
         inert_content(" ⏎ ".join(str(text).replace("\r\n", "\n").split("\n"))),
+        *([("  " + SAID_BEFORE, "dim")] if verbatim else []),
     )
 
 
@@ -83,7 +85,7 @@ class CandidatePanel(Vertical):
         self.items = list(items)
         width = max((min(len(inert(c.speaker)), NAME_WIDTH) for c in self.items), default=0)
         listing.set_options(
-            Option(candidate_prompt(i, c.speaker, c.text, width, self.speakers), id=f"c{i}")
+            Option(candidate_prompt(i, c.speaker, c.text, width, self.speakers, c.verbatim), id=f"c{i}")
             for i, c in enumerate(self.items, 1)
         )
         if self.items:

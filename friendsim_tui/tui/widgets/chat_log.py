@@ -26,6 +26,8 @@ from friendsim_tui.tui.text import inert
 SPEAKER_COLORS = ("cyan", "magenta", "green", "yellow", "bright_blue", "bright_red", "bright_cyan", "bright_magenta")
 NAME_WIDTH = 14
 """Widest speaker column, in cells (longer names are cut with …)."""
+SAID_BEFORE = "↺ said before"
+"""The dim tag of a sampled turn that copies a training message (Turn.verbatim)."""
 
 
 def speaker_style(speaker: str, speakers: list[str] | tuple[str, ...] = ()) -> str:
@@ -94,6 +96,8 @@ class LogEntry:
     """Shown after the name, e.g. " (you)"."""
     style: str = ""
     """Style of the name; default: the speaker's colour."""
+    note: str = ""
+    """Our own words shown dim after the text (:data:`SAID_BEFORE`); never data."""
 
 
 class ChatLog(ScrollView, can_focus=True):
@@ -201,10 +205,13 @@ class ChatLog(ScrollView, can_focus=True):
     def _add_rows(self, index: int) -> None:
         entry = self.entries[index]
         body = "\n".join(text_lines(entry.text))
-        if self.inline:
-            lines = wrap_plain(self._prefix(entry) + body, self._wrapped_at)
-        else:
-            lines = wrap_plain(body, max(self._wrapped_at - self._name_width - 2, 8))
+        width = self._wrapped_at if self.inline else max(self._wrapped_at - self._name_width - 2, 8)
+        lines = wrap_plain(self._prefix(entry) + body if self.inline else body, width)
+        if entry.note:  # after the last line when it fits there, else on a line of its own
+            if cell_len(lines[-1]) + 2 + cell_len(entry.note) <= width:
+                lines[-1] += "  " + entry.note
+            else:
+                lines.append(entry.note)
         self._rows.extend((index, row, line) for row, line in enumerate(lines))
         self._counts.append(len(lines))
 
@@ -212,6 +219,13 @@ class ChatLog(ScrollView, can_focus=True):
     def _row_content(self, y: int) -> Content:
         index, row, text = self._rows[y]
         entry = self.entries[index]
+        content = self._row_text(entry, row, text)
+        note = entry.note
+        if note and row == self._counts[index] - 1 and content.plain.endswith(note):
+            content = content.stylize("dim", len(content) - len(note), len(content))
+        return content
+
+    def _row_text(self, entry: LogEntry, row: int, text: str) -> Content:
         if self.inline:
             prefix = self._prefix(entry)
             if row == 0 and text.startswith(prefix):
