@@ -12,7 +12,7 @@ from pathlib import Path
 
 from friendsim_tui import __version__
 from friendsim_tui.turns import Turn
-from friendsim_tui.config import TrainConfig
+from friendsim_tui.config import TrainConfig, format_duration
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,11 +110,12 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="import the bundled sample, train a small model on it, then chat (offline)",
         description="The whole journey on the bundled sample chat of four fictional friends: import it, train "
-        "scratch:tiny on it with the dashboard visible (a few minutes on a CPU, no download), then chat as "
-        "Maya. Re-running reuses the workspace and the trained model.",
+        "scratch:tiny on it with the dashboard visible (about a minute on any machine: the run sizes itself to a "
+        "time budget; no download), then chat as Maya. Re-running reuses the workspace and the trained model.",
     )
     demo.add_argument("--fresh", action="store_true", help="delete the demo workspace and start over")
-    demo.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"training steps (default {DEMO_STEPS})")
+    demo.add_argument("--steps", type=int, metavar="N",
+                      help=f"at most N training steps (default: what fits in {format_duration(DEMO_BUDGET)})")
     demo.add_argument("--headless", action="store_true", help="import and train without opening the app")
 
     cfg = sub.add_parser("config", help="show the settings file's path, the example, or check a file")
@@ -460,6 +461,8 @@ def cmd_runs(args, config) -> int:
     for r in runs:
         loss = f"loss {r['loss']:.3f}" if r.get("loss") is not None else ""
         line = f"{r['name']:<32} {r['status']:<8} {r['step']:>7}/{r['max_steps'] or '?':<7} {r['base'] or '':<20} {loss}"
+        if r.get("best_step") is not None and r.get("best_eval_loss") is not None:
+            line += f"  best step {r['best_step']} (eval {r['best_eval_loss']:.3f})"
         if r["status"] in ("stopped", "failed"):
             line += f"  resumes from step {r['resume_step']}" + (f"; {r['error']}" if r.get("error") else "")
         print(line)
@@ -624,7 +627,9 @@ def _eval_table(f: dict) -> list[str]:
 
 DEMO_RUN = "demo"
 DEMO_BASE = "scratch:tiny"
-DEMO_STEPS = 240
+DEMO_BUDGET = 45.0
+"""Seconds of training: with the sample's import, preparation and the held-out figures at the end, about a
+minute on any machine, however fast its steps (it ends at its best step; early stop may end it sooner)."""
 DEMO_PLAYER = "Maya"
 DEMO_OPENING = [Turn("Maya", "omg who's up for karaoke friday?? i need to sing something dramatic")]
 
@@ -659,7 +664,8 @@ def cmd_demo(args, config) -> int:
         from dataclasses import replace
 
         resume = (runs.run_dir(ws, DEMO_RUN) / runs.RUN_FILE).exists()
-        cfg = replace(config.train, base=DEMO_BASE, max_steps=args.steps)  # a resumed run keeps its own
+        cfg = replace(config.train, base=DEMO_BASE, max_steps=args.steps or 0, epochs=0.0, time_budget=DEMO_BUDGET,
+                      eval_steps=0, sample_steps=0)  # evals and samples as the budget affords; a resume keeps its own
         if args.headless:
             try:
                 result = training.train_here(ws, cfg, DEMO_RUN, resume=resume, dataset_cfg=config.dataset)
@@ -669,8 +675,8 @@ def cmd_demo(args, config) -> int:
                 return training.EXIT_STOPPED
         else:
             _run, process = training.start_run(ws, cfg, run=DEMO_RUN, resume=resume, config=config.source)
-            print(f"Training {DEMO_BASE} on the sample ({'resuming' if resume else f'{args.steps} steps'})…",
-                  file=sys.stderr)
+            print(f"Training {DEMO_BASE} on the sample "
+                  f"({'resuming' if resume else f'for about {format_duration(DEMO_BUDGET)}'})…", file=sys.stderr)
     if args.headless:
         if status["status"] == "running":
             return _fail("the demo run is training in another process; wait for it, or watch it with "

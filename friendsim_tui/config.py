@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import sys
 import types
 import typing
@@ -104,6 +105,34 @@ class DatasetConfig:
                 )
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([hms]?)")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "": 1}
+
+
+def duration(text: str) -> float:
+    """Seconds from ``90s``, ``5m``, ``1h``, ``1h30m``, ``1.5h`` or plain seconds (``90``); ValueError otherwise.
+    (argparse names the function in its error: "invalid duration value".)"""
+    compact = "".join(str(text).lower().split())
+    parts = _DURATION_PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact or (len(parts) > 1 and not all(u for _, u in parts)):
+        raise ValueError(f"expected a duration such as 90s, 5m or 1h, got {text!r}")
+    return float(sum(float(n) * _UNIT_SECONDS[u] for n, u in parts))
+
+
+def format_duration(seconds: float) -> str:
+    """``duration``'s input for ``seconds``: 0, 45s, 1m30s, 2h, 1h05m."""
+    total = int(round(seconds))
+    if total <= 0:
+        return "0"
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    if h:
+        return f"{h}h{m:02d}m" if m else f"{h}h"
+    if m:
+        return f"{m}m{s:02d}s" if s else f"{m}m"
+    return f"{s}s"
+
+
 @dataclass(frozen=True)
 class Option:
     """How a TrainConfig setting appears as a ``train`` flag and, when it has a ``label``, on the Train form.
@@ -118,6 +147,8 @@ class Option:
     """The Train form's short note beside the field."""
     parse: Callable[[str], Any] | None = None
     """Reads the value from text when the setting's type alone cannot (see TrainConfig.reader)."""
+    show: Callable[[Any], str] = str
+    """Writes the value as text the form's field (and ``parse``) reads back."""
 
 
 @dataclass
@@ -156,6 +187,13 @@ class TrainConfig:
     dropout: float = 0.0
     """Dropout while training. 0 is fastest (fused attention kernels; ~15% of a CPU step saved) and how modern
     bases train; 0.1 can help a scratch model that sees a small chat many times."""
+    time_budget: float = 0.0
+    """Seconds of training, 0: no limit. After its first steps the run sets its length from the measured time
+    per step (evals, samples and checkpoints included) to end within the budget; with max_steps or epochs
+    given as well, those stay the most it trains."""
+    early_stop_evals: int = 3
+    """With an automatic length (max_steps and epochs 0), stop once the eval loss has not improved for this many
+    evals in a row; 0: never. Either way the model a run ends with is its step with the lowest eval loss."""
 
     RANGES: ClassVar[dict[str, Range]] = {
         "block_size": Range(8),
@@ -174,6 +212,8 @@ class TrainConfig:
         "seed": Range(0, 2**32 - 1),
         "eval_max_blocks": Range(1),
         "dropout": Range(0, 1, hi_open=True),
+        "time_budget": Range(0, 366 * 24 * 3600),
+        "early_stop_evals": Range(0, 1000),
     }
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "precision": ("auto", "bf16", "fp16", "fp32"),
@@ -190,6 +230,9 @@ class TrainConfig:
                             "0: train by epochs"),
         "epochs": Option("--epochs", "passes over the training data (0: 3 for a pretrained base, 8 from scratch)",
                          "E", "Epochs", "0: 3, or 8 from scratch"),
+        "time_budget": Option("--time-budget", "train for about this long (90s, 5m, 1h): the length is set from the "
+                                               "measured step time and the run ends at its best step within it",
+                              "TIME", "Budget", "90s, 5m, 1h; 0: none", parse=duration, show=format_duration),
         "block_size": Option("--block-size", "tokens per training sample", "N", "Block", "tokens per sample"),
         "batch_size": Option("--batch-size", "micro-batch (0: fit the device)", "N", "Batch", "0: fit the device"),
         "grad_accum": Option("--grad-accum", "gradient accumulation steps (0: an effective batch of about 16 blocks)",
@@ -202,6 +245,8 @@ class TrainConfig:
         "sample_steps": Option("--sample-steps", "sample a line per friend every N steps (0: about five times a run)",
                                "N"),
         "precision": Option("--precision", "auto picks what the device does well"),
+        "early_stop_evals": Option("--early-stop", "with an automatic length, stop once the eval loss has not "
+                                                   "improved for N evals in a row (0: never)", "N"),
     }
 
     def validate(self, where: str) -> None:

@@ -12,8 +12,11 @@ the CLI and the app. ``<workspace>/runs/<run>/`` holds::
     friendsim.json    speaker -> token mapping (engine.text.ChatSpec)
     init/, data/      tokenizer and model config at step 0, packed token ids (the engine's own)
     checkpoints/step-00000200/   model.safetensors, state.pt, trainer_state.json, manifest.json (written last)
+    best/             the trainable weights of the step with the lowest eval loss yet, best.json, manifest.json;
+                      model/ is built from them
     model/            the finished Hugging Face model folder
-    eval.json         the held-out figures of `friendsim-tui eval` (engine.evaluate.KEYS, plus source and notes)
+    eval.json         the held-out figures (engine.evaluate.KEYS): computed at the end of every run, and by
+                      `friendsim-tui eval` (which adds source and notes)
     verbatim.npy      hashes of the training turns and their 8-word runs (friendsim_tui.verbatim), never text
 
 psutil is the only import beyond the standard library (and it is imported where the lock needs it). No
@@ -44,6 +47,7 @@ LOG_FILE = "train.log"
 TRAIN_CONFIG_FILE = "train-config.json"
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
+BEST_DIR = "best"
 INIT_DIR = "init"
 DATA_DIR = "data"
 EVAL_FILE = "eval.json"
@@ -326,6 +330,12 @@ class StartEvent(MemoryReadout):
     lora_r: NotRequired[int]
     """The LoRA rank, when ``lora``."""
     max_steps: int
+    """Planned; a time budget resets it after the first steps (a ``budget`` event)."""
+    time_budget: NotRequired[float]
+    """Seconds of training the run is sized to, when it has a budget."""
+    early_stop_evals: NotRequired[int]
+    """Evals without a better eval loss after which the run stops early; absent: it never does (a length was
+    set, or early_stop_evals = 0)."""
     block_size: int
     batch_size: int
     grad_accum: int
@@ -371,6 +381,54 @@ class EvalEvent(TypedDict):
     perplexity: float
     tokens: int
     blocks: int
+    best_step: NotRequired[int]
+    """The step with the lowest eval loss so far (this one when it improved): the weights the model is built
+    from."""
+    best_eval_loss: NotRequired[float]
+
+
+class AttributionEvent(TypedDict):
+    """At each eval: whose voice the model hears in a fixed handful of held-out turns (the same turns every time),
+    each turn's text scored after each speaker token (engine.evaluate.attribution)."""
+
+    type: Literal["attribution"]
+    time: NotRequired[float]
+    step: int
+    accuracy: float | None
+    """Share of the turns put in the voice of who really wrote them; None with fewer than two speakers."""
+    baseline: float | None
+    """The share always guessing the speaker with the most of these turns would get."""
+    turns: int
+    speakers: dict[str, float | None]
+    """Speaker -> share of their turns attributed to them (None: none of their turns among these)."""
+    confusion: dict[str, dict[str, int]]
+    """Who wrote (outer) -> whose voice the model heard (inner) -> turns."""
+
+
+class BudgetEvent(TypedDict):
+    """The time budget set the run's length: at ``step``, with ``step_time`` seconds a step (evals, samples and
+    checkpoints spread over the steps), ``max_steps`` end the run within ``time_budget`` seconds of training."""
+
+    type: Literal["budget"]
+    time: NotRequired[float]
+    step: int
+    max_steps: int
+    time_budget: float
+    step_time: float
+    elapsed: float
+
+
+class EarlyStopEvent(TypedDict):
+    """The eval loss has not improved for ``evals`` evals in a row: the run ends here with the weights of
+    ``best_step``."""
+
+    type: Literal["early_stop"]
+    time: NotRequired[float]
+    step: int
+    evals: int
+    best_step: int
+    best_eval_loss: float
+    message: str
 
 
 class SampleEvent(TypedDict):
@@ -393,7 +451,7 @@ class WarningEvent(TypedDict):
     type: Literal["warning"]
     time: NotRequired[float]
     message: str
-    kind: Literal["memory", "oom", "compile", "sample", "checkpoint"]
+    kind: Literal["memory", "oom", "compile", "sample", "checkpoint", "evaluation"]
     step: NotRequired[int]
     path: NotRequired[str]
     memory_estimate: NotRequired[int]
@@ -403,7 +461,8 @@ class WarningEvent(TypedDict):
 
 
 class DoneEvent(TypedDict):
-    """The run ended on purpose: finished (``status`` done, with the model) or stopped (with the reason)."""
+    """The run ended on purpose: finished (``status`` done, with the model) or stopped (with the reason). A run
+    that finished before its planned steps says why in ``reason`` too (early stop, time budget)."""
 
     type: Literal["done"]
     time: NotRequired[float]
@@ -412,8 +471,15 @@ class DoneEvent(TypedDict):
     max_steps: int
     model: NotRequired[str]
     eval: NotRequired[dict[str, float]]
+    """The eval loss and perplexity of the model's weights (the best step's)."""
     tokens: NotRequired[int]
     reason: NotRequired[str]
+    best_step: NotRequired[int]
+    """The step the model's weights are from: the lowest eval loss of the run."""
+    best_eval_loss: NotRequired[float]
+    evaluation: NotRequired[dict[str, float | None]]
+    """The headline held-out figures computed at the end (all of them: eval.json): eval_loss, perplexity,
+    attribution_accuracy, attribution_baseline, verbatim_rate, distinct_2."""
 
 
 class ErrorEvent(TypedDict):
@@ -424,10 +490,12 @@ class ErrorEvent(TypedDict):
     traceback: NotRequired[str]
 
 
-Event = Union[StartEvent, StepEvent, EvalEvent, SampleEvent, CheckpointEvent, WarningEvent, DoneEvent, ErrorEvent]
-EVENT_TYPES: dict[str, type] = {"start": StartEvent, "step": StepEvent, "eval": EvalEvent, "sample": SampleEvent,
-                                "checkpoint": CheckpointEvent, "warning": WarningEvent, "done": DoneEvent,
-                                "error": ErrorEvent}
+Event = Union[StartEvent, StepEvent, EvalEvent, AttributionEvent, SampleEvent, CheckpointEvent, BudgetEvent,
+              EarlyStopEvent, WarningEvent, DoneEvent, ErrorEvent]
+EVENT_TYPES: dict[str, type] = {"start": StartEvent, "step": StepEvent, "eval": EvalEvent,
+                                "attribution": AttributionEvent, "sample": SampleEvent, "checkpoint": CheckpointEvent,
+                                "budget": BudgetEvent, "early_stop": EarlyStopEvent, "warning": WarningEvent,
+                                "done": DoneEvent, "error": ErrorEvent}
 
 
 class EventLog:

@@ -2,6 +2,9 @@
 (optimizer, scheduler, RNG, gradient scaler), trainer_state.json, and manifest.json, written last with the size
 and SHA-256 of each file (friendsim_tui.runs). A checkpoint is written into a temp folder and renamed into place
 only when complete; a resume takes the newest one that checks out and loads, and says why it skipped any other.
+
+``best/`` is sealed the same way: the trainable weights of the step with the lowest eval loss yet, and best.json
+(that step and its loss). The run's model is built from it, and no step- checkpoint has to be kept for it.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +26,7 @@ from friendsim_tui.engine.run_files import TrainError
 
 KEEP = 2
 """Checkpoints kept: the newest, and the one before in case the newest is damaged."""
+BEST_FILE = "best.json"
 
 
 @dataclass
@@ -34,19 +39,44 @@ class Saved:
     blob: dict
 
 
+@dataclass
+class Best:
+    """The step with the lowest eval loss so far."""
+
+    step: int
+    eval_loss: float
+
+
 def trainable_state(model) -> dict:
     return {n: p.detach().to("cpu").contiguous() for n, p in model.named_parameters() if p.requires_grad}
+
+
+@contextmanager
+def _sealed(final: Path, step: int):
+    """A temp folder beside ``final`` to write into; once the block is done its files are synced, sealed with a
+    manifest and the folder renamed to ``final``. Whatever goes wrong leaves nothing half-written."""
+    tmp = final.with_name(f".tmp-{final.name}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        paths.private_dir(tmp)
+        yield tmp
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        runs.write_manifest(tmp, step)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write(run_dir: Path, step: int, model, optimizer, scheduler, scaler, device, trainer_state: dict) -> Path:
     """Write the checkpoint of ``step`` atomically and drop the older ones beyond KEEP; returns its folder.
     Whatever goes wrong (a full disk: torch.save says RuntimeError) is raised with nothing half-written left."""
-    root = paths.private_dir(run_dir / runs.CHECKPOINTS_DIR)
+    paths.private_dir(run_dir / runs.CHECKPOINTS_DIR)
     final = runs.checkpoint_dir(run_dir, step)
-    tmp = root / f".tmp-{final.name}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        paths.private_dir(tmp)
+    with _sealed(final, step) as tmp:
         save_file(trainable_state(model), str(tmp / "model.safetensors"), metadata={"format": "pt"})
         rng = {"cpu": torch.get_rng_state()}
         if device.kind == "cuda":
@@ -57,18 +87,50 @@ def write(run_dir: Path, step: int, model, optimizer, scheduler, scaler, device,
         with paths.open_private(tmp / "state.pt", "wb") as f:
             torch.save(state, f)
         runs.write_json_atomic(tmp / "trainer_state.json", trainer_state)
-        for f in tmp.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-        runs.write_manifest(tmp, step)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     for old in runs.checkpoints(run_dir)[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def write_best(run_dir: Path, best: Best, model) -> None:
+    """Keep ``model``'s trainable weights as the run's best (best/), replacing the previous best."""
+    with _sealed(run_dir / runs.BEST_DIR, best.step) as tmp:
+        save_file(trainable_state(model), str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        runs.write_json_atomic(tmp / BEST_FILE, asdict(best))
+
+
+def read_best(run_dir: Path) -> Best | None:
+    """The step and eval loss best/ holds; None without a complete, undamaged one."""
+    folder = run_dir / runs.BEST_DIR
+    try:
+        runs.check_manifest(folder)
+        data = json.loads((folder / BEST_FILE).read_text(encoding="utf-8"))
+        return Best(int(data["step"]), float(data["eval_loss"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def load_best(run_dir: Path, model, device) -> None:
+    """Put best/'s weights into ``model``; ValueError saying why they cannot be."""
+    try:
+        weights = load_file(str(run_dir / runs.BEST_DIR / "model.safetensors"), device=str(device.torch_device))
+    except Exception as exc:
+        raise ValueError(f"best/model.safetensors is unreadable ({type(exc).__name__})") from None
+    if not _copy_weights(model, weights):
+        raise ValueError("best/model.safetensors does not match this model")
+
+
+def _copy_weights(model, weights: dict) -> bool:
+    """Copy ``weights`` (trainable parameters by name) into ``model``; False, copying nothing, when they are
+    not exactly its trainable parameters."""
+    params = dict(model.named_parameters())
+    missing = [n for n, p in params.items() if p.requires_grad and n not in weights]
+    if missing or any(n not in params for n in weights):
+        return False
+    with torch.no_grad():
+        for n, t in weights.items():
+            params[n].copy_(t)
+    return True
 
 
 def validate(folder: Path) -> dict:
@@ -110,13 +172,8 @@ def latest(run_dir: Path, device, warn: Callable[..., None]) -> Saved | None:
 def restore(saved: Saved, model, optimizer, scheduler, scaler, device) -> None:
     """Put a checkpoint's weights, optimizer, scheduler, scaler and RNG state back; TrainError when its weights
     are not this model's."""
-    params = dict(model.named_parameters())
-    missing = [n for n, p in params.items() if p.requires_grad and n not in saved.weights]
-    if missing or any(n not in params for n in saved.weights):
+    if not _copy_weights(model, saved.weights):
         raise TrainError(f"checkpoint {saved.folder.name} does not match this model")
-    with torch.no_grad():
-        for n, t in saved.weights.items():
-            params[n].copy_(t)
     optimizer.load_state_dict(saved.blob["optimizer"])
     scheduler.load_state_dict(saved.blob["scheduler"])
     rng = saved.blob["rng"]

@@ -12,12 +12,13 @@ from pathlib import Path
 from transformers import GenerationConfig
 
 from friendsim_tui import paths
-from friendsim_tui.config import TrainConfig
+from friendsim_tui.config import TrainConfig, format_duration
 from friendsim_tui.engine.plan import Plan
 from friendsim_tui.engine.text import ChatSpec
 
 
-def save_model(out: Path, model, tokenizer, spec: ChatSpec, *, lora: bool, eot_id: int, card: str) -> None:
+def save_model(out: Path, model, tokenizer, spec: ChatSpec, *, lora: bool, eot_id: int, card: str):
+    """Write the model folder; returns the model as saved (LoRA merged into its base)."""
     if lora:
         model = model.merge_and_unload()
     tmp = out.with_name(f".tmp-{out.name}")
@@ -35,6 +36,15 @@ def save_model(out: Path, model, tokenizer, spec: ChatSpec, *, lora: bool, eot_i
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
+    return model
+
+
+def update_card(out: Path, card: str) -> None:
+    """Replace the model folder's card (README.md), atomically."""
+    tmp = out / ".README.md.tmp"
+    with paths.open_private(tmp, "w", encoding="utf-8") as f:
+        f.write(card)
+    os.replace(tmp, out / "README.md")
 
 
 @dataclass
@@ -53,6 +63,13 @@ class CardFacts:
     device: str
     world: int
     eval: dict
+    """The eval loss and perplexity of the weights saved."""
+    model_step: int
+    """The step the weights are from: the one with the lowest eval loss."""
+    reason: str | None = None
+    """Why the run ended before its planned steps (early stop, the time budget); None: it did not."""
+    figures: dict | None = None
+    """The held-out figures computed at the end (engine.evaluate.KEYS); None before or without them."""
 
 
 def model_card(cfg: TrainConfig, plan: Plan, facts: CardFacts) -> str:
@@ -77,8 +94,41 @@ def model_card(cfg: TrainConfig, plan: Plan, facts: CardFacts) -> str:
         f"- learning rate {p.learning_rate:g} ({cfg.schedule}, {p.warmup_steps} warmup steps), weight decay "
         f"{cfg.weight_decay}, precision {f.precision}, device {f.device}",
         f"- LoRA: r={cfg.lora_r}, alpha={cfg.lora_alpha}" if cfg.lora else "- full fine-tune",
-        f"- tokens trained: {f.tokens:,}", "",
+        f"- tokens trained: {f.tokens:,}" + (f"; time budget {format_duration(cfg.time_budget)}"
+                                              if cfg.time_budget else ""), "",
         "## Evaluation",
-        (f"- eval loss {ev['eval_loss']}, perplexity {ev['perplexity']}" if ev else "- no eval split"), "",
+        (f"- eval loss {ev['eval_loss']}, perplexity {ev['perplexity']}" if ev else "- no eval split"),
+        *_which_step(f), *_figures(f.figures), "",
     ]
     return "\n".join(lines)
+
+
+def _which_step(f: CardFacts) -> list[str]:
+    ended = f" ({f.reason})" if f.reason else ""
+    if not f.eval:
+        return [f"- the weights are the last step's, step {f.step}{ended}"]
+    if f.model_step == f.step:
+        return [f"- the weights are step {f.step}'s, the last, whose eval loss was the run's lowest{ended}"]
+    return [f"- the weights are step {f.model_step}'s, whose eval loss was the run's lowest; training went on to "
+            f"step {f.step}{ended}"]
+
+
+def _figures(figures: dict | None) -> list[str]:
+    """The held-out figures as lines (engine.evaluate.KEYS; ``friendsim-tui eval`` prints the same)."""
+    if not figures:
+        return []
+
+    def pct(x):
+        return "-" if x is None else f"{100 * x:.1f}%"
+
+    lines = ["", "Held-out figures (`friendsim-tui eval` recomputes them):"]
+    if figures.get("attribution_accuracy") is not None:
+        lines.append(f"- speaker attribution {pct(figures['attribution_accuracy'])} (always guessing the commonest "
+                     f"speaker: {pct(figures.get('attribution_baseline'))})")
+    if figures.get("samples"):
+        lines.append(f"- verbatim {pct(figures.get('verbatim_rate'))} of {figures['samples']} sampled turns copy a "
+                     f"training message or 8 words of one; distinct-2 {figures.get('distinct_2')}")
+    for name, row in (figures.get("speakers") or {}).items():
+        lines.append(f"- {name}: {row.get('turns')} turns, eval loss {row.get('eval_loss')}, attribution "
+                     f"{pct(row.get('attribution'))}")
+    return lines

@@ -62,12 +62,31 @@ def make_plan(cfg: TrainConfig, n_blocks: int, world: int, auto_b: int, lr: floa
     batch = cfg.batch_size or max(1, min(auto_b, target // world or 1))
     accum = cfg.grad_accum or max(1, math.ceil(target / (batch * world)))
     bps = batch * accum * world
-    epochs = cfg.epochs or (8.0 if scratch else 3.0)
-    max_steps = cfg.max_steps or max(1, math.ceil(epochs * n_blocks / bps))
+    max_steps = set_length(cfg, n_blocks, bps) or max(1, math.ceil((8.0 if scratch else 3.0) * n_blocks / bps))
+    if cfg.time_budget and not set_length(cfg, n_blocks, bps):  # the budget sizes it once a few steps are timed
+        max_steps = max(max_steps, MEASURE_STEPS + 2)
     warmup = int(cfg.warmup_ratio * max_steps)
-    every = max(1, min(100, max_steps // 10))  # about ten evals per run, at most 100 steps apart
-    return Plan(batch, accum, bps, max_steps, cfg.learning_rate or lr, warmup, precision,
-                cfg.eval_steps or every, cfg.sample_steps or max(1, min(100, max_steps // 5)))
+    return Plan(batch, accum, bps, max_steps, cfg.learning_rate or lr, warmup, precision, *intervals(cfg, max_steps))
+
+
+MEASURE_STEPS = 4
+"""With a time budget: steps timed before the run's length is set (the session's first, a warm-up, not counted)."""
+
+
+def set_length(cfg: TrainConfig, n_blocks: int, blocks_per_step: int) -> int | None:
+    """The steps the settings ask for (max_steps, else epochs); None when the length is automatic."""
+    if cfg.max_steps:
+        return cfg.max_steps
+    if cfg.epochs:
+        return max(1, math.ceil(cfg.epochs * n_blocks / blocks_per_step))
+    return None
+
+
+def intervals(cfg: TrainConfig, max_steps: int, evals: int = 10, samples: int = 5) -> tuple[int, int]:
+    """Steps between evals and between samples: the settings', or about ``evals`` evals and ``samples`` samples
+    a run, at most 100 steps apart."""
+    return (cfg.eval_steps or max(1, min(100, max_steps // evals)),
+            cfg.sample_steps or max(1, min(100, max_steps // samples)))
 
 
 def lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:

@@ -11,6 +11,7 @@ Around the loop, one module per job (the run folder's shared files are named in 
     plan.py          micro-batch, accumulation, length, learning rate and schedule; the memory check
     checkpoints.py   checkpoints/step-N/: written atomically, sealed by a manifest, validated, restored
     output.py        model/: the final Hugging Face folder and its model card
+    clock.py         the clock, the pace the step events report, a time budget that sizes the run
     kernels.py       the chunked loss, the fused GELU, what an out-of-memory error looks like
     dist.py          DDP plumbing: a no-op for one process
 
@@ -30,11 +31,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
 from friendsim_tui import runs
-from friendsim_tui.config import DatasetConfig, TrainConfig
-from friendsim_tui.engine import bases, checkpoints, devices, output, plan as planner, prepare
+from friendsim_tui.config import DatasetConfig, TrainConfig, format_duration
+from friendsim_tui.engine import bases, checkpoints, clock, devices, evaluate, output, plan as planner, prepare
+from friendsim_tui.engine.clock import Pace, TimeBudget
 from friendsim_tui.engine.dist import Dist
 from friendsim_tui.engine.kernels import chunked_causal_lm_loss, fast_training_kernels, is_oom
 from friendsim_tui.engine.run_files import RunFiles, TrainError
@@ -42,6 +45,10 @@ from friendsim_tui.engine.text import EOT, ChatSpec
 from friendsim_tui.runs import RunError, RunLocked, saved_config  # noqa: F401  (RunLocked: for callers)
 
 SAMPLE_SPEAKERS = 8
+ATTRIBUTION_TURNS = 6
+"""Held-out turns per speaker scored for speaker attribution at each eval: the same turns every time."""
+HEADLINE = ("eval_loss", "perplexity", "attribution_accuracy", "attribution_baseline", "verbatim_rate", "distinct_2")
+"""The end-of-run figures the done event carries (all of them: eval.json)."""
 
 
 @dataclass
@@ -52,45 +59,15 @@ class TrainResult:
     max_steps: int
     model_dir: Path | None = None
     eval: dict = field(default_factory=dict)
+    """The eval loss and perplexity of the model's weights."""
     message: str = ""
+    best_step: int | None = None
+    """The step the model's weights are from (the lowest eval loss)."""
 
 
 def train(workspace: str, cfg: TrainConfig, run: str, *, resume: bool = False,
           dataset_cfg: DatasetConfig | None = None, log: Callable[[str], None] | None = None) -> TrainResult:
     return Trainer(workspace, run, cfg, resume=resume, dataset_cfg=dataset_cfg, log=log).run()
-
-
-@dataclass
-class Pace:
-    """Training time and throughput, for the step events: ``before`` is the time earlier sessions of the run
-    trained; speeds and the ETA count this session only."""
-
-    before: float
-    first_step: int
-    first_tokens: int
-    started: float = field(default_factory=time.perf_counter)
-    printed: float = 0.0
-
-    def seconds(self) -> float:
-        return time.perf_counter() - self.started
-
-    def elapsed(self) -> float:
-        return self.before + self.seconds()
-
-    def tokens_per_second(self, tokens: int) -> float:
-        run_time = self.seconds()
-        return (tokens - self.first_tokens) / run_time if run_time else 0.0
-
-    def eta(self, step: int, max_steps: int) -> float:
-        return (max_steps - step) * self.seconds() / max(1, step - self.first_step)
-
-    def print_now(self, last: bool) -> bool:
-        """At most one progress line a second, and the last step's."""
-        now = time.perf_counter()
-        if now - self.printed >= 1.0 or last:
-            self.printed = now
-            return True
-        return False
 
 
 class Trainer:
@@ -120,11 +97,16 @@ class Trainer:
         self.plan: planner.Plan | None = None
         self.memory: planner.Memory | None = None
         self.params = self.trainable = 0
+        self.held_out: tuple[list[evaluate.Session], evaluate.Vocab] | None = None
+        """Rank 0, with two speakers or more: the held-out sessions, for speaker attribution at each eval."""
         # progress
         self.step = self.tokens = 0
         self.elapsed = 0.0
         self.last_eval: dict = {}
-        self.last_ckpt_step = -1
+        self.evaluated_step = self.sampled_step = self.last_ckpt_step = -1
+        self.best: checkpoints.Best | None = None
+        self.evals_since_best = 0
+        self.budget: TimeBudget | None = None
 
     # -- the run, from start to end ----------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -223,6 +205,9 @@ class Trainer:
             else None
         if saved is not None:
             self._resume_from(saved)
+        if self.dist.main and len(self.spec.speakers) >= 2:
+            vocab = evaluate.Vocab.of(self.spec, self.tok)
+            self.held_out = evaluate.split_sessions(prepare.read_ids(self.dir, "eval"), vocab), vocab
         self.ddp = model
         if self.dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel
@@ -261,6 +246,9 @@ class Trainer:
         self.elapsed = saved.state.get("elapsed", 0.0)
         self.last_eval = saved.state.get("eval", {})
         self.last_ckpt_step = self.step
+        self.best = checkpoints.read_best(self.dir)
+        if self.best is not None and self.best.step <= self.step:
+            self.evals_since_best = saved.state.get("evals_since_best", 0)
         self.log(f"resumed from {saved.folder.name} (step {self.step}/{self.plan.max_steps})")
 
     # -- the loop ----------------------------------------------------------------------------------
@@ -268,11 +256,14 @@ class Trainer:
         cfg, p = self.cfg, self.plan
         self._announce()
         pace = Pace(self.elapsed, self.step, self.tokens)
+        if cfg.time_budget:
+            ceiling = planner.set_length(cfg, len(self.stream), p.blocks_per_step)
+            self.budget = TimeBudget(cfg.time_budget, cfg, ceiling, started=pace.started)
         self.model.train()
         while self.step < p.max_steps:
             if self._should_stop():
                 return self._stop()
-            t0 = time.perf_counter()
+            t0 = clock.now()
             loss, norm = self._train_step()
             self.scheduler.step()
             self.step += 1
@@ -280,15 +271,51 @@ class Trainer:
             if not math.isfinite(loss):
                 raise TrainError(f"loss became {loss} at step {self.step}: try a lower learning rate")
             self.elapsed = pace.elapsed()
-            self._report(loss, norm, time.perf_counter() - t0, pace)
-            final = self.step == p.max_steps
+            self._report(loss, norm, clock.now() - t0, pace)
+            final = self.step >= p.max_steps
             if self.step % p.eval_steps == 0 or final:
-                self._evaluate()
+                self._timed("eval", self._evaluate)  # keeps the weights whose eval loss is the best yet
             if self.step % p.sample_steps == 0 or final:
-                self._sample()
+                self._timed("sample", self._sample)
+            if self._stalled():
+                return self._finish("early stop")
             if self.step % cfg.save_steps == 0 and not final:
-                self._checkpoint()
-        return self._finish()
+                self._timed("save", self._checkpoint)
+            self._keep_to_budget(pace)  # a time budget sets max_steps from the measured pace
+        return self._finish("time budget" if self.budget and self.budget.ended(p.max_steps) else None)
+
+    def _timed(self, kind: str, work: Callable[[], bool]) -> None:
+        """Do ``work`` (an eval, a sample, a checkpoint); a time budget learns what it costs."""
+        t0 = clock.now()
+        if work() and self.budget is not None:
+            self.budget.took(kind, clock.now() - t0)
+
+    def _keep_to_budget(self, pace: Pace) -> None:
+        """With a time budget, once a step and its evals, samples and checkpoint are done: after the first steps
+        (and an eval and a sample, timed), and whenever a new measure or the clock says so, set the run's length to
+        what fits; each change is a budget event. A run that must end now gets its last eval and sample here."""
+        b = self.budget
+        if b is None:
+            return
+        b.step_done(clock.now())
+        if self.dist.broadcast(b.ready() and not b.sized):  # every rank does what rank 0's clock says
+            self._timed("eval", self._evaluate)
+            self._timed("sample", self._sample)
+        length = self.dist.broadcast(b.new_length(self.step, pace.elapsed(), self.plan.max_steps,
+                                                  self.cfg.save_steps))
+        if length is None:
+            return
+        if length <= self.step:
+            self._timed("eval", self._evaluate)
+            self._timed("sample", self._sample)
+        step_time = b.resize(self.plan, self.step, length, self.cfg.save_steps)
+        self.files.emit(runs.BudgetEvent(type="budget", step=self.step, max_steps=length,
+                                         time_budget=self.cfg.time_budget, step_time=round(step_time, 4),
+                                         elapsed=round(pace.elapsed(), 3)))
+        self.files.update(plan=asdict(self.plan), max_steps=length)
+        if not b.announced:
+            self.log(f"time budget {format_duration(self.cfg.time_budget)}: {length} steps at {step_time:.2f} s a step")
+        b.announced = True
 
     def _train_step(self) -> tuple[float, float]:
         """One optimizer step over ``blocks_per_step`` blocks: (mean loss over the ranks, gradient norm). Out of
@@ -350,6 +377,19 @@ class Trainer:
             (self.scaler.scale(loss) if self.scaler else loss).backward()
         return float(loss.detach())
 
+    @contextmanager
+    def _small_passes(self):
+        """One CPU thread for the held-out figures: hundreds of forward passes of a few tokens each, where more
+        threads only add hand-offs, and on a busy machine every hand-off waits for a core (a scratch:tiny model's
+        attribution: 18 s with 2 threads, 2.3 s with 1, on a loaded 2-core CPU)."""
+        threads = torch.get_num_threads()
+        if self.device.kind == "cpu":
+            torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
     def _autocast(self):
         dt = devices.autocast_dtype(self.precision)
         return torch.autocast(self.device.kind, dtype=dt) if dt is not None else nullcontext()
@@ -369,6 +409,10 @@ class Trainer:
             data=self.data_stats, **devices.memory(self.device))
         if cfg.lora:
             start["lora_r"] = cfg.lora_r
+        if cfg.time_budget:
+            start["time_budget"] = cfg.time_budget
+        if cfg.early_stop_evals and not planner.set_length(cfg, len(self.stream), p.blocks_per_step):
+            start["early_stop_evals"] = cfg.early_stop_evals
         self.files.emit(start)
         self.log(f"training {cfg.base} on {self.device.name} ({self.precision}, {torch.get_num_threads()} threads"
                  f"{', ' + str(self.dist.world) + ' processes' if self.dist.world > 1 else ''}): "
@@ -384,20 +428,37 @@ class Trainer:
         eta = pace.eta(self.step, p.max_steps)
         self.files.emit(runs.StepEvent(
             type="step", step=self.step, max_steps=p.max_steps, loss=round(loss, 5), lr=lr, tokens=self.tokens,
-            elapsed=round(self.elapsed, 3), tokens_per_second=round(step_tokens / dt, 1),
+            elapsed=round(self.elapsed, 3), tokens_per_second=round(step_tokens / dt, 1) if dt else 0.0,
             avg_tokens_per_second=round(pace.tokens_per_second(self.tokens), 1), step_time=round(dt, 4),
             eta=round(eta, 1), epoch=round(self.step * p.blocks_per_step / len(self.stream), 4),
             grad_norm=round(norm, 4), batch_size=p.batch_size, grad_accum=p.grad_accum,
             **devices.memory(self.device)))
         if pace.print_now(self.step == p.max_steps):
-            self.log(f"step {self.step}/{p.max_steps}  loss {loss:.4f}  lr {lr:.2e}  {step_tokens / dt:,.0f} tok/s"
-                     f"  eta {_fmt_secs(eta)}")
+            self.log(f"step {self.step}/{p.max_steps}  loss {loss:.4f}  lr {lr:.2e}  "
+                     f"{step_tokens / max(dt, 1e-9):,.0f} tok/s  eta {_fmt_secs(eta)}")
 
     # -- eval and samples --------------------------------------------------------------------------
-    def _evaluate(self) -> None:
+    def _evaluate(self) -> bool:
+        """The eval loss (once per step); the weights are kept when it is the lowest yet. False: nothing done."""
         n = self.eval_blocks.shape[0]
-        if n == 0:
-            return
+        if n == 0 or self.evaluated_step == self.step:
+            return False
+        self.evaluated_step = self.step
+        loss = self._eval_loss()
+        self.last_eval = _eval_figures(loss)
+        self._keep_if_best(self.last_eval["eval_loss"])
+        event = runs.EvalEvent(type="eval", step=self.step, max_steps=self.plan.max_steps,
+                               eval_loss=self.last_eval["eval_loss"], perplexity=self.last_eval["perplexity"],
+                               tokens=self.tokens, blocks=n)
+        if self.best is not None:
+            event.update(best_step=self.best.step, best_eval_loss=self.best.eval_loss)
+        self.files.emit(event)
+        self.log(f"eval at step {self.step}: loss {loss:.4f}  perplexity {self.last_eval['perplexity']:.2f}")
+        self._attribution()
+        return True
+
+    def _eval_loss(self) -> float:
+        """Mean token loss over the eval blocks (each rank takes its share)."""
         self.model.eval()
         total = count = 0.0
         mine = self.eval_blocks[self.dist.rank::self.dist.world]
@@ -411,12 +472,61 @@ class Trainer:
                 count += k
         self.model.train()
         total, count = self.dist.all_sum([total, count])
-        loss = total / max(1.0, count)
-        self.last_eval = {"eval_loss": round(loss, 5), "perplexity": round(math.exp(min(loss, 50)), 3)}
-        self.files.emit(runs.EvalEvent(type="eval", step=self.step, max_steps=self.plan.max_steps,
-                                       eval_loss=self.last_eval["eval_loss"], perplexity=self.last_eval["perplexity"],
-                                       tokens=self.tokens, blocks=n))
-        self.log(f"eval at step {self.step}: loss {loss:.4f}  perplexity {self.last_eval['perplexity']:.2f}")
+        return total / max(1.0, count)
+
+    def _keep_if_best(self, loss: float) -> None:
+        """A new lowest eval loss: keep these weights in best/ (rank 0; the last step's are the model's anyway).
+        Otherwise one more eval without improvement."""
+        if self.best is not None and loss >= self.best.eval_loss:
+            self.evals_since_best += 1
+            return
+        self.evals_since_best = 0
+        best = checkpoints.Best(self.step, loss)
+        kept = True
+        if self.dist.main and self.step < self.plan.max_steps:
+            try:
+                checkpoints.write_best(self.dir, best, self.model)
+            except Exception as exc:  # a full disk: the previous best stays the model's weights
+                kept = False
+                before = f"step {self.best.step}'s" if self.best else "the last step's"
+                self.files.warn("checkpoint", f"could not keep step {self.step}'s weights as the best: "
+                                f"{checkpoints.why(exc)}; the model will have {before}", step=self.step)
+        if self.dist.broadcast(kept):
+            self.best = best
+            self.files.update(best_step=best.step, best_eval_loss=best.eval_loss)
+
+    def _attribution(self) -> None:
+        """Rank 0, at each eval: whose voice the model hears in the same few held-out turns, as an event."""
+        if self.held_out is not None:
+            sessions, vocab = self.held_out
+            window = evaluate.window_of(self.model, self.cfg.block_size)
+            self.model.eval()
+            try:
+                with self._small_passes():
+                    m = evaluate.attribution(self.model, sessions, vocab, window, cap=ATTRIBUTION_TURNS)
+            except Exception as exc:  # a figure for the dashboard: never the end of the run
+                self.files.warn("evaluation", f"speaker attribution failed: {exc}", step=self.step)
+                m = np.zeros((0, 0))
+            finally:
+                self.model.train()
+            if m.sum():
+                self.files.emit(_attribution_event(self.step, m, self.spec.speakers))
+        self.dist.barrier()
+
+    def _stalled(self) -> bool:
+        """Early stop: the length is automatic and the eval loss has not improved for ``early_stop_evals`` evals
+        in a row. Says so (an event) when it is time."""
+        n = self.cfg.early_stop_evals
+        if not n or self.evals_since_best < n or self.step >= self.plan.max_steps or self.best is None \
+                or planner.set_length(self.cfg, len(self.stream), self.plan.blocks_per_step):
+            return False
+        b = self.best
+        message = (f"the eval loss has not improved for {self.evals_since_best} evals: stopping early at step "
+                   f"{self.step}; the model gets step {b.step}'s weights (eval loss {b.eval_loss})")
+        self.log(message)
+        self.files.emit(runs.EarlyStopEvent(type="early_stop", step=self.step, evals=self.evals_since_best,
+                                            best_step=b.step, best_eval_loss=b.eval_loss, message=message))
+        return True
 
     def sample_lines(self, max_new_tokens: int = 40) -> dict[str, str]:
         """One turn per friend: prompt ``<|session|><|speaker_i|>``, stop at ``<|eot|>``."""
@@ -442,10 +552,14 @@ class Trainer:
             lines[s] = self.tok.decode(row, skip_special_tokens=True).strip()
         return lines
 
-    def _sample(self) -> None:
+    def _sample(self) -> bool:
+        """A line per friend, once per step (rank 0; the others wait). False: nothing done."""
+        if self.sampled_step == self.step:
+            return False
+        self.sampled_step = self.step
         if not self.dist.main:
             self.dist.barrier()
-            return
+            return True
         try:
             lines = self.sample_lines()
         except Exception as exc:  # a sample is a nicety: never let it end the run
@@ -456,9 +570,10 @@ class Trainer:
             self.files.emit(runs.SampleEvent(type="sample", step=self.step, samples=lines))
             for s, line in lines.items():
                 self.log(f"  {s}: {line[:100]!r}")
+        return True
 
     # -- checkpoints, stopping, the end ------------------------------------------------------------
-    def _checkpoint(self) -> None:
+    def _checkpoint(self) -> bool:
         """Save the step (rank 0); a write that fails keeps the previous checkpoint and training goes on."""
         ok = True
         if self.dist.main:
@@ -466,7 +581,8 @@ class Trainer:
             state = {"step": self.step, "tokens": self.tokens, "elapsed": self.elapsed,
                      "data_position": self.step * p.blocks_per_step, "batch_size": p.batch_size,
                      "grad_accum": p.grad_accum, "blocks_per_step": p.blocks_per_step, "max_steps": p.max_steps,
-                     "eval": self.last_eval, "world_size": self.dist.world, "time": time.time()}
+                     "eval": self.last_eval, "evals_since_best": self.evals_since_best,
+                     "world_size": self.dist.world, "time": time.time()}
             try:
                 folder = checkpoints.write(self.dir, self.step, self.model, self.optimizer, self.scheduler,
                                            self.scaler, self.device, state)
@@ -481,6 +597,7 @@ class Trainer:
         self.dist.barrier()
         if ok:
             self.last_ckpt_step = self.step
+        return True
 
     @contextmanager
     def _stop_signals(self):
@@ -517,25 +634,91 @@ class Trainer:
         self.files.update(status=runs.STOPPED, step=self.step)
         return TrainResult("stopped", self.dir, self.step, self.plan.max_steps, message=self.stop_reason or "")
 
-    def _finish(self) -> TrainResult:
+    def _finish(self, reason: str | None = None) -> TrainResult:
+        """The model folder, from the weights of the step with the lowest eval loss; its held-out figures; the
+        run's end. ``reason``: why it ends before its planned steps (early stop, the time budget)."""
         out = self.dir / runs.MODEL_DIR
+        chosen = self._best_weights() if self.dist.main else self.best
+        step = chosen.step if chosen else self.step
+        ev = _eval_figures(chosen.eval_loss) if chosen else {}
         if self.dist.main:
-            self._save_model(out)
-            self.files.emit(runs.DoneEvent(type="done", status="done", step=self.step, max_steps=self.plan.max_steps,
-                                           model=str(out), eval=self.last_eval, tokens=self.tokens))
-            self.files.update(status=runs.DONE, step=self.step, model=str(out), eval=self.last_eval,
-                              finished=time.time())
-            self.log(f"done: {out}")
+            card = self._card(step, ev, reason, None)
+            model = self._save_model(out, card)
+            figures = self._final_figures(model, out, step)
+            if figures:
+                output.update_card(out, self._card(step, ev, reason, figures))
+            done = runs.DoneEvent(type="done", status="done", step=self.step, max_steps=self.plan.max_steps,
+                                  model=str(out), eval=ev, tokens=self.tokens, best_step=step)
+            if chosen:
+                done["best_eval_loss"] = chosen.eval_loss
+            if reason:
+                done["reason"] = reason
+            if figures:
+                done["evaluation"] = {k: figures.get(k) for k in HEADLINE}
+            self.files.emit(done)
+            self.files.update(status=runs.DONE, step=self.step, model=str(out), eval=ev, best_step=step,
+                              best_eval_loss=chosen.eval_loss if chosen else None, ended=reason, finished=time.time())
+            self.log(f"done: {out}" + (f" (step {step}'s weights: the lowest eval loss)" if step != self.step else ""))
         self.dist.barrier()
-        return TrainResult("done", self.dir, self.step, self.plan.max_steps, out, self.last_eval)
+        return TrainResult("done", self.dir, self.step, self.plan.max_steps, out, ev, reason or "", step)
 
-    def _save_model(self, out: Path) -> None:
-        facts = output.CardFacts(
+    def _best_weights(self) -> checkpoints.Best | None:
+        """Put the best step's weights (best/) into the model; the Best they are, or None without evals. Weights
+        that cannot be read leave the last step's, with a warning."""
+        best = self.best
+        if best is None or best.step == self.step:
+            return best
+        try:
+            checkpoints.load_best(self.dir, self.model, self.device)
+        except ValueError as exc:
+            self.files.warn("checkpoint", f"the best step's weights (step {best.step}) cannot be used: {exc}; "
+                            "the model gets the last step's")
+            return checkpoints.Best(self.step, self.last_eval["eval_loss"]) if self.last_eval else None
+        return best
+
+    def _card(self, step: int, ev: dict, reason: str | None, figures: dict | None) -> str:
+        return output.model_card(self.cfg, self.plan, output.CardFacts(
             run=self.run_name, info=runs.read_info(self.dir), speakers=len(self.spec.speakers), params=self.params,
             trainable=self.trainable, step=self.step, tokens=self.tokens, precision=self.precision,
-            device=self.device.name, world=self.dist.world, eval=self.last_eval)
-        output.save_model(out, self.model, self.tok, self.spec, lora=self.cfg.lora, eot_id=self.eot_id,
-                          card=output.model_card(self.cfg, self.plan, facts))
+            device=self.device.name, world=self.dist.world, eval=ev, model_step=step, reason=reason,
+            figures=figures))
+
+    def _save_model(self, out: Path, card: str):
+        return output.save_model(out, self.model, self.tok, self.spec, lora=self.cfg.lora, eot_id=self.eot_id,
+                                 card=card)
+
+    def _final_figures(self, model, out: Path, step: int) -> dict | None:
+        """The held-out figures of the saved model (engine.evaluate.end_of_run: eval.json in the run folder);
+        None without held-out data. A failure is a warning, never the end of a finished run."""
+        eval_ids = prepare.read_ids(self.dir, "eval")
+        if len(eval_ids) == 0:
+            return None
+        self.optimizer.state.clear()  # the evaluation loads the saved model a second time: make room
+        if self.device.kind == "cuda":
+            torch.cuda.empty_cache()
+        try:
+            with self._small_passes():
+                return evaluate.end_of_run(self.dir, model, self.tok, self.spec, eval_ids,
+                                           prepare.read_ids(self.dir, "train"), model_dir=out, step=step,
+                                           block_size=self.cfg.block_size, samples=evaluate.SAMPLES)
+        except Exception as exc:
+            self.files.warn("evaluation", f"the held-out figures could not be computed: {type(exc).__name__}: {exc}")
+            return None
+
+
+def _eval_figures(loss: float) -> dict[str, float]:
+    return {"eval_loss": round(loss, 5), "perplexity": round(math.exp(min(loss, 50)), 3)}
+
+
+def _attribution_event(step: int, m: np.ndarray, names: list[str]) -> runs.AttributionEvent:
+    """The attribution event of a confusion matrix ``m[who wrote, whose voice]``."""
+    scored, rows = int(m.sum()), m.sum(1)
+    return runs.AttributionEvent(
+        type="attribution", step=step, turns=scored, accuracy=round(float(np.trace(m)) / scored, 4),
+        baseline=round(float(rows.max()) / scored, 4),
+        speakers={n: round(float(m[i, i]) / float(rows[i]), 4) if rows[i] else None for i, n in enumerate(names)},
+        confusion={names[i]: {names[j]: int(m[i, j]) for j in range(len(names)) if m[i, j]}
+                   for i in range(len(names)) if rows[i]})
 
 
 def _torch_device(dist: Dist) -> devices.DeviceInfo:

@@ -150,7 +150,10 @@ def run_status(workspace: str, run: str) -> dict:
 def _status(folder: Path) -> dict:
     """A run's status (its files corrected by whether its process lives), its progress, and, unless it is done,
     ``resume_step``: where a resume continues. A run whose process vanished without writing its end says so in
-    ``error``, and its ``step`` is the one it can resume from (the steps logged after that are lost)."""
+    ``error``, and its ``step`` is the one it can resume from (the steps logged after that are lost).
+    ``best_step``/``best_eval_loss``: the step with the lowest eval loss, whose weights the model gets; ``ended``:
+    why a finished run stopped before its planned steps ("early stop", "time budget"); ``evaluation``: the
+    held-out figures (engine.evaluate.KEYS) computed at the end of the run or by ``eval``."""
     tail = runs.last_events(folder)
     last_step = next((e for e in reversed(tail) if e.get("type") == "step"), {})
     last_eval = next((e for e in reversed(tail) if e.get("type") == "eval"), {})
@@ -189,9 +192,22 @@ def _status(folder: Path) -> dict:
         "lora": bool(info.get("config", {}).get("lora", start.get("lora"))),
         "loss": last_step.get("loss"),
         "eval_loss": last_eval.get("eval_loss"),
+        "best_step": info.get("best_step", last_eval.get("best_step")),
+        "best_eval_loss": info.get("best_eval_loss", last_eval.get("best_eval_loss")),
+        "ended": info.get("ended"),
+        "evaluation": _figures(folder),
         "updated": info.get("updated") or _mtime(folder / runs.RUN_FILE) or _mtime(folder / runs.EVENTS_FILE),
         "error": error,
     }
+
+
+def _figures(folder: Path) -> dict | None:
+    """The held-out figures in the run folder (computed at the end of the run, or by ``eval``), if any."""
+    try:
+        data = json.loads((folder / runs.EVAL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _mtime(path: Path) -> float | None:

@@ -63,6 +63,16 @@ class RunState:
     samples: dict[str, str] = field(default_factory=dict)
     samples_step: int | None = None
     checkpoints: list[tuple[int, str]] = field(default_factory=list)
+    best: tuple[int, float] | None = None
+    """(step, eval loss) of the lowest eval loss so far: the weights the run's model gets."""
+    budget: dict[str, Any] = field(default_factory=dict)
+    """The latest ``budget`` event: the length a time budget set (max_steps, step_time, time_budget)."""
+    early_stop: dict[str, Any] = field(default_factory=dict)
+    """The ``early_stop`` event of the run's end, if the eval loss stopped improving."""
+    attribution: dict[str, Any] = field(default_factory=dict)
+    """The latest ``attribution`` event: whose voice the model hears in a fixed handful of held-out turns."""
+    attributions: list[tuple[int, float]] = field(default_factory=list)
+    """(step, accuracy) of every ``attribution`` event: the trend the dashboard draws under the loss."""
     end: dict[str, Any] = field(default_factory=dict)
     """The ``done`` or ``error`` event that ended the latest session of the run."""
     error: str | None = None
@@ -94,6 +104,7 @@ class RunState:
         self.end = {}
         self.stop_requested = self.resuming = False
         self.step_times.clear()
+        self.early_stop = {}
         self.max_steps = _int(e.get("max_steps")) or self.max_steps
         resumed = _int(e.get("step"))  # 0 for a new run, else the checkpoint it resumed from
         if resumed is not None:
@@ -106,6 +117,7 @@ class RunState:
             keep = next((i for i, s in enumerate(self.steps) if s >= step), len(self.steps))
             del self.steps[keep:], self.losses[keep:]
             self.evals = [ev for ev in self.evals if ev[0] < step]
+            self.attributions = [a for a in self.attributions if a[0] < step]
 
     def _on_step(self, e: dict[str, Any]) -> None:
         step = _int(e.get("step"))
@@ -143,6 +155,25 @@ class RunState:
             ppl = math.exp(loss)
         self.evals = [ev for ev in self.evals if ev[0] != step]
         self.evals.append((step, loss, ppl))
+        self._note_best(e)
+
+    def _note_best(self, e: dict[str, Any]) -> None:
+        step, loss = _int(e.get("best_step")), as_number(e.get("best_eval_loss"))
+        if step is not None and loss is not None:
+            self.best = (step, loss)
+
+    def _on_attribution(self, e: dict[str, Any]) -> None:
+        self.attribution = dict(e)
+        step, accuracy = _int(e.get("step")), as_number(e.get("accuracy"))
+        if step is not None and accuracy is not None:
+            self.attributions = [a for a in self.attributions if a[0] != step] + [(step, accuracy)]
+
+    def _on_budget(self, e: dict[str, Any]) -> None:
+        self.budget = dict(e)
+        self.max_steps = _int(e.get("max_steps")) or self.max_steps
+
+    def _on_early_stop(self, e: dict[str, Any]) -> None:
+        self.early_stop = dict(e)
 
     def _on_checkpoint(self, e: dict[str, Any]) -> None:
         step = _int(e.get("step"))
@@ -157,6 +188,7 @@ class RunState:
 
     def _on_done(self, e: dict[str, Any]) -> None:
         self.end = dict(e)
+        self._note_best(e)
         self.status = STOPPED if e.get("status") == STOPPED else DONE
         step = _int(e.get("step"))
         if step is not None:
@@ -222,6 +254,11 @@ class RunState:
     @property
     def latest_loss(self) -> float | None:
         return self.losses[-1] if self.losses else None
+
+    @property
+    def time_budget(self) -> float | None:
+        """Seconds of training the run is sized to, if it has a time budget."""
+        return as_number(self.start.get("time_budget")) or as_number(self.budget.get("time_budget"))
 
 
 class RunWatcher:

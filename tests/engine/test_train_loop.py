@@ -326,7 +326,7 @@ def test_a_disk_that_stays_full_fails_the_run_with_a_status_that_says_why(crew, 
     saying failed, never running, and the message says what to do."""
     full = _disk_fills_up(monkeypatch, lambda path: "step-00000004" in str(path), files=None, room=0)
 
-    def save_model(self, out):
+    def save_model(self, out, card):
         raise OSError(errno.ENOSPC, "No space left on device", str(out / "model.safetensors"))
 
     monkeypatch.setattr(engine.Trainer, "_save_model", save_model)

@@ -282,6 +282,39 @@ async def test_done_and_failed_runs(run):
 
 
 @run_async
+async def test_the_best_step_the_time_budget_and_an_early_stop_are_on_the_dashboard(run):
+    run.start(max_steps=400, time_budget=60.0, early_stop_evals=3)
+    run.steps(1, 5, max_steps=400)
+    run.write({"type": "budget", "time": 1700000010.0, "step": 5, "max_steps": 240, "time_budget": 60.0,
+               "step_time": 0.25, "elapsed": 1.2})
+    run.steps(6, 200, max_steps=240)
+
+    def evaluate(step: int, loss: float, best: int, best_loss: float) -> dict:
+        return {"type": "eval", "time": 1700000000.0 + step, "step": step, "max_steps": 240, "eval_loss": loss,
+                "perplexity": round(math.exp(loss), 3), "tokens": step * 16384, "blocks": 300, "best_step": best,
+                "best_eval_loss": best_loss}
+
+    run.write(evaluate(100, 3.408, 100, 3.408), evaluate(200, 3.377, 200, 3.377))
+    async with watching(run, 200) as (screen, pilot):
+        assert "step 200/240" in text_of(screen.query_one(RunProgress))  # the length the budget set
+        assert "ETA 1m36s (budget 1m00s)" in text_of(screen.query_one(RunProgress))
+        assert "● running  best step 200 (eval 3.377)" in text_of(screen.query_one(RunStatus))
+
+        run.steps(201, 230, max_steps=240)
+        run.write(evaluate(210, 3.41, 200, 3.377), evaluate(220, 3.45, 200, 3.377), evaluate(230, 3.48, 200, 3.377))
+        run.write({"type": "early_stop", "time": 1700000231.0, "step": 230, "evals": 3, "best_step": 200,
+                   "best_eval_loss": 3.377, "message": "the eval loss has not improved for 3 evals"},
+                  {"type": "done", "time": 1700000232.0, "status": "done", "step": 230, "max_steps": 240,
+                   "model": "model", "eval": {"eval_loss": 3.377, "perplexity": 29.28}, "tokens": 230 * 16384,
+                   "reason": "early stop", "best_step": 200, "best_eval_loss": 3.377})
+        await wait_until(pilot, lambda: screen.state.status == DONE, "the early stop")
+        status = text_of(screen.query_one(RunStatus))
+        assert "✓ done  step 230  best step 200 (eval 3.377)" in status
+        assert "stopped early: the eval loss had not improved for 3 evals" in status
+        assert "took 9m12s (budget 1m00s)" in text_of(screen.query_one(RunProgress))
+
+
+@run_async
 async def test_untrusted_samples_show_literally(run):
     run.start()
     run.steps(1, 3)
@@ -501,12 +534,18 @@ async def test_new_run_form_starts_training_and_opens_its_dashboard(runs_root, m
         await wait_until(pilot, lambda: "invalid run name" in text_of(form), "the run name's error")
         assert started == []
 
+        form.query_one("#time-budget").value = "1h30"  # a duration, read as the --time-budget flag reads it
+        await pilot.press("ctrl+s")
+        assert started == [] and "Budget: expected a duration such as 90s, 5m or 1h, got '1h30'" in text_of(form)
+
         form.query_one("#base").value = "distilgpt2"
         form.query_one("#lora").value = True
+        form.query_one("#time-budget").value = "1m30s"
         form.query_one("#run-name").value = "my-run"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the new run's dashboard")
-        assert started == [("weekend-crew", "my-run", TrainConfig(base="distilgpt2", lora=True, max_steps=50))]
+        assert started == [("weekend-crew", "my-run",
+                            TrainConfig(base="distilgpt2", lora=True, max_steps=50, time_budget=90.0))]
         assert app.screen.run_dir == runs_root / "my-run"
         assert "waiting for the run to start" in text_of(app.screen.query_one(RunStatus))
 

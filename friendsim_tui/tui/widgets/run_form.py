@@ -27,6 +27,8 @@ KNOBS = tuple(name for name, option in OPTIONS.items()
               if option.label and TrainConfig.reader(name) not in (str, bool))
 """The settings typed into a small text field, in the form's order (base and LoRA have their own widgets)."""
 _EXPECTED = {int: "a whole number", float: "a number"}
+_ALLOWED = {int: r"[0-9.eE+-]*", float: r"[0-9.eE+-]*"}
+"""What a knob's field lets through as it is typed; a duration (the time budget) also takes h, m and s."""
 
 
 def field_id(name: str) -> str:
@@ -103,8 +105,8 @@ class RunForm(Vertical):
                     with Vertical(classes="knob"):
                         with Horizontal():
                             yield Static(OPTIONS[name].label, classes="form-label")
-                            yield TextInput(str(getattr(d, name)), id=field_id(name), compact=True,
-                                            restrict=r"[0-9.eE+-]*")
+                            yield TextInput(OPTIONS[name].show(getattr(d, name)), id=field_id(name), compact=True,
+                                            restrict=_ALLOWED.get(TrainConfig.reader(name), r"[0-9.hmsHMS ]*"))
                         yield Static(OPTIONS[name].hint, classes="knob-hint")
         with Horizontal(classes="form-row"):
             yield Static("Run name", classes="form-label")

@@ -75,7 +75,9 @@ def status_content(state: RunState, process_error: str | None = None, log_line: 
         path = state.end.get("model") or state.end.get("path")
         if path:
             extra = f"  model saved in {inert(str(path))}"
-        return Content.assemble(("✓ done", "bold $success"), f"  step {state.step:,}", extra)
+        ended = ended_text(state)
+        return Content.assemble(("✓ done", "bold $success"), f"  step {state.step:,}", *best_parts(state),
+                                *([(ended, "$text-muted")] if ended else []), extra)
     if state.status == STOPPED:
         saved = state.checkpoints[-1][0] if state.checkpoints else state.step
         return Content.assemble(
@@ -86,8 +88,34 @@ def status_content(state: RunState, process_error: str | None = None, log_line: 
             return Content.assemble(("◷ stopping", "bold $warning"), "  saving a checkpoint, then exiting…")
         ckpt = f"  last checkpoint step {state.checkpoints[-1][0]:,}" if state.checkpoints else ""
         warning = ("  ⚠ " + inert(state.warning, limit=300), "$warning") if state.warning else ""
-        return Content.assemble(("● running", "bold $success"), ckpt, warning)
+        return Content.assemble(("● running", "bold $success"), *best_parts(state), ckpt, warning)
     return Content.assemble(("◷ waiting for the run to start…", "$text-muted"), starting)
+
+
+def best_parts(state: RunState) -> list:
+    """"  best step 200 (eval 3.377)": the step whose weights the model gets (the lowest eval loss); nothing
+    before the first eval."""
+    if state.best is None:
+        return []
+    step, loss = state.best
+    return ["  ", (f"best step {step:,}", "bold"), f" (eval {loss:.3f})"]
+
+
+def ended_text(state: RunState) -> str:
+    """Why a finished run ended before its planned steps: early stop, or its time budget."""
+    reason = state.end.get("reason")
+    if state.early_stop or reason == "early stop":
+        evals = _number_text(state.early_stop.get("evals"))
+        return f"  · stopped early: the eval loss had not improved for {evals} evals" if evals else \
+            "  · stopped early: the eval loss had stopped improving"
+    if reason == "time budget":
+        return f"  · its time budget ({format_duration(state.time_budget)}) ended it"
+    return ""
+
+
+def _number_text(value) -> str:
+    number = as_number(value)
+    return f"{number:.0f}" if number is not None else ""
 
 
 class RunHeader(Static):
@@ -141,10 +169,11 @@ class RunProgress(Widget):
         if s.seconds_per_step is not None:
             spp = s.seconds_per_step
             tail.append(f"  {spp:.2f} s/step" if spp < 10 else f"  {spp:.0f} s/step")
+        budget = f" (budget {format_duration(s.time_budget)})" if s.time_budget else ""
         if s.status == RUNNING:
-            tail.append(f"  ETA {format_duration(s.eta_seconds)}")
+            tail.append(f"  ETA {format_duration(s.eta_seconds)}{budget}")
         elif s.last.get("elapsed") is not None:
-            tail.append(f"  took {format_duration(as_number(s.last.get('elapsed')))}")
+            tail.append(f"  took {format_duration(as_number(s.last.get('elapsed')))}{budget}")
         rest = "".join(tail)
         fraction = s.progress or 0.0
         pct = f" {fraction * 100:3.0f}%"
