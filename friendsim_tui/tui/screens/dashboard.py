@@ -3,7 +3,9 @@
 Training runs in its own process (``friendsim-tui train``) and appends JSON lines to
 ``<run>/events.jsonl``; this screen tails that file on a timer, reading in a thread worker and folding
 the events into a :class:`RunState` on the event loop. Leaving the screen (d / esc) or closing the app
-leaves the training running; opening the dashboard again rebuilds everything from the file.
+leaves the training running; opening the dashboard again rebuilds everything from the file. Once the run
+has finished, the same worker reads its held-out figures (computed at the end of the run) for the
+"Who sounds like whom" panel.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from friendsim_tui.runs import LOG_FILE
 from friendsim_tui.tui.commands import PaletteCommand
-from friendsim_tui.tui.events import FAILED, RUNNING, STOPPED, WAITING, ReadResult, RunState, RunWatcher
+from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED, WAITING, ReadResult, RunState, RunWatcher
+from friendsim_tui.tui.widgets.attribution import WhoPanel
 from friendsim_tui.tui.widgets.loss_chart import LossChart
 from friendsim_tui.tui.widgets.run_panels import (
     ChartRow,
@@ -78,6 +82,17 @@ def _service_status(workspace: str, run: str) -> str | None:
         return None
 
 
+def _service_figures(workspace: str, run: str) -> dict:
+    """The held-out figures of a finished run (engine.evaluate.KEYS); empty when it has none or cannot tell."""
+    from friendsim_tui.services import training
+
+    try:
+        figures = training.run_status(workspace, run).get("evaluation")
+    except Exception:  # a folder outside any workspace, unreadable files: the panel keeps the last eval's
+        return {}
+    return figures if isinstance(figures, dict) else {}
+
+
 class DashboardScreen(Screen):
     """Live view of one training run: loss, progress, device, samples; stop, resume, detach."""
 
@@ -88,6 +103,8 @@ class DashboardScreen(Screen):
         Binding("escape", "back", "Back"),
     ]
     HELP_TITLE = "Training dashboard"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Short terminals put the samples and "Who sounds like whom" side by side, to leave the loss chart room."""
 
     POLL_INTERVAL = 0.5
 
@@ -95,9 +112,11 @@ class DashboardScreen(Screen):
         """What one tail read brought (posted from the reading thread)."""
 
         def __init__(self, results: list[ReadResult], status: str | None = None, log_line: str | None = None,
-                     exited: tuple[subprocess.Popen, int] | None = None) -> None:
+                     exited: tuple[subprocess.Popen, int] | None = None, figures: dict | None = None) -> None:
             super().__init__()
             self.results = results
+            self.figures = figures
+            """The finished run's held-out figures, when this read was asked for them (else None)."""
             self.status = status
             """What the run's lock and run.json say, when this read checked (else None)."""
             self.log_line = log_line
@@ -127,6 +146,8 @@ class DashboardScreen(Screen):
         self.poll_interval = poll_interval or self.POLL_INTERVAL
         self._reading = False
         self._polls = 0
+        self.figures: dict | None = None
+        """The held-out figures of the finished run ({} when it has none); None until read."""
 
     @property
     def state(self) -> RunState:
@@ -139,7 +160,9 @@ class DashboardScreen(Screen):
             yield DevicePanel(id="run-device")
         yield RunProgress(id="run-progress")
         yield RunStatus(id="run-status")
-        yield SamplesPanel(id="run-samples")
+        with Horizontal(id="run-voices"):
+            yield SamplesPanel(id="run-samples")
+            yield WhoPanel(id="run-who")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -157,13 +180,16 @@ class DashboardScreen(Screen):
             self._polls += 1
             check = self.state.status == RUNNING and self._polls % LIVENESS_EVERY == 0
             starting = self.state.status == WAITING or self.state.resuming
-            self._read_events(check, starting)
+            figures = self.state.status == DONE and self.figures is None and not self.state.resuming
+            self._read_events(check, starting, figures)
 
     @work(thread=True, exit_on_error=False, group="events")
-    def _read_events(self, check_alive: bool = False, read_log: bool = False) -> None:
+    def _read_events(self, check_alive: bool = False, read_log: bool = False, read_figures: bool = False) -> None:
         results: list[ReadResult] = []
-        status = log_line = exited = None
+        status = log_line = exited = figures = None
         try:
+            if read_figures:  # written before the run's end: there by the time its done event is read
+                figures = _service_figures(self.workspace, self.run_name)
             # Whether our process exited is asked before reading: everything it wrote is then read too.
             process = self.process
             if process is not None and process.poll() is not None:
@@ -180,11 +206,17 @@ class DashboardScreen(Screen):
                 if not result.more:
                     break
         finally:
-            self.post_message(self.EventsRead(results, status, log_line, exited))
+            self.post_message(self.EventsRead(results, status, log_line, exited, figures))
 
     def on_dashboard_screen_events_read(self, message: EventsRead) -> None:
         self._reading = False
         changed = [self.watcher.fold(result) for result in message.results]
+        if message.figures is not None and self.state.status == DONE:
+            self.figures = message.figures
+            changed.append(True)
+        elif self.state.status != DONE and self.figures is not None:  # resumed or trained again: read them anew
+            self.figures = None
+            changed.append(True)
         if message.log_line != self.log_line:
             self.log_line = message.log_line
             changed.append(True)
@@ -213,11 +245,13 @@ class DashboardScreen(Screen):
     def refresh_view(self) -> None:
         state = self.state
         self.query_one(RunHeader).show(state, self.workspace, self.run_name)
-        self.query_one(LossChart).set_data(state.steps, state.losses, [(s, v) for s, v, _ in state.evals])
+        self.query_one(LossChart).set_data(state.steps, state.losses, [(s, v) for s, v, _ in state.evals],
+                                           state.attributions)
         self.query_one(DevicePanel).show(state)
         self.query_one(RunProgress).show(state)
         self.query_one(RunStatus).show(state, None if state.status == RUNNING else self.process_error, self.log_line)
         self.query_one(SamplesPanel).show(state)
+        self.query_one(WhoPanel).show(state, self.figures)
         self.refresh_bindings()
 
     # -- keys --------------------------------------------------------------------------------------

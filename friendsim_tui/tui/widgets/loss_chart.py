@@ -1,4 +1,6 @@
-"""A line chart of the training loss, drawn in braille dots, with eval points marked.
+"""A line chart of the training loss, drawn in braille dots, with eval points marked, and under it the trend of
+speaker attribution: at each eval, a bar as tall as the share of held-out lines the model put in the right
+friend's voice (0 to 100%, the latest share as its label).
 
 Hand-written and line-rendered (``render`` returns one Content): no plotting dependency, and it
 redraws in well under a millisecond however long the run, because the points are bucketed into the
@@ -15,6 +17,9 @@ from textual.widget import Widget
 # Braille dot bits by (x in the cell 0-1, y in the cell 0-3 from the top).
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 _EVAL_MARK = "●"
+_LEVELS = "▁▂▃▄▅▆▇█"
+APART_MARK = "▇"
+"""How the attribution trend is named in the chart's title."""
 
 
 def _label(value: float, span: float) -> str:
@@ -45,12 +50,14 @@ def render_chart(
     evals: Sequence[tuple[int, float]],
     width: int,
     height: int,
+    apart: Sequence[tuple[int, float]] = (),
 ) -> list[list[tuple[str, str]]]:
-    """The chart as rows of (text, role) pieces; roles: "axis", "train", "eval", "" (plain).
+    """The chart as rows of (text, role) pieces; roles: "axis", "train", "eval", "apart", "" (plain).
 
-    Rows ``0..height-2`` are the plot with y labels; the last row is the x axis. Pure, for tests.
+    Rows ``0..height-2`` are the plot with y labels, then the x axis; with ``apart`` ((step, share 0-1) at each
+    eval), the plot gives its last row to the attribution strip under the axis. Pure, for tests.
     """
-    rows = height - 1
+    rows = height - 1 - (1 if apart else 0)
     values = list(losses) + [v for _, v in evals]
     if rows < 1 or width < 8 or not values:
         return []
@@ -61,11 +68,12 @@ def render_chart(
     count = max(2, min(6, rows // 5 + 1))  # a y label about every five rows
     positions = {round(k * (rows - 1) / (count - 1)) for k in range(count)} if rows > 1 else {0}
     labels = {r: _label(hi - span * r / max(1, rows - 1), span) for r in positions}
-    label_w = max(len(s) for s in labels.values())
+    apart_label = f"{apart[-1][1] * 100:.0f}%" if apart else ""
+    label_w = max(len(apart_label), *(len(s) for s in labels.values()))
     plot_w = width - label_w - 1
     if plot_w < 2:
         return []
-    all_x = list(steps) + [s for s, _ in evals]
+    all_x = list(steps) + [s for s, _ in evals] + [s for s, _ in apart]
     x0, x1 = min(all_x), max(all_x)
     x_dots, y_dots = plot_w * 2, rows * 4
 
@@ -118,13 +126,19 @@ def render_chart(
     if plot_w > len(first) + len(last) + 2:
         axis = "└─" + first + "─" * (plot_w - 2 - len(first) - len(last)) + last + "─"
     out.append([(" " * label_w + axis, "axis")])
+    if apart:
+        bars = [" "] * plot_w
+        for s, share in apart:
+            eighths = round(min(max(share, 0.0), 1.0) * 8)  # a block as tall as the share; the lowest for 0
+            bars[min(plot_w - 1, round((s - x0) * scale) // 2)] = _LEVELS[max(0, eighths - 1)]
+        out.append([(apart_label.rjust(label_w) + " ", "apart"), ("".join(bars), "apart")])
     return out
 
 
 class LossChart(Widget):
     """Train loss as a braille line, eval loss as marks; y labels on the left, steps along the bottom."""
 
-    COMPONENT_CLASSES = {"loss-chart--axis", "loss-chart--train", "loss-chart--eval"}
+    COMPONENT_CLASSES = {"loss-chart--axis", "loss-chart--train", "loss-chart--eval", "loss-chart--apart"}
 
     DEFAULT_CSS = """
     LossChart {
@@ -139,6 +153,7 @@ class LossChart(Widget):
     LossChart > .loss-chart--axis { color: $text-muted; }
     LossChart > .loss-chart--train { color: $accent; }
     LossChart > .loss-chart--eval { color: $warning; text-style: bold; }
+    LossChart > .loss-chart--apart { color: $success; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -147,9 +162,14 @@ class LossChart(Widget):
         self._steps: list[int] = []
         self._losses: list[float] = []
         self._evals: list[tuple[int, float]] = []
+        self._apart: list[tuple[int, float]] = []
 
-    def set_data(self, steps: Sequence[int], losses: Sequence[float], evals: Sequence[tuple[int, float]]) -> None:
-        self._steps, self._losses, self._evals = list(steps), list(losses), list(evals)
+    def set_data(self, steps: Sequence[int], losses: Sequence[float], evals: Sequence[tuple[int, float]],
+                 apart: Sequence[tuple[int, float]] = ()) -> None:
+        """``apart``: (step, share of held-out lines put in the right friend's voice) at each eval."""
+        self._steps, self._losses, self._evals, self._apart = list(steps), list(losses), list(evals), list(apart)
+        self.border_title = Content.assemble("Loss · ", (APART_MARK, "$success"), " told apart") if self._apart \
+            else "Loss"
         parts: list[str | tuple[str, str]] = []
         if self._losses:
             parts.append(f"train {self._losses[-1]:.3f}")
@@ -160,12 +180,12 @@ class LossChart(Widget):
 
     def render(self) -> Content:
         width, height = self.content_size
-        rows = render_chart(self._steps, self._losses, self._evals, width, height)
+        rows = render_chart(self._steps, self._losses, self._evals, width, height, self._apart)
         if not rows:
             return Content.styled("waiting for the first steps…", "$text-muted")
         styles = {
             role: self.get_visual_style(f"loss-chart--{role}", partial=True)
-            for role in ("axis", "train", "eval")
+            for role in ("axis", "train", "eval", "apart")
         }
         lines = []
         for row in rows:
