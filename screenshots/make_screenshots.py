@@ -67,7 +67,8 @@ async def shoot(sample: Path) -> None:
         app.pop_screen()
 
         app.push_screen(DashboardScreen(training.run_dir(WS, DEMO_RUN), workspace=WS))
-        await wait_for(pilot, lambda: app.screen.state.status == "done", "the finished run")
+        await wait_for(pilot, lambda: app.screen.state.status == "done" and app.screen.figures is not None,
+                       "the finished run and its held-out figures")
         await pilot.pause(0.5)
         save(app, "dashboard")
         app.pop_screen()
