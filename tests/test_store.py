@@ -153,3 +153,47 @@ def test_disk_full_in_a_transaction_is_one_error_and_undoes_it(data_dir):
         store.conn.execute("PRAGMA max_page_count = 1073741823")
         with store.transaction():  # the store is still usable once there is room
             assert store.insert_messages(big_rows(store)) == 2000
+
+
+def test_a_batch_of_rows_goes_in_with_its_speakers_and_without_duplicates(data_dir):
+    # 450 rows: two statements of ROWS_PER_INSERT rows and the rest one by one; speakers by local number
+    with Store.for_workspace("w", create=True) as store:
+        with store.transaction():
+            cid = store.conversation_id("src", "c1", "Chat")
+            ann, bob = store.speaker_id("src", "k-ann", "Ann"), store.speaker_id("src", "k-bob", "Bob")
+            batch = [(f"id{i}", i % 2, 1000.0 + i, f"text {i}", "id0" if i == 7 else "") for i in range(450)]
+            batch[300] = batch[10]  # the same message twice in one batch
+            assert store.insert_batch("src", cid, [ann, bob], batch, None) == 449
+        with store.transaction():  # the next file numbers its speakers afresh: bob is 0 there
+            again = [("id1", 0, 1001.0, "text 1", ""), ("new", 0, 5000.0, "new one", ""), ("id2", 1, 1002.0, "x", "")]
+            assert store.insert_batch("src", cid, [bob, ann], again, None) == 1
+        got = {r[0]: r[1:] for r in store.conn.execute(
+            "SELECT source_id, speaker_id, ts, text, reply_to, conversation_id FROM messages")}
+    assert len(got) == 450
+    assert got["id0"] == (ann, 1000.0, "text 0", None, cid) and got["id7"] == (bob, 1007.0, "text 7", "id0", cid)
+    assert got["id449"] == (bob, 1449.0, "text 449", None, cid)
+    assert got["new"] == (bob, 5000.0, "new one", None, cid)
+
+
+def _schema(store) -> list[tuple]:
+    return store.conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
+def test_a_bulk_insert_builds_the_indexes_it_dropped_or_leaves_them_as_they_were(data_dir):
+    with Store.for_workspace("w", create=True) as store:
+        schema = _schema(store)
+        with store.transaction(), store.bulk_insert(new_messages=1000):
+            indexes = [r[1] for r in _schema(store) if r[0] == "index" and r[2] == "messages"]
+            assert indexes == ["sqlite_autoindex_messages_1"]  # only the uniqueness key is left
+            store.insert_messages(rows(store))
+            with pytest.raises(sqlite3.IntegrityError):  # and it still holds
+                store.conn.execute("INSERT INTO messages(source, source_id, conversation_id, speaker_id, ts, text) "
+                                   "VALUES ('src', 'id1', 1, 1, 1.0, 'x')")
+        assert _schema(store) == schema
+        with pytest.raises(RuntimeError):
+            with store.transaction(), store.bulk_insert(new_messages=1000):
+                store.insert_messages(big_rows(store))
+                raise RuntimeError("the import failed")
+        assert _schema(store) == schema and store.message_count() == 3
+        with store.transaction(), store.bulk_insert(new_messages=2):  # fewer than stored: kept up row by row
+            assert _schema(store) == schema

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Iterator
 
 from friendsim_tui.importers import _zip
-from friendsim_tui.importers.base import ChatImportError, ImportReport, Message, Progress
+from friendsim_tui.importers.base import Batch, ChatImportError, ImportReport, Message, Progress, message_batches
 
 _MODULES = (
     "dce_json",
@@ -76,8 +76,24 @@ def parse_file(path: Path, report: ImportReport, progress: Progress | None = Non
     """Detect and parse one file. Errors other than :class:`ChatImportError` are turned into one."""
     fmt = detect(path)
     report.format = fmt.label
+    yield from _read_as(fmt, path, fmt.parse(Path(path), report, progress))
+
+
+def batch_file(path: Path, report: ImportReport, progress: Progress | None = None, size: int = 20_000) -> Iterator[Batch]:
+    """:func:`parse_file`'s messages as :class:`Batch` es of about ``size`` rows: the format's own where it
+    makes them (``batches``), else made from its messages."""
+    fmt = detect(path)
+    report.format = fmt.label
+    if hasattr(fmt, "batches"):
+        batches = fmt.batches(Path(path), report, progress, size)
+    else:
+        batches = message_batches(fmt.parse(Path(path), report, progress), size)
+    yield from _read_as(fmt, path, batches)
+
+
+def _read_as(fmt: ModuleType, path: Path, items: Iterator) -> Iterator:
     try:
-        yield from fmt.parse(Path(path), report, progress)
+        yield from items
     except ChatImportError:
         raise
     except (UnicodeDecodeError, ValueError, OSError, KeyError, TypeError, IndexError, RecursionError) as exc:

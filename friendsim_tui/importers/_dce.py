@@ -38,6 +38,8 @@ _SYSTEM_PATTERN = re.compile(
 
 
 SYSTEM_PREFIXES = ("Added ", "Removed ", "Started a call ", "Changed the channel name: ")
+SYSTEM_STARTS = tuple(sorted({t.split(" ", 1)[0] for t in (*SYSTEM_TEXTS, *SYSTEM_PREFIXES)}))
+"""The first words of every system text: a text starting otherwise is conversation (a cheap first test)."""
 
 
 def is_system_text(text: str) -> bool:

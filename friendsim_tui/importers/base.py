@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple, Protocol
+from typing import Callable, Iterable, Iterator, NamedTuple, Protocol
 
 # Skip reasons, shared by all importers so summaries line up.
 SYSTEM = "system"
@@ -53,6 +53,67 @@ class Message(NamedTuple):
     timestamp: float
     text: str
     reply_to: str | None = None
+
+
+class Batch(NamedTuple):
+    """Many messages of one conversation, as the store takes them: what an import moves around.
+
+    Conversations and speakers are named by small local numbers (counted from 0 within one file), each
+    described once, in the batch that first uses it, so a consumer resolves each identity once and not
+    once per message. An importer whose speed matters yields these directly (``batches``, see
+    :class:`Format`); any other is read through its messages (``offload.Batches``).
+    """
+
+    conversations: list[tuple[int, str, str, str]]
+    """(local id, source, conversation key, title) first seen in this batch."""
+    speakers: list[tuple[int, str, str, str]]
+    """(local id, source, speaker key, display name) first seen in this batch; two local ids may share a key."""
+    source: str
+    """Format id of every row (the ``source`` of their messages)."""
+    conversation: int
+    """Local id of the conversation of every row."""
+    rows: list[tuple]
+    """(source_id, speaker local id, timestamp, text, reply_to), every one a str but the float timestamp and the
+    int speaker: reply_to is "" for none. (SQLite's module binds str, int and float directly; None and bytes
+    take its adaptation path, which costs more than the rest of an insert.)"""
+
+
+def message_batches(messages: Iterable[Message], size: int) -> Iterator[Batch]:
+    """``messages`` as :class:`Batch` es of at most ``size`` rows; a batch ends where the conversation does."""
+    conv_ids: dict[tuple[str, str], int] = {}
+    speaker_ids: dict[str, dict[str, int]] = {}  # source -> speaker key -> local id
+    new_convs: list = []
+    new_speakers: list = []
+    rows: list = []
+    append = rows.append
+    cur_source = cur_conv = None
+    conv = n_speakers = 0
+    speakers: dict[str, int] = {}
+    # Once per message (millions): the source and conversation rarely change between messages.
+    for source, source_id, conversation, title, speaker_key, speaker_name, ts, text, reply_to in messages:
+        if conversation != cur_conv or source != cur_source:
+            if rows:
+                yield Batch(new_convs, new_speakers, cur_source, conv, rows)
+                new_convs, new_speakers, rows = [], [], []
+                append = rows.append
+            cur_source, cur_conv = source, conversation
+            speakers = speaker_ids.setdefault(source, {})
+            conv = conv_ids.get((source, conversation))
+            if conv is None:
+                conv = conv_ids[(source, conversation)] = len(conv_ids)
+                new_convs.append((conv, source, conversation, title))
+        who = speakers.get(speaker_key)
+        if who is None:
+            who = speakers[speaker_key] = n_speakers
+            n_speakers += 1
+            new_speakers.append((who, source, speaker_key, speaker_name))
+        append((source_id, who, ts, text, reply_to or ""))
+        if len(rows) >= size:
+            yield Batch(new_convs, new_speakers, source, conv, rows)
+            new_convs, new_speakers, rows = [], [], []
+            append = rows.append
+    if rows:
+        yield Batch(new_convs, new_speakers, cur_source, conv, rows)
 
 
 class ChatImportError(Exception):
@@ -133,6 +194,10 @@ class Format(Protocol):
 
     def parse(self, path: Path, report: ImportReport, progress: Progress | None = None) -> Iterator[Message]:
         ...
+
+    # Optional, where imports must be fast (millions of messages): the same messages as ``parse``, as
+    # :class:`Batch` es of about ``size`` rows, without a Message per row.
+    # def batches(self, path, report, progress=None, size=...) -> Iterator[Batch]: ...
 
 
 # ---------------------------------------------------------------------------------------------

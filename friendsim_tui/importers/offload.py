@@ -5,9 +5,9 @@ GIL for every row it binds). In one process the two cannot overlap, so a large f
 process (:func:`main`) while this one inserts: on a machine with two or
 more cores the import then takes about as long as the slower half instead of the sum.
 
-Either way the consumer sees the same thing, :class:`Batch` after :class:`Batch`: rows that name their
-conversation and speaker by small local numbers, plus the conversations and speakers first seen in that
-batch, so the consumer resolves each identity once instead of once per message.
+Either way the consumer sees the same thing, :class:`~friendsim_tui.importers.base.Batch` after
+``Batch``: rows that name their speaker by a small local number, plus the conversations and speakers first
+seen in that batch, so the consumer resolves each identity once instead of once per message.
 
 The child writes frames to its stdout: an 8-byte length, then a payload; batches are marshalled (twice as
 fast to write as a pickle), the rest pickled. The child only ever writes; this process only reads frames
@@ -26,9 +26,9 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
-from friendsim_tui.importers.base import ChatImportError, ImportReport, Progress
+from friendsim_tui.importers.base import Batch, ChatImportError, ImportReport, Progress
 
 BATCH = 20_000
 """Rows per batch: large enough that per-batch costs vanish, small enough to keep both processes busy."""
@@ -41,62 +41,19 @@ _AHEAD = 8
 """Batches the child may run ahead of the inserts (bounds memory: a batch is a few MB)."""
 
 
-class Batch(NamedTuple):
-    conversations: list[tuple[int, str, str, str]]
-    """(local id, source, conversation key, title) first seen in this batch."""
-    speakers: list[tuple[int, str, str, str]]
-    """(local id, source, speaker key, display name) first seen in this batch."""
-    rows: list[tuple]
-    """(source, source_id, conversation local id, speaker local id, timestamp, text, reply_to)."""
-
-
 class Batches:
-    """Iterate over a file's messages as :class:`Batch` es; ``kept`` then holds messages per local speaker."""
+    """Iterate over a file's messages as :class:`Batch` es."""
 
     def __init__(self, path: Path, report: ImportReport, progress: Progress | None = None, size: int | None = None) -> None:
         self.path = Path(path)
         self.report = report
         self.progress = progress
         self.size = size or BATCH
-        self.kept: list[int] = []
 
     def __iter__(self) -> Iterator[Batch]:
-        from friendsim_tui.importers import parse_file
+        from friendsim_tui.importers import batch_file
 
-        size = self.size
-        kept = self.kept
-        conv_ids: dict[tuple[str, str], int] = {}
-        speaker_ids: dict[str, dict[str, int]] = {}  # source -> speaker key -> local id
-        new_convs: list = []
-        new_speakers: list = []
-        rows: list = []
-        append = rows.append
-        cur_source = cur_conv = None
-        conv = 0
-        speakers: dict[str, int] = {}
-        # Once per message (millions): the source and conversation rarely change between messages.
-        for msg in parse_file(self.path, self.report, self.progress):
-            source, source_id, conversation, title, speaker_key, speaker_name, ts, text, reply_to = msg
-            if conversation != cur_conv or source != cur_source:
-                cur_source, cur_conv = source, conversation
-                speakers = speaker_ids.setdefault(source, {})
-                conv = conv_ids.get((source, conversation))
-                if conv is None:
-                    conv = conv_ids[(source, conversation)] = len(conv_ids)
-                    new_convs.append((conv, source, conversation, title))
-            who = speakers.get(speaker_key)
-            if who is None:
-                who = speakers[speaker_key] = len(kept)
-                kept.append(0)
-                new_speakers.append((who, source, speaker_key, speaker_name))
-            kept[who] += 1
-            append((source, source_id, conv, who, ts, text, reply_to))
-            if len(rows) >= size:
-                yield Batch(new_convs, new_speakers, rows)
-                new_convs, new_speakers, rows = [], [], []
-                append = rows.append
-        if rows or new_convs or new_speakers:
-            yield Batch(new_convs, new_speakers, rows)
+        return batch_file(self.path, self.report, self.progress, self.size)
 
 
 def offload_worth_it(path: Path) -> bool:
@@ -185,7 +142,7 @@ class ChildBatches(Batches):
                 if self.progress:
                     self.progress(*payload)
             elif kind == "done":
-                report, self.kept = payload
+                (report,) = payload
                 self.report.__dict__.update(report.__dict__)
                 return
             elif kind == "error":
@@ -225,7 +182,7 @@ def _serve(path: str, size: int) -> int:
     except ChatImportError as exc:
         send("error", exc.path, exc.detail, exc.where)
     else:
-        send("done", report, batches.kept)
+        send("done", report)
     out.flush()
     return 0
 

@@ -13,8 +13,9 @@ import time
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from friendsim_tui import paths
 
@@ -90,6 +91,10 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+ROWS_PER_INSERT = 199
+"""Rows per INSERT statement of :meth:`Store.insert_batch`: 995 parameters, under the 999 that SQLite before
+3.32 allows."""
 
 BUSY_TIMEOUT = 300.0
 """Seconds a write waits for another connection's (an import holds the workspace for its whole length)."""
@@ -281,6 +286,8 @@ class Store:
         """accounts :meth:`speaker_id` kept apart from a namesake (emptied when a transaction is undone)"""
         self._speaker_cache: dict[tuple[str, str], int] = {}
         self._conversation_cache: dict[tuple[str, str], int] = {}
+        self._mapped_speakers: list[int] | None = None
+        """what temp.import_speakers holds (see insert_batch), None before it exists"""
         new = not self.path.exists()
         if new:
             paths.private_dir(self.path.parent)
@@ -363,6 +370,7 @@ class Store:
     def _roll_back(self) -> None:
         self._speaker_cache.clear()
         self._conversation_cache.clear()
+        self._mapped_speakers = None  # the temporary table is undone too
         self.kept_apart = []
         # After a full disk or an I/O error SQLite may have undone the transaction itself; a ROLLBACK then
         # fails ("no transaction is active") and would hide the error that matters.
@@ -437,6 +445,71 @@ class Store:
             rows,
         )
         return self.conn.total_changes - before
+
+    def insert_batch(self, source: str, conversation_id: int, speaker_ids: Sequence[int], rows: list[tuple],
+                     import_id: int | None = None) -> int:
+        """Insert (source_id, speaker, ts, text, reply_to) rows of one conversation (an importer's
+        :class:`~friendsim_tui.importers.base.Batch`): ``speaker`` indexes ``speaker_ids``, reply_to "" is none.
+        Returns how many were new; duplicates of stored messages are ignored.
+
+        The rows go to SQLite as they come, :data:`ROWS_PER_INSERT` to a statement (each statement run costs
+        about what inserting a row does): the speaker is looked up in a small temporary table, the values
+        every row shares are written into the statement.
+        """
+        self._map_speakers(speaker_ids)
+        head = (
+            "INSERT INTO messages(source, source_id, conversation_id, speaker_id, ts, text, reply_to, import_id) "
+            f"SELECT {_sql_text(source)}, column1, {int(conversation_id)}, "
+            "(SELECT id FROM temp.import_speakers WHERE local = column2), column3, column4, NULLIF(column5, ''), "
+            f"{'NULL' if import_id is None else int(import_id)} FROM (VALUES "
+        )
+        tail = ") WHERE true ON CONFLICT(source, source_id) DO NOTHING"  # (WHERE: how SQLite reads an upsert)
+        before = self.conn.total_changes
+        whole = len(rows) - len(rows) % ROWS_PER_INSERT
+        if whole:
+            values = ", ".join(["(?, ?, ?, ?, ?)"] * ROWS_PER_INSERT)
+            params = chain.from_iterable(rows[:whole])
+            self.conn.executemany(head + values + tail, zip(*[params] * (5 * ROWS_PER_INSERT)))
+        if whole < len(rows):
+            self.conn.executemany(head + "(?, ?, ?, ?, ?)" + tail, rows[whole:])
+        return self.conn.total_changes - before
+
+    def _map_speakers(self, speaker_ids: Sequence[int]) -> None:
+        """Make temp.import_speakers map i to ``speaker_ids[i]``, adding only what it lacks."""
+        mapped = self._mapped_speakers
+        if mapped is None:
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_speakers(local INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
+            self.conn.execute("DELETE FROM temp.import_speakers")
+            mapped = []
+        elif speaker_ids[: len(mapped)] != mapped:  # another file's numbering
+            self.conn.execute("DELETE FROM temp.import_speakers")
+            mapped = []
+        if len(speaker_ids) > len(mapped):
+            self.conn.executemany(
+                "INSERT INTO temp.import_speakers(local, id) VALUES (?, ?)",
+                enumerate(speaker_ids[len(mapped):], len(mapped)),
+            )
+        self._mapped_speakers = list(speaker_ids)
+
+    @contextmanager
+    def bulk_insert(self, new_messages: int) -> Iterator[None]:
+        """Inside a transaction, around the inserts of about ``new_messages`` messages: when they are at least
+        as many as the stored ones, the messages' secondary indexes are dropped first and built again at the
+        end (one sort costs less than updating them row by row).
+        Their uniqueness key stays: it is what keeps a re-import from adding anything twice. On an error
+        nothing is built (the transaction is undone)."""
+        if not self.conn.in_transaction:
+            raise RuntimeError("bulk_insert needs a transaction")
+        indexes: list[tuple[str, str]] = []
+        if new_messages > 0 and new_messages >= self.message_count():
+            indexes = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' AND sql IS NOT NULL"
+            ).fetchall()
+            for index, _ in indexes:
+                self.conn.execute(f"DROP INDEX {_sql_name(index)}")
+        yield
+        for _, sql in indexes:
+            self.conn.execute(sql)
 
     def begin_import(self) -> int:
         return self.conn.execute("INSERT INTO imports(at, summary) VALUES (?, '{}')", (time.time(),)).lastrowid
@@ -513,6 +586,14 @@ class Store:
 
     def imports(self) -> list[tuple[int, float, dict]]:
         return [(r[0], r[1], json.loads(r[2])) for r in self.conn.execute("SELECT id, at, summary FROM imports")]
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _split_sql(script: str) -> list[str]:

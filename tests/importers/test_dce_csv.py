@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from friendsim_tui import paths
-from friendsim_tui.importers import detect, dce_csv
+from friendsim_tui.importers import _dce, detect, dce_csv
 from friendsim_tui.importers.base import ChatImportError, ImportReport
 from friendsim_tui.services import importing
 from friendsim_tui.services.importing import import_paths
@@ -193,22 +193,57 @@ def test_reimport_adds_nothing_twice(tmp_path, data_dir):
     assert texts[1] == 'yeah "barely"\nwhy'
 
 
+def test_ids_are_content_keys_on_every_date_path(tmp_path):
+    # The parser computes ids inline; they must stay what _dce.ContentKeys gives, or re-importing an
+    # export after an upgrade would add every message twice.
+    dates = [
+        "2023-09-23T13:15:48.3790000+03:00", "2023-09-23T13:15:48.3790000+03:00",  # one row pasted twice
+        "2023-09-23T13:15:59.0000000+03:00", "2023-09-23T13:47:00.0000000+03:00",  # same minute, same hour
+        "2023-09-23T14:02:00.5000000+03:00", "2023-09-23T14:02:00.5000000+02:00",  # next hour, another offset
+        "10/13/2023 1:05 PM", "10/13/2023 1:05 PM",  # minute precision, twice
+    ]
+    authors = [("1", "ann"), ("1", "ann"), ("2", "bob#1234"), ("2", "bob#1234"), ("1", "ann"), ("3", "cy"),
+               ("1", "ann"), ("1", "ann")]
+    texts = ["hi", "hi", "café 😂", "x", "later", "later", "old style", "old style"]
+    p = write(tmp_path, HEADER + "".join(row(a, n, d, t, "", "") for (a, n), d, t in zip(authors, dates, texts)))
+    msgs, _ = parse(p)
+    keys = _dce.ContentKeys("111222333")
+    assert [m.source_id for m in msgs] == [keys(m.timestamp, d, m.speaker_key, m.text) for m, d in zip(msgs, dates)]
+    assert msgs[1].source_id == msgs[0].source_id + ".1" and msgs[7].source_id == msgs[6].source_id + ".1"
+
+
+def _dump(workspace: str) -> list[str]:
+    with Store.for_workspace(workspace) as store:
+        return list(store.conn.iterdump())
+
+
+def test_an_import_into_a_new_workspace_leaves_its_schema_as_a_new_one_has(data_dir):
+    with Store.for_workspace("empty", create=True) as store:
+        schema = store.conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+    import_paths("w", [FIXTURES / "Friends - general [111222333].csv"])  # its indexes are built after the rows
+    with Store.for_workspace("w") as store:
+        assert store.conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall() == schema
+        assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
 def test_a_failure_after_batches_were_inserted_leaves_the_workspace_as_it_was(tmp_path, data_dir, monkeypatch):
     import_paths("w", [FIXTURES / "Friends - general [111222333].csv"])
+    before = _dump("w")
     rows = [row("1", "ann", f"2023-09-23T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.0000000+00:00", f"m{i}", "", "")
             for i in range(45_000)]  # more than two insert batches
     big = write(tmp_path, HEADER + "".join(rows), name="big.csv")
-    real = dce_csv.parse
+    real = dce_csv.batches
 
-    def fails_at_the_end(path, report, progress=None):
-        yield from real(path, report, progress)
+    def fails_at_the_end(path, report, progress=None, size=20_000):
+        yield from real(path, report, progress, size)
         raise ChatImportError(path, "disk on fire", "line 45002")
 
-    monkeypatch.setattr(dce_csv, "parse", fails_at_the_end)
+    monkeypatch.setattr(dce_csv, "batches", fails_at_the_end)
     with pytest.raises(ChatImportError, match="disk on fire"):
         import_paths("w", [big])
     with Store.for_workspace("w") as store:
         assert store.message_count() == 4 and len(store.imports()) == 1
+    assert _dump("w") == before  # the indexes it had dropped for its rows too
 
 
 def test_a_large_import_returns_before_its_checkpoint_which_a_thread_finishes(data_dir, monkeypatch):
