@@ -336,7 +336,7 @@ def main(argv=None) -> int:
 
     from friendsim_tui.config import ChatConfig
     from friendsim_tui.engine import devices
-    from friendsim_tui.engine.sample import Sampler
+    from friendsim_tui.engine.sampler import Sampler
 
     settings = ChatConfig()
     fp32_settings = dataclasses.replace(settings, quantize="off")

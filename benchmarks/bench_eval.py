@@ -60,7 +60,7 @@ def bench_demo(data_dir: Path, threads: int) -> None:
     from friendsim_tui import runs
     from friendsim_tui.config import ChatConfig
     from friendsim_tui.engine import evaluate as ev
-    from friendsim_tui.engine.sample import Sampler
+    from friendsim_tui.engine.sampler import Sampler
 
     folder = demo_run(data_dir)
     print(Bound.measure().line())

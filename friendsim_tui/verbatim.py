@@ -9,7 +9,7 @@ training turn,
 - a hash of each run of :data:`RUN_WORDS` consecutive words inside the turn (a shingle). A sampled turn
   that shares one of them repeats at least that many words of one message in a row.
 
-Words are what chat duplicates are judged by (engine.sample.same_reply_key): letters and digits of any
+Words are what chat duplicates are judged by (engine.sampler.same_reply_key): letters and digits of any
 script, case folded, everything else a separator. Unlike that rule, a question mark is punctuation here
 ("coming?" copies "coming"), and text without letters or digits has no words, so it never counts as a copy.
 Runs do not cross from one message into the next: a message is what gets copied.

@@ -118,13 +118,13 @@ def test_eval_json_has_exactly_the_figures_and_saves_them_privately(capsys, crew
 
 def test_verbatim_rate_counts_sampled_copies_of_training_messages(capsys, crew, monkeypatch):
     """A model that only ever repeats a training message scores 100%; one that writes new words scores 0%."""
-    from friendsim_tui.engine import sample
+    from friendsim_tui.engine import sampler
     from friendsim_tui.turns import Turn
 
     def parrot(self, history, player, n=None, settings=None, force_speaker=None, **kw):
         return [Turn(force_speaker, f"The car is full of CAMPING stuff already{'!' * i}") for i in range(n)]
 
-    monkeypatch.setattr(sample.Sampler, "candidates", parrot)
+    monkeypatch.setattr(sampler.Sampler, "candidates", parrot)
     code, out, err = run(capsys, "eval", "-w", "crew", "--json", "--samples", "12")
     figures = json.loads(out)
     assert code == 0 and figures["samples"] == 12 and figures["verbatim_rate"] == 1.0, err
@@ -133,7 +133,7 @@ def test_verbatim_rate_counts_sampled_copies_of_training_messages(capsys, crew, 
     def fresh(self, history, player, n=None, settings=None, force_speaker=None, **kw):
         return [Turn(force_speaker, f"purple elephants dance quietly {i} times") for i in range(n)]
 
-    monkeypatch.setattr(sample.Sampler, "candidates", fresh)
+    monkeypatch.setattr(sampler.Sampler, "candidates", fresh)
     code, out, err = run(capsys, "eval", "-w", "crew", "--json", "--samples", "12")
     assert code == 0 and json.loads(out)["verbatim_rate"] == 0.0, err
 

@@ -17,7 +17,7 @@ from friendsim_tui import cli  # noqa: E402
 from friendsim_tui.services import training  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "engine"))
-from test_sample import NASTY, SPEAKERS, one_thread, tiny_model_dir  # noqa: E402,F401  (a shared fixture)
+from test_sampler import NASTY, SPEAKERS, one_thread, tiny_model_dir  # noqa: E402,F401  (a shared fixture)
 
 TRANSCRIPT = "".join(f"{s.split(':')[0]}: hello number {i}\n" for i, s in enumerate(SPEAKERS * 2)) + "Dave: hi\n"
 
@@ -165,7 +165,7 @@ def test_the_index_is_built_once_from_the_runs_training_data_and_holds_no_text(c
     from friendsim_tui import runs
     from friendsim_tui.engine.text import ChatSpec, encode_turns
     from friendsim_tui.verbatim import VerbatimIndex
-    from test_sample import PAIRS
+    from test_sampler import PAIRS
 
     folder = training.run_dir(workspace, "20260102-000000-new")
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
@@ -254,7 +254,7 @@ def test_usage_errors(capsys, workspace, tmp_path):
 def test_generate_help_stays_light():
     """--help, and importing the chat modules, never pull in torch, transformers or textual."""
     code = ("import sys; from friendsim_tui import cli, services; import friendsim_tui.services.chat, "
-            "friendsim_tui.engine.sample, friendsim_tui.store.chats\n"
+            "friendsim_tui.engine.sampler, friendsim_tui.store.chats\n"
             "try: cli.main(['generate', '--help'])\nexcept SystemExit: pass\n"
             "print([m for m in ('torch', 'transformers', 'textual') if m in sys.modules], file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

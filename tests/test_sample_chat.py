@@ -1,7 +1,4 @@
-"""The bundled sample chat: real DCE JSON shape, enough conversation, four distinct voices, reproducible.
-
-(Not named test_sample.py: tests/engine/test_sample.py has that basename and pytest needs unique ones.)
-"""
+"""The bundled sample chat: real DCE JSON shape, enough conversation, four distinct voices, reproducible."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ learnt positions beyond it).
   tokens say too little to attribute, and turns longer than half the window would leave it too little
   context: both are skipped. A context fills the window until the session outgrows it, then restarts
   half the room back (:func:`turn_scores`).
-- **Verbatim rate.** N turns sampled the way the chat samples them (engine.sample.Sampler, the chat's
+- **Verbatim rate.** N turns sampled the way the chat samples them (engine.sampler.Sampler, the chat's
   settings), :data:`PER_CONTEXT` candidates after each of N/5 held-out contexts, each in the voice of the
   friend who really spoke next; the share that copy a training turn or share a run of words with one
   (friendsim_tui.verbatim), and ``distinct_2``: unique word bigrams over all word bigrams of the samples.
@@ -378,7 +378,7 @@ def evaluate_model(model, tokenizer, spec: ChatSpec, eval_ids, index: VerbatimIn
                    sessions: list[Session] | None = None) -> dict:
     """The figures of ``model`` on the held-out ids ``eval_ids``, as one dict with :data:`KEYS`.
 
-    ``index`` (:func:`training_index`) and ``sampler`` (an engine.sample.Sampler of the same weights) give
+    ``index`` (:func:`training_index`) and ``sampler`` (an engine.sampler.Sampler of the same weights) give
     the verbatim rate and ``distinct_2`` from ``samples`` sampled turns; without either they are None and
     ``samples`` is 0. With fewer than two speakers, the attribution figures are None.
     ``sessions``: :func:`split_sessions` of ``eval_ids``, when the caller already has them.
@@ -437,7 +437,7 @@ def end_of_run(folder: Path, model, tokenizer, spec: ChatSpec, eval_ids, train_i
     ``train_ids`` are the run's data/eval.bin and data/train.bin.
     """
     from friendsim_tui import runs
-    from friendsim_tui.engine.sample import Sampler
+    from friendsim_tui.engine.sampler import Sampler
 
     index = training_index(train_ids, spec, tokenizer)
     index.save(Path(folder) / runs.VERBATIM_INDEX)

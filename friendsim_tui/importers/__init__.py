@@ -63,7 +63,8 @@ def detect(path: Path) -> ModuleType:
         raise ChatImportError(path, f"cannot read: {exc.strerror or exc}") from None
     if not head.strip():
         raise ChatImportError(path, "empty file")
-    for fmt in formats():
+    for module in _MODULES:  # imported one by one: a process that reads one file imports what it needs
+        fmt = importlib.import_module(f"friendsim_tui.importers.{module}")
         try:
             if fmt.sniff(path, head):
                 return fmt
@@ -79,10 +80,11 @@ def parse_file(path: Path, report: ImportReport, progress: Progress | None = Non
     yield from _read_as(fmt, path, fmt.parse(Path(path), report, progress))
 
 
-def batch_file(path: Path, report: ImportReport, progress: Progress | None = None, size: int = 20_000) -> Iterator[Batch]:
+def batch_file(path: Path, report: ImportReport, progress: Progress | None = None, size: int = 20_000,
+               fmt: ModuleType | None = None) -> Iterator[Batch]:
     """:func:`parse_file`'s messages as :class:`Batch` es of about ``size`` rows: the format's own where it
-    makes them (``batches``), else made from its messages."""
-    fmt = detect(path)
+    makes them (``batches``), else made from its messages. ``fmt``: the format, when already detected."""
+    fmt = fmt or detect(path)
     report.format = fmt.label
     if hasattr(fmt, "batches"):
         batches = fmt.batches(Path(path), report, progress, size)

@@ -16,6 +16,7 @@ from a child it started itself, with an argument list it built.
 
 from __future__ import annotations
 
+import importlib
 import marshal
 import os
 import pickle
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator
 
 from friendsim_tui.importers.base import Batch, ChatImportError, ImportReport, Progress
@@ -44,16 +46,19 @@ _AHEAD = 8
 class Batches:
     """Iterate over a file's messages as :class:`Batch` es."""
 
-    def __init__(self, path: Path, report: ImportReport, progress: Progress | None = None, size: int | None = None) -> None:
+    def __init__(self, path: Path, report: ImportReport, progress: Progress | None = None, size: int | None = None,
+                 fmt: ModuleType | None = None) -> None:
         self.path = Path(path)
         self.report = report
         self.progress = progress
         self.size = size or BATCH
+        self.fmt = fmt
+        """the file's format when already detected"""
 
     def __iter__(self) -> Iterator[Batch]:
         from friendsim_tui.importers import batch_file
 
-        return batch_file(self.path, self.report, self.progress, self.size)
+        return batch_file(self.path, self.report, self.progress, self.size, self.fmt)
 
 
 def offload_worth_it(path: Path) -> bool:
@@ -84,11 +89,15 @@ class ChildBatches(Batches):
     def __enter__(self) -> "ChildBatches":
         # This very package (first on the path, so a folder named like it in the working directory
         # cannot stand in for it), run in the same working directory so relative paths read the same.
+        from friendsim_tui.importers import detect
+
         package_root = str(Path(__file__).resolve().parents[2])
         code = f"import sys; sys.path.insert(0, {package_root!r}); from friendsim_tui.importers.offload import main; main()"
+        # Detected here (its module is imported already), so the child imports only that format's module.
+        module = (self.fmt or detect(self.path)).__name__.rsplit(".", 1)[1]
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(self.path), str(self.size)],
+            [sys.executable, "-c", code, str(self.path), str(self.size), module],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -158,8 +167,9 @@ class ChildBatches(Batches):
         return RuntimeError(f"the process reading {self.path} stopped unexpectedly (exit code {code}): {last}")
 
 
-def _serve(path: str, size: int) -> int:
-    """The child: parse ``path`` and write its frames to stdout."""
+def _serve(path: str, size: int, module: str) -> int:
+    """The child: parse ``path`` (a file of the format that ``module`` of this package reads) and write its
+    frames to stdout."""
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the frame stream
 
@@ -175,7 +185,9 @@ def _serve(path: str, size: int) -> int:
         out.write(data)
 
     report = ImportReport(path)
-    batches = Batches(Path(path), report, lambda done, total: (send("progress", done, total), out.flush()), size)
+    progress = lambda done, total: (send("progress", done, total), out.flush())  # noqa: E731
+    fmt = importlib.import_module(f"friendsim_tui.importers.{module}")
+    batches = Batches(Path(path), report, progress, size, fmt)
     try:
         for batch in batches:
             send_batch(batch)
@@ -188,8 +200,8 @@ def _serve(path: str, size: int) -> int:
 
 
 def main() -> None:
-    """Entry point of the child process: ``main()`` with argv ``[path, batch size]``."""
+    """Entry point of the child process: ``main()`` with argv ``[path, batch size, format module]``."""
     try:
-        sys.exit(_serve(sys.argv[1], int(sys.argv[2])))
+        sys.exit(_serve(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
     except BrokenPipeError:  # the importing process stopped reading (cancelled, or failed)
         sys.exit(1)

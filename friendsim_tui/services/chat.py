@@ -103,10 +103,10 @@ def load_sampler(choice: RunChoice, **kwargs) -> Sampler:
     """Load a run's model once (slow: call it from a worker), with the run's verbatim index: a
     :class:`CopyCheckingSampler`. ChatError on anything unusable."""
     from friendsim_tui import runs
-    from friendsim_tui.engine import sample
+    from friendsim_tui.engine import sampler
 
     try:
-        model = sample.Sampler(choice.model_dir, **kwargs)
+        model = sampler.Sampler(choice.model_dir, **kwargs)
     except SampleError as exc:
         raise ChatError(f"run {choice.name!r}: {exc}") from None
     return CopyCheckingSampler(model, run_index(runs.run_dir(choice.workspace, choice.name), model.spec,
@@ -216,7 +216,7 @@ def open_sampler(workspace: str, run: str | None = None, **kwargs) -> tuple[RunC
 
 def check_speaker(speakers: list[str], workspace: str, name: str) -> str:
     """The model's spelling of ``name``; ChatError says whether it is unknown or left out of training."""
-    from friendsim_tui.engine.sample import match_speaker
+    from friendsim_tui.engine.sampler import match_speaker
 
     found = match_speaker(speakers, name)
     if found is not None:
@@ -331,7 +331,7 @@ def settings_from(saved: dict | None, base: ChatConfig | None = None) -> ChatCon
 def split_prompt(speakers: list[str], text: str, speaker: str | None) -> tuple[list[Turn], str | None]:
     """``--prompt`` for a conversation: ``Name: text`` with a known Name (or ``speaker``) says who opens;
     otherwise the text is an opening line whose speaker the model picks."""
-    from friendsim_tui.engine.sample import match_speaker
+    from friendsim_tui.engine.sampler import match_speaker
 
     if speaker is not None:
         return [Turn(speaker, text)], None

@@ -171,7 +171,7 @@ def _check_weights(target: _Target, model) -> None:
 
 
 def _load(target: _Target):
-    from friendsim_tui.engine.sample import Sampler
+    from friendsim_tui.engine.sampler import Sampler
     from friendsim_tui.turns import SampleError
 
     try:

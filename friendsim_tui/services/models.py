@@ -49,7 +49,7 @@ def _import_engine() -> None:
         import transformers.models.gpt2.modeling_gpt2  # noqa: F401  (the scratch and GPT-2 bases)
         from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
 
-        import friendsim_tui.engine.sample  # noqa: F401
+        import friendsim_tui.engine.sampler  # noqa: F401
         from friendsim_tui.engine import devices
 
         devices.detect(None)

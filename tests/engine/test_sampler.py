@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from friendsim_tui.config import ChatConfig  # noqa: E402
-from friendsim_tui.engine.sample import EXTRA_ROUNDS, SampleCancelled, SampleError, Sampler  # noqa: E402
+from friendsim_tui.engine.sampler import EXTRA_ROUNDS, SampleCancelled, SampleError, Sampler  # noqa: E402
 from friendsim_tui.engine.text import ChatSpec, encode_turns  # noqa: E402
 from friendsim_tui.turns import Turn  # noqa: E402
 
@@ -282,7 +282,7 @@ def test_candidates_differing_only_in_case_spacing_or_punctuation_are_duplicates
 
 
 def test_same_reply_key():
-    from friendsim_tui.engine.sample import same_reply_key
+    from friendsim_tui.engine.sampler import same_reply_key
 
     assert same_reply_key("LOL!") == same_reply_key(" lol ") == same_reply_key("lol...") == "lol"
     assert same_reply_key("coming?") != same_reply_key("coming")
@@ -386,7 +386,7 @@ def test_with_fast_bf16_the_cpu_decodes_bf16_with_plain_attention_and_the_same_p
 
 
 def test_top_k_and_top_p_limit_what_can_be_drawn():
-    from friendsim_tui.engine.sample import _sample_next
+    from friendsim_tui.engine.sampler import _sample_next
 
     torch.manual_seed(0)
     scores = torch.tensor([[5.0, 4.0, 3.0, 2.0, 1.0, 0.0]]).repeat(400, 1)

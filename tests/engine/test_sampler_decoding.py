@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from friendsim_tui.config import ChatConfig  # noqa: E402
-from friendsim_tui.engine.sample import Sampler  # noqa: E402
+from friendsim_tui.engine.sampler import Sampler  # noqa: E402
 from friendsim_tui.engine.text import ChatSpec  # noqa: E402
 from friendsim_tui.turns import Turn  # noqa: E402
 
@@ -61,7 +61,7 @@ def test_the_roomy_cache_gives_the_same_logits_as_transformers_own(sampler):
 
 
 def shared_prefix_net(model):
-    from friendsim_tui.engine.sample import SHARED_PREFIX, _register_shared_prefix
+    from friendsim_tui.engine.sampler import SHARED_PREFIX, _register_shared_prefix
 
     assert _register_shared_prefix()
     net = copy.deepcopy(model)
@@ -74,7 +74,7 @@ def same_logits_through_a_decoding(model, net, cache, vocab: int) -> None:
     ``cache`` gives the logits ``model`` gives with transformers' own cache and attention."""
     from transformers.cache_utils import DynamicCache
 
-    from friendsim_tui.engine.sample import SHARED_PREFIX
+    from friendsim_tui.engine.sampler import SHARED_PREFIX
 
     shared = net.config._attn_implementation == SHARED_PREFIX
     extra = {"prefix_cache": cache} if shared else {}
@@ -106,7 +106,7 @@ def same_logits_through_a_decoding(model, net, cache, vocab: int) -> None:
 def test_rows_sharing_the_prompt_give_the_same_logits_as_each_row_holding_a_copy(sampler):
     from transformers.cache_utils import DynamicCache
 
-    from friendsim_tui.engine.sample import _roomy_layer
+    from friendsim_tui.engine.sampler import _roomy_layer
 
     model = sampler.model
     cache = DynamicCache(config=model.config)
@@ -118,7 +118,7 @@ def test_shared_prompt_attention_with_grouped_query_heads():
     from transformers import LlamaConfig, LlamaForCausalLM
     from transformers.cache_utils import DynamicCache
 
-    from friendsim_tui.engine.sample import _roomy_layer
+    from friendsim_tui.engine.sampler import _roomy_layer
 
     torch.manual_seed(0)
     model = LlamaForCausalLM(LlamaConfig(vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=2,

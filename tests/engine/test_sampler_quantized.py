@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 
 from friendsim_tui.config import ChatConfig, ConfigError, parse_config  # noqa: E402
 from friendsim_tui.engine import devices, quantize  # noqa: E402
-from friendsim_tui.engine.sample import Sampler  # noqa: E402
+from friendsim_tui.engine.sampler import Sampler  # noqa: E402
 from friendsim_tui.engine.text import ChatSpec, encode_turns  # noqa: E402
 from friendsim_tui.turns import Turn  # noqa: E402
 

@@ -15,7 +15,7 @@ from chat_helpers import (
 from textual.content import Content
 from tui_helpers import PATIENCE, SIZE, on_home, wait_until
 
-from friendsim_tui.engine.sample import SampleError
+from friendsim_tui.engine.sampler import SampleError
 from friendsim_tui.services.chat import ChatError
 from friendsim_tui.store import Store
 from friendsim_tui.turns import Turn
@@ -945,8 +945,8 @@ def _build_tiny_run(run: str):
 
     from friendsim_tui.services.training import run_dir
 
-    source = Path(__file__).parents[1] / "engine" / "test_sample.py"
-    spec = importlib.util.spec_from_file_location("engine_test_sample", source)
+    source = Path(__file__).parents[1] / "engine" / "test_sampler.py"
+    spec = importlib.util.spec_from_file_location("engine_test_sampler", source)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     folder = run_dir(WS, run)
