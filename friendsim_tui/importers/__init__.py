@@ -34,13 +34,6 @@ def formats() -> list[ModuleType]:
     return [importlib.import_module(f"friendsim_tui.importers.{m}") for m in _MODULES]
 
 
-def format_by_name(name: str) -> ModuleType:
-    for fmt in formats():
-        if fmt.name == name:
-            return fmt
-    raise KeyError(name)
-
-
 def head_of(path: Path) -> bytes:
     """What sniffers look at: the first 64 KiB, or for a zip the names of its members.
 

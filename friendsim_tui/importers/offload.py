@@ -93,8 +93,12 @@ class ChildBatches(Batches):
 
         package_root = str(Path(__file__).resolve().parents[2])
         code = f"import sys; sys.path.insert(0, {package_root!r}); from friendsim_tui.importers.offload import main; main()"
-        # Detected here (its module is imported already), so the child imports only that format's module.
-        module = (self.fmt or detect(self.path)).__name__.rsplit(".", 1)[1]
+        # Detected here (its module is imported already), so the child imports only that format's module; a
+        # file that is no chat export is left to the child, which reports it as any import does.
+        try:
+            module = (self.fmt or detect(self.path)).__name__.rsplit(".", 1)[1]
+        except ChatImportError:
+            module = ""
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             [sys.executable, "-c", code, str(self.path), str(self.size), module],
@@ -184,9 +188,12 @@ def _serve(path: str, size: int, module: str) -> int:
         out.write(b"B")
         out.write(data)
 
+    def progress(done: int, total: int) -> None:
+        send("progress", done, total)
+        out.flush()
+
     report = ImportReport(path)
-    progress = lambda done, total: (send("progress", done, total), out.flush())  # noqa: E731
-    fmt = importlib.import_module(f"friendsim_tui.importers.{module}")
+    fmt = importlib.import_module(f"friendsim_tui.importers.{module}") if module else None
     batches = Batches(Path(path), report, progress, size, fmt)
     try:
         for batch in batches:
@@ -200,7 +207,7 @@ def _serve(path: str, size: int, module: str) -> int:
 
 
 def main() -> None:
-    """Entry point of the child process: ``main()`` with argv ``[path, batch size, format module]``."""
+    """Entry point of the child process: ``main()`` with argv ``[path, batch size, format module or ""]``."""
     try:
         sys.exit(_serve(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
     except BrokenPipeError:  # the importing process stopped reading (cancelled, or failed)
