@@ -119,13 +119,26 @@ def duration(text: str) -> float:
     return float(sum(float(n) * _UNIT_SECONDS[u] for n, u in parts))
 
 
-def format_duration(seconds: float) -> str:
-    """``duration``'s input for ``seconds``: 0, 45s, 1m30s, 2h, 1h05m."""
+def format_duration(seconds: float | None, *, rough: bool = False) -> str:
+    """``duration``'s input for ``seconds``: 0, 45s, 1m30s, 2h, 1h05m (None: —).
+
+    ``rough``: a time left or taken, as the dashboard shows it at a glance: seconds only under ten minutes,
+    days from two days on, every unit after the first in two digits (45s, 1m00s, 41m, 2h00m, 3d02h)."""
+    if seconds is None:
+        return "—"
     total = int(round(seconds))
-    if total <= 0:
+    if total <= 0 and not rough:
         return "0"
     h, rest = divmod(total, 3600)
     m, s = divmod(rest, 60)
+    if rough:
+        if h >= 48:
+            return f"{h // 24}d{h % 24:02d}h"
+        if h:
+            return f"{h}h{m:02d}m"
+        if m >= 10:
+            return f"{m}m"
+        return f"{m}m{s:02d}s" if m else f"{s}s"
     if h:
         return f"{h}h{m:02d}m" if m else f"{h}h"
     if m:

@@ -252,10 +252,6 @@ class RunState:
         return self.evals[-1] if self.evals else None
 
     @property
-    def latest_loss(self) -> float | None:
-        return self.losses[-1] if self.losses else None
-
-    @property
     def time_budget(self) -> float | None:
         """Seconds of training the run is sized to, if it has a time budget."""
         return as_number(self.start.get("time_budget")) or as_number(self.budget.get("time_budget"))
@@ -284,51 +280,3 @@ class RunWatcher:
             changed = self.fold(result) or changed
             if not result.more:
                 return changed
-
-
-# -- formatting helpers shared by the dashboard's widgets (plain strings, no markup) -------------------
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, s = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{s:02d}s" if minutes < 10 else f"{minutes}m"
-    hours, m = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{m:02d}m"
-    return f"{hours // 24}d{hours % 24:02d}h"
-
-
-def format_bytes(n: float | None) -> str:
-    if n is None:
-        return "—"
-    units = ("B", "KB", "MB", "GB", "TB")
-    i = 0
-    while abs(n) >= 1024 and i < len(units) - 1:
-        n /= 1024
-        i += 1
-    if i < 2:
-        return f"{n:.0f} {units[i]}"
-    return f"{n:.1f} {units[i]}" if abs(n) < 100 else f"{n:.0f} {units[i]}"
-
-
-def format_count(n: float | None) -> str:
-    """Compact counts: 950, 12.3k, 4.56M, 1.2B."""
-    if n is None:
-        return "—"
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= limit:
-            v = n / limit
-            return f"{v:.3g}{suffix}"
-    return f"{n:.0f}"
-
-
-def format_lr(lr: float | None) -> str:
-    if lr is None:
-        return "—"
-    return "0" if lr == 0 else f"{lr:.1e}".replace("e-0", "e-").replace("e+0", "e")

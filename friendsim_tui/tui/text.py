@@ -16,7 +16,10 @@ from textual.content import Content
 
 from friendsim_tui.safe_text import inert
 
-__all__ = ["inert", "inert_content", "inert_text", "display_path", "fmt_date", "fmt_range", "plural", "share_bar"]
+__all__ = [
+    "inert", "inert_content", "inert_text", "display_path", "fmt_date", "fmt_range", "plural", "share_bar",
+    "format_bytes", "format_count", "format_lr",
+]
 
 
 def inert_content(text: str, style: str = "", limit: int | None = None) -> Content:
@@ -86,3 +89,33 @@ def share_bar(value: int, largest: int, width: int = 16) -> str:
     eighths = max(1, round(8 * width * value / largest))
     full, part = divmod(eighths, 8)
     return "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+
+
+def format_bytes(n: float | None) -> str:
+    if n is None:
+        return "—"
+    units = ("B", "KB", "MB", "GB", "TB")
+    i = 0
+    while abs(n) >= 1024 and i < len(units) - 1:
+        n /= 1024
+        i += 1
+    if i < 2:
+        return f"{n:.0f} {units[i]}"
+    return f"{n:.1f} {units[i]}" if abs(n) < 100 else f"{n:.0f} {units[i]}"
+
+
+def format_count(n: float | None) -> str:
+    """Compact counts: 950, 12.3k, 4.56M, 1.2B."""
+    if n is None:
+        return "—"
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= limit:
+            v = n / limit
+            return f"{v:.3g}{suffix}"
+    return f"{n:.0f}"
+
+
+def format_lr(lr: float | None) -> str:
+    if lr is None:
+        return "—"
+    return "0" if lr == 0 else f"{lr:.1e}".replace("e-0", "e-").replace("e+0", "e")

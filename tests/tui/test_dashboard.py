@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 from engine_helpers import schema_problems  # noqa: E402
 
 from friendsim_tui.config import TrainConfig
-from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED
+from friendsim_tui.tui.run_state import DONE, FAILED, RUNNING, STOPPED
 from friendsim_tui import tui
 from friendsim_tui.services import training
 from friendsim_tui.tui.screens.dashboard import DashboardScreen

@@ -10,19 +10,9 @@ from pathlib import Path
 import pytest
 
 from friendsim_tui.runs import EventTail, parse_lines
-from friendsim_tui.tui.events import (
-    DONE,
-    FAILED,
-    RUNNING,
-    STOPPED,
-    WAITING,
-    RunState,
-    RunWatcher,
-    format_bytes,
-    format_count,
-    format_duration,
-    format_lr,
-)
+from friendsim_tui.config import format_duration
+from friendsim_tui.tui.run_state import DONE, FAILED, RUNNING, STOPPED, WAITING, RunState, RunWatcher
+from friendsim_tui.tui.text import format_bytes, format_count, format_lr
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 from engine_helpers import schema_problems  # noqa: E402
@@ -182,11 +172,13 @@ def test_eta_uses_the_median_of_recent_step_times():
 
 
 def test_formatting():
-    assert format_duration(None) == "—"
-    assert format_duration(42) == "42s"
-    assert format_duration(125) == "2m05s"
-    assert format_duration(41 * 60) == "41m"
-    assert format_duration(2 * 3600 + 14 * 60) == "2h14m"
+    assert format_duration(None, rough=True) == "—"
+    assert format_duration(42, rough=True) == "42s"
+    assert format_duration(125, rough=True) == "2m05s"
+    assert format_duration(41 * 60 + 5, rough=True) == "41m"
+    assert format_duration(2 * 3600 + 14 * 60, rough=True) == "2h14m"
+    assert format_duration(3 * 86400 + 2 * 3600, rough=True) == "3d02h"
+    assert format_duration(41 * 60 + 5) == "41m05s"  # what a setting reads back (config.duration)
     assert format_bytes(3.1 * 2**30) == "3.1 GB"
     assert format_bytes(512) == "512 B"
     assert format_count(124_439_808) == "124M"

@@ -8,7 +8,7 @@ from test_dashboard import DashApp, Run, _wait_for, run, run_async, text_of, wat
 from tui_helpers import wait_until
 
 from friendsim_tui import runs
-from friendsim_tui.tui.events import DONE, RUNNING
+from friendsim_tui.tui.run_state import DONE, RUNNING
 from friendsim_tui.tui.widgets.attribution import WhoPanel
 from friendsim_tui.tui.widgets.loss_chart import LossChart
 
@@ -138,10 +138,10 @@ async def test_names_are_inert_and_cut_to_fit_in_80_columns(run):
 
 def test_the_attribution_a_real_run_writes_fills_the_panel_and_the_trend():
     """fixtures/tiny_run.jsonl: a real tiny run's events (an attribution event after each eval)."""
-    from test_events import RECORDED
+    from test_run_state import RECORDED
 
     from friendsim_tui.runs import parse_lines
-    from friendsim_tui.tui.events import RunState
+    from friendsim_tui.tui.run_state import RunState
     from friendsim_tui.tui.widgets.attribution import view_of, who_lines
 
     events, _bad = parse_lines(RECORDED.read_bytes().splitlines())

@@ -23,7 +23,7 @@ from textual.widgets import Footer
 
 from friendsim_tui.runs import LOG_FILE
 from friendsim_tui.tui.commands import PaletteCommand
-from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED, WAITING, ReadResult, RunState, RunWatcher
+from friendsim_tui.tui.run_state import DONE, FAILED, RUNNING, STOPPED, WAITING, ReadResult, RunState, RunWatcher
 from friendsim_tui.tui.widgets.attribution import WhoPanel
 from friendsim_tui.tui.widgets.loss_chart import LossChart
 from friendsim_tui.tui.widgets.run_panels import (

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from textual.binding import Binding
 
 from friendsim_tui.turns import Turn
-from friendsim_tui.tui.events import DONE
+from friendsim_tui.tui.run_state import DONE
 from friendsim_tui.tui.screens.dashboard import DashboardScreen
 
 

@@ -21,7 +21,7 @@ from textual.widgets import Footer, OptionList
 
 from friendsim_tui.config import TrainConfig
 from friendsim_tui.tui.commands import PaletteCommand
-from friendsim_tui.tui.events import RUNNING
+from friendsim_tui.tui.run_state import RUNNING
 from friendsim_tui.tui.screens.dashboard import DashboardScreen
 from friendsim_tui.tui.text import inert_content
 from friendsim_tui.tui.widgets.run_form import RunForm

@@ -19,7 +19,7 @@ from rich.cells import cell_len
 from textual.content import Content
 from textual.widget import Widget
 
-from friendsim_tui.tui.events import RunState, as_number
+from friendsim_tui.tui.run_state import RunState, as_number
 from friendsim_tui.tui.text import inert
 
 BAR = 4

@@ -18,8 +18,7 @@ from textual.widgets import Checkbox, Select, Static
 
 from friendsim_tui.config import ConfigError, TrainConfig
 from friendsim_tui.runs import check_run_name
-from friendsim_tui.tui.events import format_bytes, format_count
-from friendsim_tui.tui.text import inert, inert_content
+from friendsim_tui.tui.text import format_bytes, format_count, inert, inert_content
 from friendsim_tui.tui.widgets.text_input import TextInput
 
 OPTIONS = TrainConfig.OPTIONS

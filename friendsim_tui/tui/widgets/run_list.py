@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from friendsim_tui.tui.events import DONE, FAILED, RUNNING, STOPPED, as_number
+from friendsim_tui.tui.run_state import DONE, FAILED, RUNNING, STOPPED, as_number
 from friendsim_tui.tui.text import inert
 
 _MARKS = {RUNNING: ("◷", "$success"), DONE: ("✓", "$success"), STOPPED: ("■", "$warning"), FAILED: ("✗", "$error")}

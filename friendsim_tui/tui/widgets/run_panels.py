@@ -1,6 +1,6 @@
 """The training dashboard's panels: run header, progress line, device panel and latest samples.
 
-Each panel is fed a :class:`~friendsim_tui.tui.events.RunState` through ``show(state)``. Text that comes
+Each panel is fed a :class:`~friendsim_tui.tui.run_state.RunState` through ``show(state)``. Text that comes
 from the run (speaker names, sampled lines, error messages, even the device name) goes through
 ``inert_content``: never parsed as markup, control characters made visible.
 """
@@ -14,19 +14,9 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from friendsim_tui.runs import StartEvent
-from friendsim_tui.tui.events import (
-    DONE,
-    FAILED,
-    RUNNING,
-    STOPPED,
-    RunState,
-    as_number,
-    format_bytes,
-    format_count,
-    format_duration,
-    format_lr,
-)
-from friendsim_tui.tui.text import inert, inert_content
+from friendsim_tui.config import format_duration
+from friendsim_tui.tui.run_state import DONE, FAILED, RUNNING, STOPPED, RunState, as_number
+from friendsim_tui.tui.text import format_bytes, format_count, format_lr, inert, inert_content
 
 
 def device_info(start: StartEvent) -> tuple[str, str, int | None]:
@@ -109,7 +99,7 @@ def ended_text(state: RunState) -> str:
         return f"  · stopped early: the eval loss had not improved for {evals} evals" if evals else \
             "  · stopped early: the eval loss had stopped improving"
     if reason == "time budget":
-        return f"  · its time budget ({format_duration(state.time_budget)}) ended it"
+        return f"  · its time budget ({format_duration(state.time_budget, rough=True)}) ended it"
     return ""
 
 
@@ -169,11 +159,11 @@ class RunProgress(Widget):
         if s.seconds_per_step is not None:
             spp = s.seconds_per_step
             tail.append(f"  {spp:.2f} s/step" if spp < 10 else f"  {spp:.0f} s/step")
-        budget = f" (budget {format_duration(s.time_budget)})" if s.time_budget else ""
+        budget = f" (budget {format_duration(s.time_budget, rough=True)})" if s.time_budget else ""
         if s.status == RUNNING:
-            tail.append(f"  ETA {format_duration(s.eta_seconds)}{budget}")
+            tail.append(f"  ETA {format_duration(s.eta_seconds, rough=True)}{budget}")
         elif s.last.get("elapsed") is not None:
-            tail.append(f"  took {format_duration(as_number(s.last.get('elapsed')))}{budget}")
+            tail.append(f"  took {format_duration(as_number(s.last.get('elapsed')), rough=True)}{budget}")
         rest = "".join(tail)
         fraction = s.progress or 0.0
         pct = f" {fraction * 100:3.0f}%"
@@ -238,7 +228,7 @@ def device_lines(state: RunState) -> list[Content]:
         lines.append(Content(f"system   {fmt(used)} / {fmt(total)}"))
     tokens, elapsed = as_number(last.get("tokens")), as_number(last.get("elapsed"))
     if tokens is not None:
-        took = f" in {format_duration(elapsed)}" if elapsed is not None else ""
+        took = f" in {format_duration(elapsed, rough=True)}" if elapsed is not None else ""
         lines.append(Content.styled(f"trained on {format_count(tokens)} tokens{took}", "$text-muted"))
     return lines
 
