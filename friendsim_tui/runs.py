@@ -55,7 +55,6 @@ VERBATIM_INDEX = "verbatim.npy"
 MANIFEST_FILE = "manifest.json"
 
 RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped", "failed"
-STATUSES = (RUNNING, DONE, STOPPED, FAILED)
 VANISHED = "the training process ended without a word (killed, or out of memory?)"
 """The error of a run whose process is gone without writing its end (SIGKILL, the OOM killer, power loss)."""
 

@@ -44,14 +44,6 @@ class ChatSpec:
     def special_tokens(self) -> list[str]:
         return [SESSION, END, EOT, *self.speaker_tokens()]
 
-    def speaker_of(self, token: str) -> str | None:
-        if token.startswith("<|speaker_") and token.endswith("|>"):
-            try:
-                return self.speakers[int(token[len("<|speaker_"):-2])]
-            except (ValueError, IndexError):
-                return None
-        return None
-
     def format_turn(self, speaker: str, text: str) -> str:
         return f"{self.token(speaker)}{text}{EOT}"
 
