@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help="import and train without opening the app")
 
     cfg = sub.add_parser("config", help="show the settings file's path, the example, or check a file")
-    cfg.add_argument("--path", action="store_true", help="print where the settings file is read from")
+    cfg.add_argument("--path", action="store_true", help="print only where the settings file is read from")
     cfg.add_argument("--example", action="store_true", help="print a commented example")
     return p
 
@@ -387,8 +387,10 @@ def cmd_config(args, config) -> int:
         sys.stdout.write(example_config())
         return 0
     source = config.source or paths.config_file()
-    state = "" if Path(source).exists() else "  (not created yet; defaults in use)"
-    print(f"{source}{state}")
+    if args.path:
+        print(source)
+    else:
+        print(f"{source}  {'(in use)' if Path(source).exists() else '(not created yet; defaults in use)'}")
     return 0
 
 

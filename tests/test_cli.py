@@ -93,10 +93,22 @@ def test_invalid_workspace_name(capsys, data_dir, transcript):
     assert code == 2 and "invalid workspace name" in err
 
 
-@pytest.mark.parametrize("flag", [["--path"], ["--example"]])
-def test_config_command(capsys, data_dir, flag):
-    code, out, _ = run(capsys, "config", *flag)
-    assert code == 0 and out.strip()
+def test_config_example(capsys, data_dir):
+    code, out, _ = run(capsys, "config", "--example")
+    assert code == 0 and "[chat]" in out
+
+
+def test_config_path_prints_the_path_alone_and_config_says_whether_the_file_exists(capsys, data_dir, tmp_path):
+    path = paths.config_file()
+    assert run(capsys, "config", "--path") == (0, f"{path}\n", "")  # for scripts: `$EDITOR "$(... --path)"`
+    assert run(capsys, "config") == (0, f"{path}  (not created yet; defaults in use)\n", "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[chat]\ncandidates = 3\n")
+    assert run(capsys, "config", "--path") == (0, f"{path}\n", "")
+    assert run(capsys, "config") == (0, f"{path}  (in use)\n", "")
+    other = tmp_path / "other.toml"
+    other.write_text("")
+    assert run(capsys, "--config", str(other), "config", "--path") == (0, f"{other}\n", "")
 
 
 def test_folder_import_skips_non_chat_files_with_a_warning(capsys, data_dir, tmp_path):
