@@ -12,12 +12,14 @@ shown, or set the window title. They are made visible instead:
   very same text, while the terminal never sees the raw character.
 
 ``inert`` makes one line of a field (newlines and tabs too become pictures); ``inert_lines`` keeps newlines
-and tabs, for multi-line output. :class:`InertStream` applies ``inert_lines`` to everything a command
-prints. Pure Python, no imports beyond the standard library: the CLI, the store and the app share it.
+and tabs, for multi-line output; ``md_escape`` also escapes what Markdown would act on, for Markdown
+files. :class:`InertStream` applies ``inert_lines`` to everything a command prints. Pure Python, no imports
+beyond the standard library: the CLI, the store and the app share it.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
 from typing import Iterator, TextIO
@@ -41,6 +43,20 @@ def inert(text: object, limit: int | None = None) -> str:
 def inert_lines(text: object) -> str:
     """Like :func:`inert`, but newlines and tabs stay what they are (a ``\\r\\n`` line end becomes ``\\n``)."""
     return str(text).replace("\r\n", "\n").translate(KEEP_LINES)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
+
+
+def md_escape(text: str) -> str:
+    """One line of inert text with Markdown/HTML-active characters backslash-escaped (CommonMark)."""
+    text = _MD_SPECIAL.sub(r"\\\1", inert_lines(text))
+    m = _MD_LINE_START.match(text)
+    if m:  # a list marker, heading underline or ordered-list number at the start of a line
+        i = m.end() if m.group(2)[0].isdigit() else m.start(2)
+        text = text[:i] + "\\" + text[i:]
+    return text
 
 
 class InertStream:

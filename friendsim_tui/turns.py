@@ -6,7 +6,8 @@ tree), and the app shows them. :class:`Sampler` is what the app and the command 
 model (the engine's ``Sampler`` class, or a scripted stand-in in tests).
 
 Text is plain text exactly as written or sampled: never markup, never escaped here. Showing it
-inertly is the caller's job.
+inertly is the caller's job; :func:`transcript` does it for the files a chat or a conversation is
+exported to.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol, Sequence
 
 from friendsim_tui.config import ChatConfig
+from friendsim_tui.safe_text import inert_lines, md_escape
 
 SOURCES = ("player", "model", "edited")
 """player: typed by the person; model: a sampled turn taken as is; edited: a sampled turn changed first."""
@@ -44,6 +46,27 @@ class Turn:
     @classmethod
     def from_json(cls, item: dict) -> Turn:
         return cls(str(item["speaker"]), str(item["text"]), verbatim=item.get("verbatim") is True)
+
+
+_TAGS = {"player": " (you)", "edited": " (edited)"}
+
+
+def transcript(turns: Iterable[Turn], markdown: bool = False) -> list[str]:
+    """The lines of an export file for ``turns``, every name and text made inert.
+
+    Plain: ``Name: text``, the further lines of a turn indented by two spaces. Markdown, escaped so it renders
+    as the characters typed: ``**Name** (you): text``, the further lines as line breaks of the same paragraph,
+    a blank line after each turn; the tag says who wrote a turn the model did not (:data:`SOURCES`)."""
+    out = []
+    for t in turns:
+        if markdown:
+            body = "  \n".join(md_escape(line) for line in t.text.split("\n"))
+            out += [f"**{md_escape(t.speaker)}**{_TAGS.get(t.source, '')}: {body}", ""]
+        else:
+            first, *rest = inert_lines(t.text).split("\n")
+            out.append(f"{inert_lines(t.speaker)}: {first}")
+            out.extend(f"  {r}" for r in rest)
+    return out
 
 
 class SampleError(Exception):

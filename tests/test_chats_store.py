@@ -4,7 +4,8 @@ import pytest
 
 from friendsim_tui.store import SCHEMA_VERSION, Store, StoreError
 from friendsim_tui.safe_text import inert_lines as inert
-from friendsim_tui.store.chats import ChatStore, md_escape
+from friendsim_tui.safe_text import md_escape
+from friendsim_tui.store.chats import ChatStore
 from friendsim_tui.turns import Turn
 
 NASTY = "[bold]hi[/] [@click=app.quit]x[/] \x1b[31mred\x1b[0m \x1b]8;;http://evil\x07link"

@@ -15,15 +15,15 @@ Markdown viewer cannot run anything. One :class:`ChatStore` per thread, like
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
 from friendsim_tui.safe_text import inert_lines as inert
+from friendsim_tui.safe_text import md_escape
 from friendsim_tui.store.db import Store, StoreError
-from friendsim_tui.turns import SOURCES, Turn
+from friendsim_tui.turns import SOURCES, Turn, transcript
 
 
 @dataclass(frozen=True)
@@ -294,40 +294,15 @@ class ChatStore:
     def export_text(self, session_id: int) -> str:
         """The current path as a plain transcript: ``Name: text``, continuation lines indented."""
         s = self.session(session_id)
-        lines = [f"# {inert(s.title or f'Chat {s.id}')} — {inert(s.run)}, playing {inert(s.player)}, "
-                 f"{_date(s.created)}", ""]
-        for t in self.path(session_id):
-            first, *rest = inert(t.text).split("\n")
-            lines.append(f"{inert(t.speaker)}: {first}")
-            lines.extend(f"  {r}" for r in rest)
-        return "\n".join(lines) + "\n"
+        head = f"# {inert(s.title or f'Chat {s.id}')} — {inert(s.run)}, playing {inert(s.player)}, {_date(s.created)}"
+        return "\n".join([head, "", *transcript(self.path(session_id))]) + "\n"
 
     def export_markdown(self, session_id: int) -> str:
         """The current path as Markdown; message text is escaped so it renders as the characters typed."""
         s = self.session(session_id)
-        out = [f"# {md_escape(s.title or f'Chat {s.id}')}", "",
-               f"*Model run {md_escape(s.run)}, {md_escape(s.player)} played by you, started {_date(s.created)}*",
-               ""]
-        for t in self.path(session_id):
-            tag = {"player": " (you)", "edited": " (edited)"}.get(t.source, "")
-            body = "  \n".join(md_escape(line) for line in t.text.split("\n"))
-            out.append(f"**{md_escape(t.speaker)}**{tag}: {body}")
-            out.append("")
-        return "\n".join(out)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
-
-
-def md_escape(text: str) -> str:
-    """One line of inert text with Markdown/HTML-active characters backslash-escaped (CommonMark)."""
-    text = _MD_SPECIAL.sub(r"\\\1", inert(text))
-    m = _MD_LINE_START.match(text)
-    if m:  # a list marker, heading underline or ordered-list number at the start of a line
-        i = m.end() if m.group(2)[0].isdigit() else m.start(2)
-        text = text[:i] + "\\" + text[i:]
-    return text
+        return "\n".join([f"# {md_escape(s.title or f'Chat {s.id}')}", "",
+                          f"*Model run {md_escape(s.run)}, {md_escape(s.player)} played by you, started "
+                          f"{_date(s.created)}*", "", *transcript(self.path(session_id), markdown=True)])
 
 
 def _date(ts: float) -> str:

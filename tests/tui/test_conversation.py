@@ -8,8 +8,9 @@ from chat_helpers import ScreenHost, ScriptedSampler, opener, pairs
 from tui_helpers import SIZE, wait_until
 
 from friendsim_tui.store import Store
+from friendsim_tui.turns import Turn
 from friendsim_tui.tui.screens.chat import ChatScreen
-from friendsim_tui.tui.screens.conversation import ConversationScreen
+from friendsim_tui.tui.screens.conversation import ConversationScreen, conversation_text
 
 WS, RUN = "weekend-crew", "gpt2-1120"
 
@@ -123,6 +124,15 @@ async def test_empty_prompt_opening_line_settings_and_export(workspace):
 
     (path,) = (paths.workspace_dir(WS) / "exports").iterdir()
     assert path.suffix == ".md" and "## Sample 2" in path.read_text() and "Saved to" in notes[0]
+
+
+def test_exported_samples_are_inert_and_escaped_as_a_chat_export_is():
+    samples = [[Turn("Maya", "who's in?\n- me"), Turn("Jonas", "[@click=app.quit]x[/] \x1b[31mred")]]
+    txt = conversation_text(WS, RUN, "Maya: who's in?", samples, markdown=False)
+    md = conversation_text(WS, RUN, "Maya: who's in?", samples, markdown=True)
+    assert "\x1b" not in txt + md
+    assert "-- Sample 1 --\nMaya: who's in?\n  - me\nJonas: [@click=app.quit]x[/] ␛[31mred\n" in txt
+    assert "## Sample 1\n\n**Maya**: who's in?  \n\\- me\n\n**Jonas**: \\[@click=app.quit\\]x\\[/\\] ␛\\[31mred\n" in md
 
 
 def test_snapshot_conversation(workspace, snap_compare):

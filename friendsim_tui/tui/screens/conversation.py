@@ -19,17 +19,19 @@ from textual.content import Content
 from textual.widgets import Footer, Input, Static
 
 from friendsim_tui.config import Range
-from friendsim_tui.services.chat import Sampler, Turn
+from friendsim_tui.safe_text import inert_lines as plain
+from friendsim_tui.safe_text import md_escape
+from friendsim_tui.services.sessions import export_path, write_private
+from friendsim_tui.turns import Sampler, Turn, transcript
 from friendsim_tui.tui.commands import PaletteCommand
 from friendsim_tui.tui.messages import ConversationSampled, FileSaved, ModelLoaded, SamplingDone
-from friendsim_tui.services.sessions import export_path, write_private
 from friendsim_tui.tui.screens.chat import ChatScreen
 from friendsim_tui.tui.screens.dialogs import ChoicePrompt
 from friendsim_tui.tui.screens.model_screen import ModelScreen, OpenSampler
 from friendsim_tui.tui.screens.settings import (
     SAMPLING_FIELDS, Field, SettingsResult, SettingsScreen, settings_line,
 )
-from friendsim_tui.tui.text import display_path, inert_content
+from friendsim_tui.tui.text import inert_content
 from friendsim_tui.tui.widgets.chat_log import SAID_BEFORE, ChatLog, LogEntry
 from friendsim_tui.tui.widgets.text_input import TextInput
 
@@ -45,26 +47,15 @@ CONVERSATION_FIELDS = (
 def conversation_text(workspace: str, run: str, prompt: str, samples: list[list[Turn]],
                       markdown: bool) -> str:
     """The samples as Markdown or a plain transcript; every name and text made inert (and escaped)."""
-    from friendsim_tui.safe_text import inert_lines as plain
-    from friendsim_tui.store.chats import md_escape
-
     if markdown:
         out = [f"# Conversation from a prompt · {md_escape(workspace)}", "",
                f"*Model run {md_escape(run)}; prompt: {md_escape(prompt) if prompt else 'none'}*", ""]
         for i, sample in enumerate(samples, 1):
-            out += [f"## Sample {i}", ""]
-            for turn in sample:
-                out += [f"**{md_escape(turn.speaker)}**: " + "  \n".join(md_escape(x) for x in turn.text.split("\n")),
-                        ""]
+            out += [f"## Sample {i}", "", *transcript(sample, markdown=True)]
         return "\n".join(out)
     out = [f"Conversation from a prompt · {plain(workspace)} · run {plain(run)}", f"Prompt: {plain(prompt)}", ""]
     for i, sample in enumerate(samples, 1):
-        out.append(f"-- Sample {i} --")
-        for turn in sample:
-            first, *rest = plain(turn.text).split("\n")
-            out.append(f"{plain(turn.speaker)}: {first}")
-            out.extend(f"  {r}" for r in rest)
-        out.append("")
+        out += [f"-- Sample {i} --", *transcript(sample), ""]
     return "\n".join(out)
 
 
